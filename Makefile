@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install migrate seed serve lint ci clean bench
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/ttm migrate
+
+seed: migrate
+	$(BIN)/ttm seed-demo
+
+serve: $(STAMP)
+	$(BIN)/ttm serve
+
+## make run: virtualenv, install, migrate the SQLite file, demo data, serve on 127.0.0.1:8000 (docs at /docs)
+run: seed
+	$(BIN)/ttm serve --host 127.0.0.1 --port 8000
+
+## make test: the whole suite (SQLite; also PostgreSQL when TEST_DATABASE_URL is set)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

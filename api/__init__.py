@@ -1,0 +1,1 @@
+"""HTTP layer: routes, auth dependencies, wire schemas and error rendering."""

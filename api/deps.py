@@ -1,0 +1,187 @@
+"""Dependencies every router shares: the session, the caller, role gates, paging, idempotency."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import idempotency
+from services.actors import Actor
+from services.auth import AuthService
+from services.db import Database
+from services.errors import DomainError, Unauthorized
+from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from services.settings import Settings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_auth(request: Request) -> AuthService:
+    return request.app.state.auth
+
+
+async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent."""
+    async with db.sessionmaker() as session:
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keep_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+AuthDep = Annotated[AuthService, Depends(get_auth)]
+
+
+async def current_actor(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep, auth: AuthDep
+) -> Actor:
+    """The signed-in caller; 401 without a valid bearer token."""
+    if not token:
+        err = Unauthorized("sign in and send the access token as a Bearer token")
+        err.headers["WWW-Authenticate"] = "Bearer"
+        raise err
+    try:
+        actor = await auth.authenticate(session, token)
+    except Unauthorized as exc:
+        exc.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        raise
+    request.state.actor = actor
+    return actor
+
+
+async def optional_actor(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep, auth: AuthDep
+) -> Actor | None:
+    """The caller when a token is sent (an invalid one is still 401), else None for anonymous reads."""
+    if not token:
+        return None
+    return await current_actor(request, token, session, auth)
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT})")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page")] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    """The caller's address, taking X-Forwarded-For from the configured number of trusted proxies."""
+    if settings.trusted_proxy_count > 0:
+        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        if len(forwarded) >= settings.trusted_proxy_count:
+            return forwarded[-settings.trusted_proxy_count]
+    return request.client.host if request.client else "unknown"
+
+
+class Idempotency:
+    """Runs a creating operation at most once per `Idempotency-Key` (see services/idempotency.py)."""
+
+    def __init__(self, request: Request, session: AsyncSession, settings: Settings, key: str | None) -> None:
+        self.request = request
+        self.session = session
+        self.settings = settings
+        self.key = key
+
+    async def run(
+        self,
+        operation: Callable[[], Awaitable[Any]],
+        response_model: type[BaseModel],
+        *,
+        status_code: int = 201,
+        location: Callable[[Any], str] | None = None,
+    ) -> Response:
+        """The operation's response; a retry with the same key and body replays the first one."""
+        actor: Actor | None = getattr(self.request.state, "actor", None)
+        if self.key is None or actor is None:
+            result = await operation()
+            return self._respond(result, response_model, status_code, location)[0]
+        key = idempotency.validate_key(self.key)
+        route = f"{self.request.method} {self.request.scope.get('route').path}"  # type: ignore[union-attr]
+        digest = idempotency.request_hash(
+            self.request.method, self.request.url.path, self.request.url.query, await self.request.body()
+        )
+        claimed = await idempotency.claim(
+            self.session, actor.user_id, route, key, digest, wait_seconds=self.settings.idempotency_wait_seconds
+        )
+        if isinstance(claimed, idempotency.StoredResponse):
+            headers = {"Idempotent-Replayed": "true"}
+            if claimed.location:
+                headers["Location"] = claimed.location
+            return Response(claimed.body, status_code=claimed.status, media_type="application/json", headers=headers)
+        result = await operation()
+        response, body = self._respond(result, response_model, status_code, location)
+        await idempotency.complete(
+            self.session, claimed, status=status_code, body=body, location=response.headers.get("location")
+        )
+        return response
+
+    @staticmethod
+    def _respond(
+        result: Any, model: type[BaseModel], status_code: int, location: Callable[[Any], str] | None
+    ) -> tuple[Response, str]:
+        payload = jsonable_encoder(model.model_validate(result, from_attributes=True))
+        response = JSONResponse(payload, status_code=status_code)
+        if location is not None:
+            response.headers["Location"] = location(result)
+        return response, response.body.decode()
+
+
+async def get_idempotency(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="A unique key per intended operation; a retry with the same key and body "
+            "returns the first response, with another body it is refused (409).",
+        ),
+    ] = None,
+) -> Idempotency:
+    return Idempotency(request, session, settings, idempotency_key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

@@ -1,0 +1,153 @@
+"""Every error leaves as RFC 9457 application/problem+json; rendered here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.schemas.common import Problem
+from services import errors
+from services.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE_BASE = "urn:ttm:problem:"
+MEDIA_TYPE = "application/problem+json"
+
+# PostgreSQL SQLSTATEs that mean "someone else holds it; retry" and "the server went away".
+RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock", "55P03": "lock timeout"}
+UNAVAILABLE_SQLSTATES = {"57014": "statement timeout", "57P01": "server shutting down", "53300": "too many connections"}
+
+
+def problem_response(
+    status: int,
+    title: str,
+    slug: str,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id_var.get(),
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def problem(error: type[errors.DomainError]) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for a domain error."""
+    return {
+        "model": Problem,
+        "content": {MEDIA_TYPE: {}},
+        "description": f"{error.title} (`{PROBLEM_TYPE_BASE}{error.slug}`)",
+    }
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    orig = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def _database_problem(exc: DBAPIError) -> JSONResponse | None:
+    """A retryable 409 or a 503 for database conditions that are not the caller's fault."""
+    code = _sqlstate(exc)
+    message = str(exc.orig).lower() if exc.orig is not None else ""
+    if code in RETRY_SQLSTATES or "database is locked" in message or "database table is locked" in message:
+        reason = RETRY_SQLSTATES.get(code or "", "lock timeout")
+        log.warning("database %s; answering 409", reason)
+        err = errors.ConcurrentUpdate(f"the database reported a {reason}; retry the request")
+        return problem_response(err.status, err.title, err.slug, err.detail, headers={"Retry-After": "1"})
+    if (
+        exc.connection_invalidated
+        or isinstance(exc, InterfaceError)
+        or code in UNAVAILABLE_SQLSTATES
+        or (code or "").startswith("08")
+        or "connection" in message
+        or "unable to open database" in message
+    ):
+        log.error("database unavailable: %s", exc.orig)
+        err = errors.DatabaseUnavailable()
+        return problem_response(err.status, err.title, err.slug, err.detail, headers={"Retry-After": "5"})
+    return None
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into problem+json."""
+
+    @app.exception_handler(errors.DomainError)
+    async def _domain(_: Request, exc: errors.DomainError) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.slug, exc.detail, headers=exc.headers or None, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")} for e in exc.errors()
+        ]
+        return problem_response(
+            422, "Invalid input", "validation", "the request has invalid fields; see errors", errors=details
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {
+            404: ("Not found", "not-found"),
+            405: ("Method not allowed", "method-not-allowed"),
+            401: ("Not authenticated", "unauthorized"),
+            413: ("Request body too large", "payload-too-large"),
+        }
+        title, slug = titles.get(exc.status_code, (str(exc.detail), f"http-{exc.status_code}"))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "no such resource"
+        return problem_response(exc.status_code, title, slug, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Services translate the constraints they expect; this is the safety net for the rest.
+        log.warning("unhandled integrity error: %s", exc.orig)
+        return problem_response(
+            409,
+            "Conflicts with existing data",
+            "integrity-conflict",
+            "the change conflicts with data that already exists",
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        response = _database_problem(exc)
+        if response is not None:
+            return response
+        return await _unexpected(request, exc)
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        # asyncpg raises plain OSError / ConnectionRefusedError when the server is unreachable.
+        log.error("I/O error (database unreachable?): %s", exc)
+        err = errors.DatabaseUnavailable()
+        return problem_response(err.status, err.title, err.slug, err.detail, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(
+            500,
+            "Internal server error",
+            "internal",
+            "an unexpected error occurred; quote the request id when reporting it",
+        )

@@ -1,0 +1,86 @@
+"""The application factory: `uvicorn --factory api.main:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import auth, errors, health, organisations
+from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from services import logs
+from services.auth import AuthService
+from services.db import Database
+from services.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+A marketplace where National Technology Innovation Centres (国家技术创新中心) publish pilot-scale
+results, shared instruments and contract-R&D offers; SMEs post technical problems and book
+services; contracts carry IP-sharing terms and feed each centre's market-service revenue ledger.
+
+**Conventions.** JSON in UTF-8. Errors are RFC 9457 `application/problem+json` with a stable
+`type` URN. 404 is returned for anything private to another organisation. Lists use cursor
+pagination (`limit` ≤ 100, `cursor` = the previous page's `next_cursor`). Money is
+`{"amount": <integer minor units>, "currency": "CNY"}`; shares are basis points (10000 = 100%).
+Times are RFC 3339 with an offset; ranges are half-open. Creating POSTs accept an
+`Idempotency-Key` header.
+
+**Try it.** Register with `POST /api/v1/auth/register`, then press *Authorize* and sign in with
+the e-mail as username; or use a demo account printed by `make run`.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Registration, OAuth2 password sign-in, refresh-token rotation"},
+    {"name": "organisations", "description": "Centres, institutes, SMEs, co-builders, voucher issuers, members"},
+    {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
+]
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the application; tests pass their own settings and database."""
+    settings = settings or get_settings()
+    logs.configure(settings.log_level, json_lines=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Technology-transfer service marketplace",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings)
+    app.state.auth = AuthService(settings)
+
+    errors.install(app)
+
+    v1 = APIRouter(prefix=API_PREFIX)
+    v1.include_router(auth.router)
+    v1.include_router(organisations.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After", "Idempotent-Replayed"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,142 @@
+"""Organisations and their members."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.errors import problem
+from api.schemas.common import Page
+from api.schemas.organisations import MemberCreate, MemberRead, OrganisationCreate, OrganisationRead, OrganisationUpdate
+from models.enums import OrganisationKind
+from models.organisations import Membership, User
+from services import organisations
+from services.errors import AlreadyExists, Invalid, RoleNotAllowed
+from services.security import PasswordHasher
+
+router = APIRouter(prefix="/organisations", tags=["organisations"])
+
+
+def member_read(membership: Membership, user: User) -> MemberRead:
+    return MemberRead(
+        user_id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=membership.role,
+        joined_at=membership.created_at,
+    )
+
+
+def get_passwords(request: Request) -> PasswordHasher:
+    return request.app.state.auth.passwords
+
+
+@router.get("", response_model=Page[OrganisationRead])
+async def list_organisations(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    kind: Annotated[OrganisationKind | None, Query(description="Only organisations of this kind")] = None,
+) -> Page[OrganisationRead]:
+    """Organisations the caller belongs to (and, for centre HQ staff, its institutes)."""
+    result = await organisations.list_visible(session, actor, kind=kind, limit=page.limit, cursor=page.cursor)
+    return Page[OrganisationRead](
+        items=[OrganisationRead.model_validate(o) for o in result.items], next_cursor=result.next_cursor
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganisationRead,
+    responses={403: problem(RoleNotAllowed), 409: problem(AlreadyExists), 422: problem(Invalid)},
+)
+async def create_organisation(
+    body: OrganisationCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Create an organisation. Platform administrators create any kind; a centre manager creates
+    institutes of their own centre. SMEs register themselves through `/auth/register`."""
+    data = organisations.OrganisationInput(**body.model_dump())
+    return await idem.run(
+        lambda: organisations.create(session, actor, data),
+        OrganisationRead,
+        location=lambda org: f"/api/v1/organisations/{org.id}",
+    )
+
+
+@router.get(
+    "/{organisation_id}", response_model=OrganisationRead, responses={404: problem(organisations.OrganisationNotFound)}
+)
+async def get_organisation(organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep):
+    """One organisation the caller may see; anything else is 404."""
+    return await organisations.get(session, actor, organisation_id)
+
+
+@router.patch(
+    "/{organisation_id}",
+    response_model=OrganisationRead,
+    responses={403: problem(RoleNotAllowed), 404: problem(organisations.OrganisationNotFound)},
+)
+async def update_organisation(
+    organisation_id: uuid.UUID, body: OrganisationUpdate, actor: CurrentActor, session: SessionDep
+):
+    """Change the profile (organisation administrators); `verified` is for platform administrators."""
+    return await organisations.update(session, actor, organisation_id, body.model_dump(exclude_unset=True))
+
+
+@router.get(
+    "/{organisation_id}/members",
+    response_model=Page[MemberRead],
+    responses={404: problem(organisations.OrganisationNotFound)},
+)
+async def list_members(organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep):
+    """Members of an organisation the caller may see, with their roles."""
+    result = await organisations.list_members(session, actor, organisation_id, limit=page.limit, cursor=page.cursor)
+    return Page[MemberRead](
+        items=[member_read(row.Membership, row.User) for row in result.items], next_cursor=result.next_cursor
+    )
+
+
+@router.post(
+    "/{organisation_id}/members",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberRead,
+    responses={
+        403: problem(RoleNotAllowed),
+        404: problem(organisations.OrganisationNotFound),
+        409: problem(AlreadyExists),
+    },
+)
+async def add_member(
+    organisation_id: uuid.UUID,
+    body: MemberCreate,
+    actor: CurrentActor,
+    session: SessionDep,
+    passwords: Annotated[PasswordHasher, Depends(get_passwords)],
+) -> MemberRead:
+    """Give a person a role in the organisation (administrators only). An unknown e-mail gets a new
+    account with the given name and initial password."""
+    data = organisations.MemberInput(
+        email=str(body.email), role=body.role, full_name=body.full_name, initial_password=body.initial_password
+    )
+    membership, user = await organisations.add_member(session, actor, organisation_id, data, passwords)
+    return member_read(membership, user)
+
+
+@router.delete(
+    "/{organisation_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        403: problem(RoleNotAllowed),
+        404: problem(organisations.MemberNotFound),
+        409: problem(organisations.LastAdmin),
+    },
+)
+async def remove_member(
+    organisation_id: uuid.UUID, user_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+) -> None:
+    """Remove a member (administrators; anyone may leave). The last administrator stays."""
+    await organisations.remove_member(session, actor, organisation_id, user_id)

@@ -1,0 +1,1 @@
+"""Wire schemas. A leaf: imports only Pydantic and model enums."""

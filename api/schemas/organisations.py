@@ -1,0 +1,125 @@
+"""Organisations, users and memberships on the wire."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
+
+from api.schemas.common import InputModel, OutputModel
+from models import codes
+from models.enums import CentreCategory, OrganisationKind, Role
+
+
+def _check_uscc(value: str) -> str:
+    code = value.strip().upper()
+    reason = codes.uscc_problem(code)
+    if reason:
+        raise ValueError(f"unified social credit code {reason}")
+    return code
+
+
+def _check_timezone(value: str) -> str:
+    if value not in available_timezones():
+        raise ValueError("not an IANA time zone name")
+    return value
+
+
+USCC = Annotated[
+    str,
+    AfterValidator(_check_uscc),
+    Field(description="统一社会信用代码 (GB 32100-2015), checked", examples=["91320594MA1MBLXK3F"]),
+]
+RegionCode = Annotated[
+    str,
+    StringConstraints(pattern=re.compile(r"^[1-8]\d{5}$")),
+    Field(description="GB/T 2260 administrative division code, six digits", examples=["320500"]),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+TimeZone = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class OrganisationCreate(InputModel):
+    kind: OrganisationKind
+    name: Name
+    name_en: Name | None = None
+    uscc: USCC
+    region: RegionCode
+    parent_id: uuid.UUID | None = Field(default=None, description="The parent centre; institutes only")
+    centre_category: CentreCategory | None = Field(default=None, description="Centres only")
+    timezone: TimeZone = "Asia/Shanghai"
+    description: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class OrganisationUpdate(InputModel):
+    name: Name | None = None
+    name_en: Name | None = None
+    uscc: USCC | None = None
+    region: RegionCode | None = None
+    centre_category: CentreCategory | None = None
+    timezone: TimeZone | None = None
+    description: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    verified: bool | None = Field(default=None, description="Platform administrators only")
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> OrganisationUpdate:
+        for name in ("name", "uscc", "region", "timezone", "verified"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class OrganisationRead(OutputModel):
+    id: uuid.UUID
+    kind: OrganisationKind
+    name: str
+    name_en: str | None
+    uscc: str
+    region: str
+    verified: bool
+    parent_id: uuid.UUID | None
+    centre_category: CentreCategory | None
+    timezone: str
+    description: str | None
+    created_at: datetime
+
+
+class MemberCreate(InputModel):
+    email: EmailStr
+    role: Role
+    full_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Needed when the e-mail has no account yet"
+    )
+    initial_password: Annotated[str, StringConstraints(min_length=10, max_length=128)] | None = Field(
+        default=None, description="Needed when the e-mail has no account yet; tell the person to change it"
+    )
+
+
+class MemberRead(OutputModel):
+    user_id: uuid.UUID
+    email: str
+    full_name: str
+    role: Role
+    joined_at: datetime
+
+
+class MembershipRead(OutputModel):
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_kind: OrganisationKind
+    parent_id: uuid.UUID | None
+    role: Role
+
+
+class UserRead(OutputModel):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    phone: str | None
+    is_platform_admin: bool
+    created_at: datetime
+    memberships: list[MembershipRead] = Field(default_factory=list)

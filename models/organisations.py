@@ -1,0 +1,75 @@
+"""Organisations, users and their memberships."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, false, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, IdMixin, TimestampMixin
+from models.enums import CentreCategory, OrganisationKind, Role
+
+
+def enum_column(enum_cls: type, name: str) -> Enum:
+    """A portable enum stored as its value (VARCHAR + CHECK), so adding values is a plain migration."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Organisation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'institute' AND parent_id IS NOT NULL) OR (kind <> 'institute' AND parent_id IS NULL)",
+            name="institute_has_parent",
+        ),
+    )
+
+    kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, "organisation_kind"))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    # 统一社会信用代码, GB 32100-2015, validated with its check character.
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    # Administrative division code (GB/T 2260), six digits: province, city, county.
+    region: Mapped[str] = mapped_column(String(6), index=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    centre_category: Mapped[CentreCategory | None] = mapped_column(enum_column(CentreCategory, "centre_category"))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
+    description: Mapped[str | None] = mapped_column(String(4000))
+
+    parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", lazy="raise")
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
+
+
+class Membership(IdMixin, TimestampMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    organisation: Mapped[Organisation] = relationship(lazy="raise")

@@ -1,0 +1,1 @@
+"""Business rules, transactions and integrations. Imports `models`, never `api`."""

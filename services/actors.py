@@ -1,0 +1,108 @@
+"""Who is calling: the user and their memberships, loaded once per request.
+
+Tenant scoping everywhere starts from an Actor: the organisations it belongs to, and for staff
+of a centre HQ, that centre's institutes too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.enums import ADMIN_ROLES, PROVIDER_KINDS, PROVIDER_ROLES, OrganisationKind, Role
+from models.organisations import Membership, Organisation, User
+from services.errors import RoleNotAllowed
+
+
+@dataclass(frozen=True)
+class MembershipView:
+    organisation_id: uuid.UUID
+    kind: OrganisationKind
+    role: Role
+    parent_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID
+    email: str
+    full_name: str
+    is_platform_admin: bool
+    memberships: tuple[MembershipView, ...]
+    # Institutes whose parent centre the actor belongs to (HQ staff act for them too).
+    child_institutes: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # institute -> centre
+
+    def role_in(self, organisation_id: uuid.UUID) -> Role | None:
+        for m in self.memberships:
+            if m.organisation_id == organisation_id:
+                return m.role
+        return None
+
+    @property
+    def organisation_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations whose private data the actor may read: own ones and their institutes."""
+        return frozenset(m.organisation_id for m in self.memberships) | frozenset(self.child_institutes)
+
+    def orgs_with(self, roles: Iterable[Role], kinds: Iterable[OrganisationKind] | None = None) -> set[uuid.UUID]:
+        """Organisations where the actor holds one of `roles`; a centre HQ role extends to its institutes."""
+        roles = frozenset(roles)
+        kinds = frozenset(kinds) if kinds is not None else frozenset(OrganisationKind)
+        direct = {m.organisation_id: m.kind for m in self.memberships if m.role in roles}
+        found = {org for org, kind in direct.items() if kind in kinds}
+        if OrganisationKind.institute in kinds:
+            found |= {inst for inst, centre in self.child_institutes.items() if centre in direct}
+        return found
+
+    def provider_org_ids(self) -> set[uuid.UUID]:
+        """Centres and institutes the actor may act for as staff."""
+        return self.orgs_with(PROVIDER_ROLES, PROVIDER_KINDS)
+
+    def admin_org_ids(self) -> set[uuid.UUID]:
+        """Organisations the actor administers (manager or admin role; HQ managers also institutes)."""
+        return self.orgs_with(ADMIN_ROLES)
+
+    def sme_ids(self, roles: Iterable[Role] = (Role.sme_member, Role.sme_admin)) -> set[uuid.UUID]:
+        return self.orgs_with(roles, [OrganisationKind.sme])
+
+    def is_provider_staff(self) -> bool:
+        return bool(self.provider_org_ids())
+
+    def require_provider_staff(self) -> set[uuid.UUID]:
+        """The provider organisations of the actor, or 403 for anyone else."""
+        orgs = self.provider_org_ids()
+        if not orgs:
+            raise RoleNotAllowed("only centre or institute staff may do this")
+        return orgs
+
+
+async def load_actor(session: AsyncSession, user: User) -> Actor:
+    """Build the actor from the user's memberships (one query, plus one for HQ institutes)."""
+    rows = (
+        await session.execute(
+            select(Membership.organisation_id, Membership.role, Organisation.kind, Organisation.parent_id)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(Membership.user_id == user.id)
+        )
+    ).all()
+    memberships = tuple(
+        MembershipView(organisation_id=r.organisation_id, kind=r.kind, role=r.role, parent_id=r.parent_id) for r in rows
+    )
+    centre_ids = [m.organisation_id for m in memberships if m.kind is OrganisationKind.centre]
+    children: dict[uuid.UUID, uuid.UUID] = {}
+    if centre_ids:
+        result = await session.execute(
+            select(Organisation.id, Organisation.parent_id).where(Organisation.parent_id.in_(centre_ids))
+        )
+        children = {row.id: row.parent_id for row in result}
+    return Actor(
+        user_id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        is_platform_admin=user.is_platform_admin,
+        memberships=memberships,
+        child_institutes=children,
+    )

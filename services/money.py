@@ -1,0 +1,42 @@
+"""Money in integer minor units, and the one rule for splitting it (largest remainder)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# ISO 4217 currencies the marketplace accepts, with their minor-unit exponent.
+CURRENCIES: dict[str, int] = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0}
+BPS_WHOLE = 10_000
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """Split `total` minor units in proportion to non-negative integer `weights`.
+
+    Largest-remainder rule: each part is the floor of its exact share; the units left over go one
+    each to the parts with the largest remainders, ties to the earlier part. The parts always sum
+    to `total` and each is within one unit of its exact share.
+    """
+    if not weights:
+        raise ValueError("at least one weight is needed")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise ValueError("weights must not all be zero")
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    floors = [magnitude * w // weight_sum for w in weights]
+    remainders = [magnitude * w % weight_sum for w in weights]
+    left = magnitude - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [sign * part for part in floors]
+
+
+def apply_bps(amount: int, bps: int) -> int:
+    """`amount * bps / 10000`, rounded half up to the minor unit (for a single rate, not a split)."""
+    if bps < 0:
+        raise ValueError("basis points must not be negative")
+    sign = -1 if amount < 0 else 1
+    return sign * ((abs(amount) * bps * 2 + BPS_WHOLE) // (2 * BPS_WHOLE))

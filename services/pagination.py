@@ -1,0 +1,117 @@
+"""Keyset (cursor) pagination shared by every list.
+
+A cursor is the sort key of the last item returned, opaque to clients (base64url JSON). The
+last sort key must be unique (normally the id), so pages never repeat or skip rows even while
+rows are being added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.errors import Invalid
+
+T = TypeVar("T")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class SortKey:
+    column: ColumnElement[Any]
+    descending: bool = False
+    # How to read this key's value from a result row; defaults to the attribute named like the column.
+    getter: Callable[[Any], Any] | None = None
+
+    def value_of(self, item: Any) -> Any:
+        if self.getter is not None:
+            return self.getter(item)
+        return getattr(item, self.column.key)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return {"u": value.hex}
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    raise TypeError(f"cannot put {type(value).__name__} in a cursor")
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "u" in value:
+            return uuid.UUID(hex=value["u"])
+        if "t" in value:
+            return datetime.fromisoformat(value["t"])
+        raise ValueError("unknown cursor value")
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_encode_value(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, expected: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != expected:
+            raise ValueError("wrong length")
+        return [_decode_value(v) for v in values]
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError) as exc:
+        raise Invalid("the cursor is not valid for this list", loc=["query", "cursor"]) from exc
+
+
+def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order of `keys` (expanded for mixed directions)."""
+    clauses = []
+    for i, key in enumerate(keys):
+        equal_prefix = [keys[j].column == values[j] for j in range(i)]
+        step = key.column < values[i] if key.descending else key.column > values[i]
+        clauses.append(and_(*equal_prefix, step))
+    return or_(*clauses)
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[SortKey],
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    scalars: bool = True,
+) -> Page[Any]:
+    """One page of `stmt` ordered by `keys`, starting after `cursor`."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    if cursor:
+        stmt = stmt.where(_after(keys, decode_cursor(cursor, len(keys))))
+    stmt = stmt.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
+    stmt = stmt.limit(limit + 1)
+    result = await session.execute(stmt)
+    rows = list(result.scalars().all() if scalars else result.all())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor([k.value_of(rows[-1]) for k in keys])
+    return Page(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,125 @@
+"""Configuration from the environment (prefix `TTM_`), documented in docs/configuration.md."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads; see docs/configuration.md for each one."""
+
+    model_config = SettingsConfigDict(env_prefix="TTM_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.development
+    database_url: str = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'ttm.db'}"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    # PostgreSQL: how long a statement may wait for a row lock before it becomes a 409 retry.
+    db_lock_timeout_ms: int = Field(default=5000, ge=0)
+    db_statement_timeout_ms: int = Field(default=30000, ge=0)
+    # SQLite: how long a writer waits for the database lock.
+    sqlite_busy_timeout_ms: int = Field(default=10000, ge=0)
+
+    # JWT signing keys: a directory of PEM files, one per key id (`<kid>.pem`). A private key
+    # signs and verifies; a public key (`-----BEGIN PUBLIC KEY-----`) only verifies, which is how
+    # a retired key keeps verifying tokens already issued during a rotation.
+    jwt_key_dir: Path | None = None
+    jwt_active_kid: str | None = None
+    jwt_issuer: str = "ttm"
+    jwt_audience: str = "ttm-api"
+    access_token_minutes: int = Field(default=10, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+
+    # Passwords (argon2id). Lower costs are allowed only outside production (tests use them).
+    password_min_length: int = Field(default=10, ge=8)
+    password_max_length: int = Field(default=128, le=1024)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+
+    # Failed sign-ins allowed per e-mail and per client address within the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=30, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: list[str] = Field(default_factory=list)
+    trusted_proxy_count: int = Field(default=0, ge=0)
+    idempotency_wait_seconds: float = Field(default=10.0, ge=0)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.env is Environment.production:
+            if self.jwt_key_dir is None or self.jwt_active_kid is None:
+                raise ValueError("production needs TTM_JWT_KEY_DIR and TTM_JWT_ACTIVE_KID")
+            if self.database_url.startswith("sqlite"):
+                log.warning("production mode on SQLite: use PostgreSQL with several processes")
+            if self.argon2_memory_kib < 19456 or self.argon2_time_cost < 2:
+                raise ValueError("production argon2 costs below the OWASP minimum (19 MiB, t=2)")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_key_dir(self) -> Path:
+        """The key directory; outside production a development key is generated once."""
+        if self.jwt_key_dir is not None:
+            return self.jwt_key_dir
+        return PROJECT_ROOT / "var" / "jwt-keys"
+
+
+def generate_dev_key(directory: Path) -> str:
+    """Create an ES256 private key for local use and return its key id."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    directory.mkdir(parents=True, exist_ok=True)
+    kid = f"dev-{secrets.token_hex(4)}"
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path = directory / f"{kid}.pem"
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    log.warning(
+        "generated a development JWT signing key at %s; never use it in production "
+        "(set TTM_ENV=production, TTM_JWT_KEY_DIR and TTM_JWT_ACTIVE_KID)",
+        path,
+    )
+    return kid
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
