@@ -29,8 +29,13 @@ LATENCY = Histogram(
 
 
 def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    """The matched route as a template (`/api/v1/organisations/{organisation_id}`), to bound label cardinality."""
+    if scope.get("route") is None and scope.get("endpoint") is None:
+        return "unmatched"
+    path = scope["path"]
+    for name, value in (scope.get("path_params") or {}).items():
+        path = path.replace(str(value), "{" + name + "}", 1)
+    return path
 
 
 class RequestContextMiddleware:

@@ -8,8 +8,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from migrations.autogen import include_object, render_item
 from models import metadata
-from models.base import UTCDateTime
 from services.db import create_engine
 from services.settings import Settings
 
@@ -23,13 +23,6 @@ def _settings() -> Settings:
     return Settings(database_url=url) if url else Settings()
 
 
-def render_item(type_: str, obj: object, autogen_context) -> str | bool:
-    """Render our TypeDecorators as the plain types they store, so revisions import only `sa`."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
-    return False
-
-
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -37,6 +30,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
         transaction_per_migration=True,
     )
 

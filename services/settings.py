@@ -7,9 +7,10 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxy_count: int = Field(default=0, ge=0)
     idempotency_wait_seconds: float = Field(default=10.0, ge=0)
 

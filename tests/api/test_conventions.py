@@ -1,0 +1,338 @@
+"""Conventions every area relies on: problem+json, body limit, request ids, CORS, paging,
+idempotency, database failures, operations endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from api.main import create_app
+from models.enums import OrganisationKind, Role
+from models.idempotency import IdempotencyRecord
+from models.organisations import Organisation
+from services.db import Database
+from tests.factories import auth_headers, create_member, create_org, create_user, make_uscc
+
+
+def is_problem(r: httpx.Response, status: int) -> bool:
+    return (
+        r.status_code == status
+        and r.headers["content-type"] == "application/problem+json"
+        and (r.json()["status"] == status and r.json()["type"].startswith("urn:ttm:problem:"))
+    )
+
+
+@pytest.fixture
+async def admin_headers(db, app):
+    return await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+
+
+def centre_body(**overrides) -> dict:
+    return {"kind": "centre", "name": "测试中心", "uscc": make_uscc(), "region": "310000"} | overrides
+
+
+class TestProblemDetails:
+    async def test_unknown_route(self, client):
+        r = await client.get("/api/v1/no-such-thing")
+        assert is_problem(r, 404)
+
+    async def test_wrong_method(self, client):
+        r = await client.delete("/api/v1/me")
+        assert is_problem(r, 405)
+
+    async def test_validation_lists_every_error(self, client, admin_headers):
+        r = await client.post("/api/v1/organisations", json={"kind": "centre"}, headers=admin_headers)
+        assert is_problem(r, 422)
+        locs = {tuple(e["loc"]) for e in r.json()["errors"]}
+        assert {("body", "name"), ("body", "uscc"), ("body", "region")} <= locs
+
+    async def test_malformed_json(self, client, admin_headers):
+        r = await client.post(
+            "/api/v1/organisations", content=b"{not json", headers=admin_headers | {"content-type": "application/json"}
+        )
+        assert is_problem(r, 422)
+
+    async def test_bad_path_parameter(self, client, admin_headers):
+        r = await client.get("/api/v1/organisations/not-a-uuid", headers=admin_headers)
+        assert is_problem(r, 422)
+
+    async def test_chinese_text_round_trips(self, client, admin_headers):
+        name = "国家第三代半导体技术创新中心（苏州）"
+        r = await client.post("/api/v1/organisations", json=centre_body(name=name), headers=admin_headers)
+        assert r.status_code == 201
+        assert name.encode() in r.content  # UTF-8, not \\u escapes
+        assert r.json()["name"] == name
+
+
+class TestBodyLimit:
+    async def test_declared_length_over_the_limit_is_413(self, client, settings, admin_headers, db):
+        big = b'{"name": "' + b"x" * settings.max_body_bytes + b'"}'
+        r = await client.post(
+            "/api/v1/organisations", content=big, headers=admin_headers | {"content-type": "application/json"}
+        )
+        assert is_problem(r, 413)
+        async with db.session_scope() as s:
+            assert await s.scalar(select(func.count()).select_from(Organisation)) == 0
+
+    async def test_streamed_body_over_the_limit_is_413(self, client, settings, admin_headers):
+        async def chunks():
+            for _ in range(settings.max_body_bytes // 65536 + 2):
+                yield b"x" * 65536
+
+        r = await client.post(
+            "/api/v1/organisations", content=chunks(), headers=admin_headers | {"content-type": "application/json"}
+        )
+        assert is_problem(r, 413)
+
+    async def test_body_under_the_limit_passes(self, client, admin_headers):
+        r = await client.post(
+            "/api/v1/organisations", json=centre_body(description="说明" * 1000), headers=admin_headers
+        )
+        assert r.status_code == 201
+
+
+class TestRequestId:
+    async def test_generated_and_returned(self, client):
+        r = await client.get("/health")
+        assert len(r.headers["x-request-id"]) >= 16
+
+    async def test_incoming_id_is_kept_and_logged(self, client):
+        records: list[logging.LogRecord] = []
+
+        class Capture(logging.Handler):
+            def emit(self, record):
+                records.append(record)
+
+        from services.logs import RequestIdFilter
+
+        handler = Capture()
+        handler.addFilter(RequestIdFilter())
+        logger = logging.getLogger("ttm.access")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            r = await client.get("/api/v1/me", headers={"X-Request-ID": "abc-123"})
+        finally:
+            logger.removeHandler(handler)
+        assert r.headers["x-request-id"] == "abc-123"
+        assert r.json()["request_id"] == "abc-123"
+        assert [rec.request_id for rec in records] == ["abc-123"]
+
+    async def test_insane_incoming_id_is_replaced(self, client):
+        r = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
+        assert r.headers["x-request-id"] != "bad id\twith spaces"
+
+    def test_json_log_line_carries_the_request_id(self):
+        from services.logs import JsonFormatter, RequestIdFilter, request_id_var
+
+        token = request_id_var.set("req-42")
+        try:
+            record = logging.makeLogRecord({"msg": "签名完成 %s", "args": ("ok",), "levelname": "INFO"})
+            RequestIdFilter().filter(record)
+            line = JsonFormatter().format(record)
+        finally:
+            request_id_var.reset(token)
+        import json
+
+        entry = json.loads(line)
+        assert entry["request_id"] == "req-42" and entry["message"] == "签名完成 ok"
+
+
+class TestCors:
+    async def test_allowed_origin_preflight(self, settings, db):
+        app = create_app(settings.model_copy(update={"cors_origins": ["https://app.example.cn"]}), database=db)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            r = await c.options(
+                "/api/v1/me",
+                headers={
+                    "Origin": "https://app.example.cn",
+                    "Access-Control-Request-Method": "GET",
+                    "Access-Control-Request-Headers": "authorization",
+                },
+            )
+            assert r.headers["access-control-allow-origin"] == "https://app.example.cn"
+            r = await c.options(
+                "/api/v1/me",
+                headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+            )
+            assert "access-control-allow-origin" not in r.headers
+
+    async def test_origins_from_a_comma_separated_variable(self, monkeypatch):
+        from services.settings import Settings
+
+        monkeypatch.setenv("TTM_CORS_ORIGINS", "https://a.example.cn, https://b.example.cn")
+        assert Settings().cors_origins == ["https://a.example.cn", "https://b.example.cn"]
+
+
+class TestPagination:
+    async def test_pages_through_everything_without_repeats_or_gaps(self, client, db, admin_headers):
+        for i in range(45):
+            await create_org(db, OrganisationKind.sme, name=f"企业{i:02d}")
+        seen: list[str] = []
+        cursor = None
+        pages = 0
+        while True:
+            params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
+            r = await client.get("/api/v1/organisations", params=params, headers=admin_headers)
+            assert r.status_code == 200
+            seen += [o["id"] for o in r.json()["items"]]
+            pages += 1
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert pages == 5
+        assert len(seen) == len(set(seen)) == 45
+
+    async def test_limit_is_capped(self, client, admin_headers):
+        r = await client.get("/api/v1/organisations", params={"limit": 101}, headers=admin_headers)
+        assert is_problem(r, 422)
+
+    async def test_tampered_cursor_is_422(self, client, admin_headers):
+        r = await client.get("/api/v1/organisations", params={"cursor": "!!garbage"}, headers=admin_headers)
+        assert is_problem(r, 422)
+        assert r.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+class TestIdempotency:
+    async def test_retry_returns_the_first_response(self, client, db, admin_headers):
+        body = centre_body()
+        headers = admin_headers | {"Idempotency-Key": "create-centre-1"}
+        first = await client.post("/api/v1/organisations", json=body, headers=headers)
+        second = await client.post("/api/v1/organisations", json=body, headers=headers)
+        assert first.status_code == second.status_code == 201
+        assert second.json() == first.json()
+        assert second.headers["idempotent-replayed"] == "true"
+        assert second.headers["location"] == first.headers["location"]
+        async with db.session_scope() as s:
+            assert await s.scalar(select(func.count()).select_from(Organisation)) == 1
+
+    async def test_same_key_other_body_is_409(self, client, admin_headers):
+        headers = admin_headers | {"Idempotency-Key": "create-centre-2"}
+        assert (await client.post("/api/v1/organisations", json=centre_body(), headers=headers)).status_code == 201
+        r = await client.post("/api/v1/organisations", json=centre_body(), headers=headers)
+        assert is_problem(r, 409)
+        assert r.json()["type"].endswith("idempotency-key-reused")
+
+    async def test_keys_are_per_caller(self, client, db, app, admin_headers):
+        other = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        body = centre_body()
+        r1 = await client.post("/api/v1/organisations", json=body, headers=admin_headers | {"Idempotency-Key": "k"})
+        r2 = await client.post(
+            "/api/v1/organisations", json=body | {"uscc": make_uscc()}, headers=other | {"Idempotency-Key": "k"}
+        )
+        assert r1.status_code == r2.status_code == 201
+        assert r1.json()["id"] != r2.json()["id"]
+
+    async def test_concurrent_duplicates_run_once(self, client, db, admin_headers):
+        body = centre_body()
+        headers = admin_headers | {"Idempotency-Key": "concurrent-1"}
+        responses = await asyncio.gather(
+            *(client.post("/api/v1/organisations", json=body, headers=headers) for _ in range(6))
+        )
+        assert [r.status_code for r in responses] == [201] * 6
+        assert len({r.json()["id"] for r in responses}) == 1
+        async with db.session_scope() as s:
+            assert await s.scalar(select(func.count()).select_from(Organisation)) == 1
+            assert await s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+    async def test_failed_request_is_not_stored(self, client, db, admin_headers):
+        headers = admin_headers | {"Idempotency-Key": "will-fail"}
+        bad = centre_body(kind="institute")  # no parent: 422 from the service
+        assert (await client.post("/api/v1/organisations", json=bad, headers=headers)).status_code == 422
+        async with db.session_scope() as s:
+            assert await s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+    async def test_oversized_key_is_422(self, client, admin_headers):
+        r = await client.post(
+            "/api/v1/organisations", json=centre_body(), headers=admin_headers | {"Idempotency-Key": "k" * 256}
+        )
+        assert is_problem(r, 422)
+
+
+class TestDatabaseFailures:
+    async def test_lock_timeout_is_409(self, settings, db, is_postgres):
+        """A row or database lock held elsewhere longer than the timeout → 409 with Retry-After."""
+        sme = await create_org(db, OrganisationKind.sme)
+        quick = settings.model_copy(update={"db_lock_timeout_ms": 200, "sqlite_busy_timeout_ms": 200})
+        app = create_app(quick, database=Database(quick))
+        _, headers = await create_member(db, app, sme, Role.sme_admin)
+        async with db.engine.connect() as holder:
+            if is_postgres:
+                await holder.execute(text("SELECT 1 FROM organisations WHERE id = :id FOR UPDATE"), {"id": sme.id})
+            else:
+                await holder.execute(text("UPDATE organisations SET name = name WHERE id = :id"), {"id": sme.id.hex})
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+                r = await c.patch(f"/api/v1/organisations/{sme.id}", json={"name": "改名"}, headers=headers)
+            await holder.rollback()
+        await app.state.db.dispose()
+        assert is_problem(r, 409), r.text
+        assert r.headers["retry-after"] == "1"
+
+    async def test_unreachable_database_is_503(self, settings, tmp_path, is_postgres):
+        url = (
+            "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+            if is_postgres
+            else f"sqlite+aiosqlite:///{tmp_path}"  # a directory: cannot be opened as a database
+        )
+        broken = settings.model_copy(update={"database_url": url})
+        app = create_app(broken, database=Database(broken))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            r = await c.post("/api/v1/auth/token", data={"username": "a@example.com", "password": "whatever-pass"})
+            ready = await c.get("/ready")
+        await app.state.db.dispose()
+        assert is_problem(r, 503), r.text
+        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+
+
+class TestOperations:
+    async def test_health(self, client):
+        r = await client.get("/health")
+        assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+    async def test_ready_checks_the_migrated_database(self, client):
+        r = await client.get("/ready")
+        assert r.status_code == 200 and r.json()["status"] == "ready"
+
+    async def test_ready_reports_an_unmigrated_database(self, client, db, is_postgres):
+        async with db.engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = 'old'"))
+        try:
+            r = await client.get("/ready")
+        finally:
+            from services.health import expected_revision
+
+            async with db.engine.begin() as conn:
+                await conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": expected_revision()})
+        assert r.status_code == 503
+        assert r.json()["current"] == "old"
+
+    async def test_metrics_count_requests_by_route(self, client):
+        await client.get("/api/v1/me")
+        r = await client.get("/metrics")
+        assert r.status_code == 200
+        assert 'ttm_http_requests_total{method="GET",route="/api/v1/me",status="401"}' in r.text
+
+    async def test_docs_list_every_foundation_endpoint(self, client):
+        spec = (await client.get("/openapi.json")).json()
+        paths = spec["paths"]
+        for path, method in [
+            ("/api/v1/auth/register", "post"),
+            ("/api/v1/auth/token", "post"),
+            ("/api/v1/auth/refresh", "post"),
+            ("/api/v1/auth/logout", "post"),
+            ("/api/v1/me", "get"),
+            ("/api/v1/organisations", "get"),
+            ("/api/v1/organisations", "post"),
+            ("/api/v1/organisations/{organisation_id}", "patch"),
+            ("/api/v1/organisations/{organisation_id}/members", "post"),
+            ("/api/v1/organisations/{organisation_id}/members/{user_id}", "delete"),
+        ]:
+            assert method in paths[path], (path, method)
+        assert spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == (
+            "/api/v1/auth/token"
+        )
+        assert (await client.get("/docs")).status_code == 200
