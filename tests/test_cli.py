@@ -57,8 +57,13 @@ def test_create_admin_then_sign_in(settings, db, monkeypatch):
     assert "created" in r.output
 
     async def check():
-        async with db.session_scope() as s:
-            return await s.scalar(select(User).where(User.email == "root@example.com"))
+        # A database of this event loop's own: the `db` fixture's pool belongs to the test's loop.
+        own = Database(settings)
+        try:
+            async with own.session_scope() as s:
+                return await s.scalar(select(User).where(User.email == "root@example.com"))
+        finally:
+            await own.dispose()
 
     user = asyncio.run(check())
     assert user.is_platform_admin
