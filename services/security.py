@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from jose import JWTError, jwk, jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -37,7 +38,14 @@ class SigningKey:
     private: bool
 
     def verifier(self):
-        return jwk.construct(self.pem.decode(), algorithm=ALGORITHM)
+        """A verify-only key object: python-jose cannot verify with an EC private key."""
+        public_pem = self.pem
+        if self.private:
+            private = serialization.load_pem_private_key(self.pem, password=None)
+            public_pem = private.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        return jwk.construct(public_pem.decode(), algorithm=ALGORITHM)
 
 
 @dataclass(frozen=True)
