@@ -70,7 +70,9 @@ def problem_body(**overrides: Any) -> dict[str, Any]:
         "budget": {"min": {"amount": 50_000_000, "currency": "CNY"}, "max": {"amount": 120_000_000, "currency": "CNY"}},
         "deadline": future(30),
         "confidentiality": "public",
-        "attachments": [{"name": "循环曲线.pdf", "url": "https://files.example.com/a.pdf", "media_type": "application/pdf"}],
+        "attachments": [
+            {"name": "循环曲线.pdf", "url": "https://files.example.com/a.pdf", "media_type": "application/pdf"}
+        ],
     }
     body.update(overrides)
     return body

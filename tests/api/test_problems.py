@@ -59,7 +59,10 @@ class TestPostProblem:
                 {"budget": {"min": {"amount": 2, "currency": "CNY"}, "max": {"amount": 1, "currency": "CNY"}}},
                 "budget",
             ),
-            ({"budget": {"min": {"amount": 1.5, "currency": "CNY"}, "max": {"amount": 3, "currency": "CNY"}}}, "budget"),
+            (
+                {"budget": {"min": {"amount": 1.5, "currency": "CNY"}, "max": {"amount": 3, "currency": "CNY"}}},
+                "budget",
+            ),
             ({"invited_organisation_ids": [str(uuid.uuid4())]}, "invited_organisation_ids"),
             ({"unexpected": 1}, "unexpected"),
         ],
@@ -284,7 +287,9 @@ class TestExpiry:
         await move_deadline_to_past(db, problem["id"])
         body = (await client.get(f"/api/v1/problems/{problem['id']}", headers=cast.centre_a.headers)).json()
         assert body["status"] == "expired"
-        open_ids = (await client.get("/api/v1/problems", params={"status": "open"}, headers=cast.centre_a.headers)).json()
+        open_ids = (
+            await client.get("/api/v1/problems", params={"status": "open"}, headers=cast.centre_a.headers)
+        ).json()
         assert open_ids["items"] == []
         expired = (
             await client.get("/api/v1/problems", params={"status": "expired"}, headers=cast.centre_a.headers)

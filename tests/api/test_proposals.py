@@ -223,14 +223,12 @@ class TestAcceptProposal:
         assert contract["provider_org_id"] == str(cast.centre_a.org.id)
         assert contract["client_org_id"] == str(cast.sme.org.id)
         assert contract["value"] == {"amount": 80_000_000, "currency": "CNY"}
-        assert [(m["seq"], m["title"], m["amount"], m["due_offset_days"], m["status"]) for m in contract["milestones"]] == [
-            (m["seq"], m["title"], m["amount"], m["due_offset_days"], "pending") for m in winner["milestones"]
-        ]
+        assert [
+            (m["seq"], m["title"], m["amount"], m["due_offset_days"], m["status"]) for m in contract["milestones"]
+        ] == [(m["seq"], m["title"], m["amount"], m["due_offset_days"], "pending") for m in winner["milestones"]]
         async with db.session_scope() as session:
             assert (await session.get(Problem, uuid.UUID(problem["id"]))).status == "awarded"
-            statuses = {
-                str(p.id): p.status.value for p in (await session.scalars(select(Proposal))).all()
-            }
+            statuses = {str(p.id): p.status.value for p in (await session.scalars(select(Proposal))).all()}
             assert statuses == {winner["id"]: "accepted", loser["id"]: "declined"}
         accepted = (await client.get(f"/api/v1/proposals/{winner['id']}", headers=cast.centre_a.headers)).json()
         assert accepted["contract_id"] == contract["id"]
