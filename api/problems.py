@@ -27,7 +27,7 @@ from api.schemas.problems import (
 )
 from models.enums import ConfidentialityTier, ProblemStatus
 from services import problems
-from services.errors import Invalid, RoleNotAllowed
+from services.errors import DomainError, Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/problems", tags=["problems"])
 
@@ -114,6 +114,13 @@ def question_read(view: problems.QuestionView) -> QuestionRead:
         answered_at=q.answered_at,
         created_at=q.created_at,
     )
+
+
+def problems_doc(*errors: type[DomainError]) -> dict:
+    """An OpenAPI `responses` entry naming every condition that answers with one status."""
+    entry = problem(errors[0])
+    entry["description"] = "; ".join(problem(e)["description"] for e in errors)
+    return entry
 
 
 NOT_FOUND = {404: problem(problems.ProblemNotFound)}
@@ -212,7 +219,7 @@ async def list_invitations(
     responses={
         **NOT_FOUND,
         403: problem(RoleNotAllowed),
-        409: problem(problems.AlreadyInvited),
+        409: problems_doc(problems.AlreadyInvited, problems.NotInviteOnly, problems.ProblemNotOpen),
         422: problem(Invalid),
     },
 )
@@ -239,7 +246,7 @@ async def list_nda_acceptances(
     responses={
         **NOT_FOUND,
         403: problem(RoleNotAllowed),
-        409: problem(problems.NdaAlreadyAccepted),
+        409: problems_doc(problems.NdaAlreadyAccepted, problems.NdaNotApplicable),
         422: problem(Invalid),
     },
 )
@@ -277,7 +284,7 @@ async def list_questions(
     response_model=QuestionRead,
     responses={
         **NOT_FOUND,
-        403: problem(problems.NdaRequired),
+        403: problems_doc(problems.NdaRequired, RoleNotAllowed),
         409: problem(problems.ProblemNotOpen),
         422: problem(Invalid),
     },
@@ -294,7 +301,7 @@ async def ask_question(problem_id: uuid.UUID, body: QuestionCreate, actor: Curre
     responses={
         404: problem(problems.QuestionNotFound),
         403: problem(RoleNotAllowed),
-        409: problem(problems.QuestionAlreadyAnswered),
+        409: problems_doc(problems.QuestionAlreadyAnswered, problems.ProblemNotOpen),
     },
 )
 async def answer_question(

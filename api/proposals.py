@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.contracts import contract_read
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
+from api.problems import problems_doc
 from api.schemas.common import Money, Page
 from api.schemas.contracts import ContractRead
 from api.schemas.problems import OrganisationRef
@@ -129,8 +130,8 @@ async def list_proposals(
     response_model=ProposalRead,
     responses={
         404: problem(problems.ProblemNotFound),
-        403: problem(problems.NdaRequired),
-        409: problem(problems.ProblemNotOpen),
+        403: problems_doc(problems.NdaRequired, RoleNotAllowed),
+        409: problems_doc(problems.ProblemNotOpen, proposals.ProposalAlreadyLive),
         422: problem(Invalid),
     },
 )
@@ -172,7 +173,7 @@ async def list_revisions(
     responses={
         **NOT_FOUND,
         403: problem(RoleNotAllowed),
-        409: problem(proposals.ProposalNotPending),
+        409: problems_doc(proposals.ProposalNotPending, problems.ProblemNotOpen),
         422: problem(Invalid),
     },
 )
@@ -200,7 +201,12 @@ async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session
     responses={
         **NOT_FOUND,
         403: problem(RoleNotAllowed),
-        409: problem(proposals.ProblemAlreadyAwarded),
+        409: problems_doc(
+            proposals.ProblemAlreadyAwarded,
+            problems.ProblemNotOpen,
+            proposals.ProposalNotPending,
+            proposals.ProposalLapsed,
+        ),
     },
 )
 async def accept_proposal(
