@@ -386,6 +386,11 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
     proposal.status = ProposalStatus.withdrawn
     proposal.withdrawn_at = problems.now_utc()
     await session.flush()
+    pending = await session.scalar(
+        select(Proposal.id).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
+    )
+    if pending is None and problem.status is S.in_review:
+        problem.status = S.open  # nothing left to review
     await notify(
         session,
         kind="proposal.withdrawn",

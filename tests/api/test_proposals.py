@@ -92,6 +92,19 @@ class TestSubmitProposal:
         assert again.status_code == 409
         assert again.json()["type"].endswith("proposal-already-live")
 
+    async def test_concurrent_submits_by_one_organisation_leave_one_live_proposal(self, client, db, cast, problem):
+        responses = await asyncio.gather(
+            client.post(
+                f"/api/v1/problems/{problem['id']}/proposals", json=proposal_body(), headers=cast.centre_a.headers
+            ),
+            client.post(
+                f"/api/v1/problems/{problem['id']}/proposals", json=proposal_body(), headers=cast.centre_a2.headers
+            ),
+        )
+        assert sorted(r.status_code for r in responses) == [201, 409]
+        async with db.session_scope() as session:
+            assert len((await session.scalars(select(Proposal))).all()) == 1
+
     async def test_smes_cannot_propose(self, client, cast, problem):
         response = await client.post(
             f"/api/v1/problems/{problem['id']}/proposals", json=proposal_body(), headers=cast.other_sme.headers
@@ -200,6 +213,8 @@ class TestWithdrawProposal:
         assert response.status_code == 200
         assert response.json()["status"] == "withdrawn" and response.json()["withdrawn_at"]
         assert (await notifications_of(client, cast.sme))[0]["kind"] == "proposal.withdrawn"
+        after = (await client.get(f"/api/v1/problems/{problem['id']}", headers=cast.sme.headers)).json()
+        assert after["status"] == "open"  # nothing left to review
         again = await client.post(f"/api/v1/proposals/{proposal['id']}/withdraw", headers=cast.centre_a.headers)
         assert again.status_code == 409
         await post_proposal(client, cast.centre_a, problem["id"])
