@@ -198,6 +198,13 @@ class TestInviteOnlyTier:
             client, cast.sme, confidentiality="invite_only", invited_organisation_ids=[str(cast.centre_a.org.id)]
         )
 
+    async def test_the_sme_sees_it_and_all_its_invitations(self, client, cast):
+        problem = await self._problem(client, cast)
+        body = (await client.get(f"/api/v1/problems/{problem['id']}", headers=cast.sme_member.headers)).json()
+        assert body["description"] == problem["description"] and body["is_owner"] is True
+        invitations = await client.get(f"/api/v1/problems/{problem['id']}/invitations", headers=cast.sme.headers)
+        assert [i["organisation_id"] for i in invitations.json()["items"]] == [str(cast.centre_a.org.id)]
+
     async def test_an_invited_centre_sees_all_of_it(self, client, cast):
         problem = await self._problem(client, cast)
         body = (await client.get(f"/api/v1/problems/{problem['id']}", headers=cast.centre_a.headers)).json()
@@ -251,6 +258,34 @@ class TestInviteOnlyTier:
         response = await client.post(
             f"/api/v1/problems/{problem['id']}/invitations",
             json={"organisation_id": str(cast.centre_b.org.id)},
+            headers=cast.centre_a.headers,
+        )
+        assert response.status_code == 403
+
+
+class TestActingOrganisation:
+    async def test_hq_staff_act_for_their_centre_unless_they_name_an_institute(self, client, cast):
+        problem = await post_problem(client, cast.sme, confidentiality="nda", nda_terms=NDA_TERMS)
+        response = await client.post(
+            f"/api/v1/problems/{problem['id']}/nda-acceptances",
+            json={"organisation_id": str(cast.institute.org.id)},
+            headers=cast.centre_a.headers,
+        )
+        assert response.status_code == 201
+        assert response.json()["organisation_id"] == str(cast.institute.org.id)
+        # The institute's own staff now see the details; the centre itself has not accepted.
+        body = (await client.get(f"/api/v1/problems/{problem['id']}", headers=cast.institute.headers)).json()
+        assert body["details_visible"] is True
+        proposal = await client.post(
+            f"/api/v1/problems/{problem['id']}/proposals", json=proposal_body(), headers=cast.centre_a.headers
+        )
+        assert proposal.status_code == 403  # acting for the centre, which has not accepted
+
+    async def test_naming_an_organisation_you_do_not_work_for_is_403(self, client, cast):
+        problem = await post_problem(client, cast.sme)
+        response = await client.post(
+            f"/api/v1/problems/{problem['id']}/questions",
+            json={"question": "Q", "organisation_id": str(cast.centre_b.org.id)},
             headers=cast.centre_a.headers,
         )
         assert response.status_code == 403
@@ -458,3 +493,8 @@ class TestListProblems:
             await client.get("/api/v1/problems", params={"confidentiality": "nda"}, headers=cast.other_sme.headers)
         ).json()
         assert public["items"] == []
+        await post_proposal(client, cast.centre_a, second["id"])
+        in_review = (
+            await client.get("/api/v1/problems", params={"status": "in_review"}, headers=cast.sme.headers)
+        ).json()
+        assert [p["id"] for p in in_review["items"]] == [second["id"]]
