@@ -25,7 +25,7 @@ from api.schemas.problems import (
     QuestionCreate,
     QuestionRead,
 )
-from models.enums import ConfidentialityTier, ProblemStatus
+from models.enums import ConfidentialityTier, ProblemStatus, TechField
 from services import problems
 from services.errors import DomainError, Invalid, RoleNotAllowed
 
@@ -135,7 +135,7 @@ async def list_problems(
         ProblemStatus | None, Query(alias="status", description="Effective status (`expired` once the deadline passed)")
     ] = None,
     confidentiality: Annotated[ConfidentialityTier | None, Query()] = None,
-    technical_field: Annotated[str | None, Query(max_length=100)] = None,
+    technical_field: Annotated[TechField | None, Query()] = None,
     organisation_id: Annotated[uuid.UUID | None, Query(description="Problems posted by this SME")] = None,
 ) -> Page[ProblemRead]:
     """Problems the caller may see, newest first: their SME's own, public ones, NDA ones (providers),

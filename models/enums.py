@@ -50,6 +50,33 @@ PROVIDER_KINDS = frozenset({OrganisationKind.centre, OrganisationKind.institute}
 # Technical problems, proposals and the contracts they start (issue 4; contracts extend in issue 6).
 
 
+# MERGE NOTE: TechField and TECH_FIELD_NAMES are copied verbatim from the catalogue branch so
+# problems and listings share one taxonomy; keep a single copy when the branches meet.
+class TechField(StrEnum):
+    """国家重点支持的高新技术领域 (the eight high-tech fields of the high-tech enterprise rules)."""
+
+    electronic_information = "electronic_information"  # 电子信息
+    biomedicine = "biomedicine"  # 生物与新医药
+    aerospace = "aerospace"  # 航空航天
+    new_materials = "new_materials"  # 新材料
+    high_tech_services = "high_tech_services"  # 高技术服务
+    new_energy = "new_energy"  # 新能源与节能
+    resources_environment = "resources_environment"  # 资源与环境
+    advanced_manufacturing = "advanced_manufacturing"  # 先进制造与自动化
+
+
+TECH_FIELD_NAMES: dict[TechField, str] = {
+    TechField.electronic_information: "电子信息",
+    TechField.biomedicine: "生物与新医药",
+    TechField.aerospace: "航空航天",
+    TechField.new_materials: "新材料",
+    TechField.high_tech_services: "高技术服务",
+    TechField.new_energy: "新能源与节能",
+    TechField.resources_environment: "资源与环境",
+    TechField.advanced_manufacturing: "先进制造与自动化",
+}
+
+
 class ConfidentialityTier(StrEnum):
     public = "public"  # every signed-in user sees all of it
     nda = "nda"  # providers see title, field and summary; details after their organisation accepts the NDA

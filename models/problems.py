@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin
-from models.enums import ConfidentialityTier, ContractType, ProblemStatus, ProposalStatus
+from models.enums import ConfidentialityTier, ContractType, ProblemStatus, ProposalStatus, TechField
 from models.organisations import Organisation, enum_column
 
 
@@ -44,7 +44,7 @@ class Problem(IdMixin, TimestampMixin, Base):
     # The details: behind the NDA for the nda tier.
     description: Mapped[str] = mapped_column(Text)
     desired_outcome: Mapped[str | None] = mapped_column(Text)
-    technical_field: Mapped[str] = mapped_column(String(100), index=True)
+    technical_field: Mapped[TechField] = mapped_column(enum_column(TechField, "tech_field"), index=True)
     budget_min_amount: Mapped[int] = mapped_column(BigInteger)
     budget_max_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

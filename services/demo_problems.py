@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import ConfidentialityTier, ContractType
+from models.enums import ConfidentialityTier, ContractType, TechField
 from models.problems import Problem
 from services import problems, proposals
 from services.actors import load_actor
@@ -78,7 +78,7 @@ async def seed(session, report) -> None:
                 "doping process that scales to a 200 t/a line."
             ),
             desired_outcome="45℃ 循环 500 次容量保持率 ≥ 90%，工艺包与中试验证报告。",
-            technical_field="新能源材料",
+            technical_field=TechField.new_energy,
             budget_min_amount=50_000_000,
             budget_max_amount=120_000_000,
             currency="CNY",
@@ -149,7 +149,7 @@ async def seed(session, report) -> None:
                 "process improvement with reliability qualification."
             ),
             desired_outcome="阈值漂移 < 0.2V 的工艺窗口与可靠性测试报告。",
-            technical_field="第三代半导体",
+            technical_field=TechField.electronic_information,
             budget_min_amount=150_000_000,
             budget_max_amount=300_000_000,
             currency="CNY",
@@ -190,7 +190,7 @@ async def seed(session, report) -> None:
                 " English abstract: reduce evaporation energy for high-salinity organic wastewater via MVR retrofit."
             ),
             desired_outcome="MVR 改造方案、设备选型与中试运行数据。",
-            technical_field="环保装备",
+            technical_field=TechField.resources_environment,
             budget_min_amount=80_000_000,
             budget_max_amount=200_000_000,
             currency="CNY",
@@ -227,7 +227,7 @@ async def seed(session, report) -> None:
                 " English abstract: pitting of planetary gear teeth after 2000 h; failure analysis requested."
             ),
             desired_outcome="失效分析报告与改进建议。",
-            technical_field="智能装备",
+            technical_field=TechField.advanced_manufacturing,
             budget_min_amount=10_000_000,
             budget_max_amount=30_000_000,
             currency="CNY",

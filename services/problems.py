@@ -28,6 +28,7 @@ from models.enums import (
     ConfidentialityTier,
     OrganisationKind,
     ProposalStatus,
+    TechField,
 )
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
@@ -90,7 +91,7 @@ class ProblemInput:
     title: str
     summary: str
     description: str
-    technical_field: str
+    technical_field: TechField
     budget_min_amount: int
     budget_max_amount: int
     currency: str
@@ -267,7 +268,7 @@ async def list_visible(
     *,
     status: S | None,
     confidentiality: ConfidentialityTier | None,
-    technical_field: str | None,
+    technical_field: TechField | None,
     organisation_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
@@ -278,7 +279,7 @@ async def list_visible(
         stmt = stmt.where(status_clause(status, now_utc()))
     if confidentiality is not None:
         stmt = stmt.where(Problem.confidentiality == confidentiality)
-    if technical_field:
+    if technical_field is not None:
         stmt = stmt.where(Problem.technical_field == technical_field)
     if organisation_id is not None:
         stmt = stmt.where(Problem.sme_org_id == organisation_id)

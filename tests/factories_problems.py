@@ -66,7 +66,7 @@ def problem_body(**overrides: Any) -> dict[str, Any]:
         "summary": "需要提升NCM811正极在高温下的循环稳定性",
         "description": "当前样品在45℃下500次循环后容量保持率仅为78%，需提高到90%以上。",
         "desired_outcome": "中试规模的包覆工艺方案",
-        "technical_field": "新能源材料",
+        "technical_field": "new_energy",
         "budget": {"min": {"amount": 50_000_000, "currency": "CNY"}, "max": {"amount": 120_000_000, "currency": "CNY"}},
         "deadline": future(30),
         "confidentiality": "public",

@@ -9,11 +9,10 @@ from typing import Annotated
 from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, Field, StringConstraints, model_validator
 
 from api.schemas.common import InputModel, Money, OutputModel
-from models.enums import ConfidentialityTier, OrganisationKind, ProblemStatus
+from models.enums import ConfidentialityTier, OrganisationKind, ProblemStatus, TechField
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
-Field100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 def _positive_money(value: Money) -> Money:
@@ -66,7 +65,7 @@ class ProblemCreate(InputModel):
     )
     description: LongText = Field(description="The details; for the `nda` tier only after the NDA is accepted")
     desired_outcome: LongText | None = None
-    technical_field: Field100 = Field(examples=["新材料"])
+    technical_field: TechField = Field(description="One of the eight high-tech fields, as in the catalogue")
     budget: BudgetRange
     deadline: AwareDatetime = Field(description="Last moment for proposals and for an award; must carry an offset")
     attachments: Attachments = Field(default_factory=list)
@@ -85,7 +84,7 @@ class ProblemUpdate(InputModel):
     summary: Annotated[str, StringConstraints(min_length=1, max_length=1000)] | None = None
     description: LongText | None = None
     desired_outcome: LongText | None = None
-    technical_field: Field100 | None = None
+    technical_field: TechField | None = None
     budget: BudgetRange | None = None
     deadline: AwareDatetime | None = None
     attachments: Attachments | None = None
@@ -121,7 +120,7 @@ class ProblemRead(OutputModel):
     id: uuid.UUID
     title: str
     summary: str
-    technical_field: str
+    technical_field: TechField
     confidentiality: ConfidentialityTier
     status: ProblemStatus = Field(description="Effective status: `expired` as soon as the deadline has passed")
     deadline: datetime

@@ -2,7 +2,7 @@
 
 Revision ID: e78fb3e5e61d
 Revises: b8b08a803a77
-Create Date: 2026-11-28 03:36:06.206041+00:00
+Create Date: 2026-11-28 03:49:31.241844+00:00
 """
 
 from collections.abc import Sequence
@@ -53,7 +53,24 @@ def upgrade() -> None:
         sa.Column("summary", sa.String(length=1000), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("desired_outcome", sa.Text(), nullable=True),
-        sa.Column("technical_field", sa.String(length=100), nullable=False),
+        sa.Column(
+            "technical_field",
+            sa.Enum(
+                "electronic_information",
+                "biomedicine",
+                "aerospace",
+                "new_materials",
+                "high_tech_services",
+                "new_energy",
+                "resources_environment",
+                "advanced_manufacturing",
+                name="tech_field",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+        ),
         sa.Column("budget_min_amount", sa.BigInteger(), nullable=False),
         sa.Column("budget_max_amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),

@@ -474,8 +474,8 @@ class TestQuestions:
 
 class TestListProblems:
     async def test_filters_and_pages(self, client, cast):
-        first = await post_problem(client, cast.sme, technical_field="新能源材料")
-        second = await post_problem(client, cast.sme, technical_field="集成电路")
+        first = await post_problem(client, cast.sme, technical_field="new_energy")
+        second = await post_problem(client, cast.sme, technical_field="electronic_information")
         await post_problem(client, cast.sme, confidentiality="nda", nda_terms=NDA_TERMS)
         page = (await client.get("/api/v1/problems", params={"limit": 2}, headers=cast.centre_a.headers)).json()
         assert len(page["items"]) == 2 and page["next_cursor"]
@@ -486,7 +486,9 @@ class TestListProblems:
         ).json()
         assert [p["id"] for p in rest["items"]] == [first["id"]] and rest["next_cursor"] is None
         field = (
-            await client.get("/api/v1/problems", params={"technical_field": "集成电路"}, headers=cast.centre_a.headers)
+            await client.get(
+                "/api/v1/problems", params={"technical_field": "electronic_information"}, headers=cast.centre_a.headers
+            )
         ).json()
         assert [p["id"] for p in field["items"]] == [second["id"]]
         public = (
