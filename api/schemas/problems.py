@@ -21,7 +21,7 @@ def _positive_money(value: Money) -> Money:
     return value
 
 
-class Attachment(InputModel):
+class AttachmentLink(InputModel):
     """A reference to a file kept in the organisation's document store (uploads are not proxied here)."""
 
     name: Title
@@ -30,14 +30,14 @@ class Attachment(InputModel):
     size_bytes: Annotated[int, Field(ge=0)] | None = None
 
 
-class AttachmentRead(OutputModel):
+class AttachmentLinkRead(OutputModel):
     name: str
     url: str
     media_type: str | None = None
     size_bytes: int | None = None
 
 
-Attachments = Annotated[list[Attachment], Field(max_length=20)]
+Attachments = Annotated[list[AttachmentLink], Field(max_length=20)]
 
 
 class BudgetRange(InputModel):
@@ -133,7 +133,7 @@ class ProblemRead(OutputModel):
     description: str | None
     desired_outcome: str | None
     budget: BudgetRead | None
-    attachments: list[AttachmentRead]
+    attachments: list[AttachmentLinkRead]
     created_at: datetime
     updated_at: datetime
     awarded_at: datetime | None

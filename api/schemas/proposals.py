@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from api.schemas.common import InputModel, Money, OutputModel
-from api.schemas.problems import Attachment, AttachmentRead, OrganisationRef
+from api.schemas.problems import AttachmentLink, AttachmentLinkRead, OrganisationRef
 from models.enums import ContractType, ProposalStatus
 
 
@@ -28,7 +28,7 @@ class ProposalTerms(InputModel):
     milestones: Annotated[list[MilestoneInput], Field(min_length=1, max_length=50)]
     contract_type: ContractType = Field(description="Suggested Civil Code contract type")
     valid_until: AwareDatetime = Field(description="The offer holds until then (must be in the future)")
-    attachments: Annotated[list[Attachment], Field(max_length=20)] = Field(default_factory=list)
+    attachments: Annotated[list[AttachmentLink], Field(max_length=20)] = Field(default_factory=list)
 
 
 class ProposalCreate(ProposalTerms):
@@ -57,7 +57,7 @@ class ProposalRevisionRead(OutputModel):
     duration_days: int
     contract_type: ContractType
     valid_until: datetime
-    attachments: list[AttachmentRead]
+    attachments: list[AttachmentLinkRead]
     milestones: list[MilestoneRead]
     note: str | None
     created_by: uuid.UUID
@@ -77,7 +77,7 @@ class ProposalRead(OutputModel):
     duration_days: int
     contract_type: ContractType
     valid_until: datetime
-    attachments: list[AttachmentRead]
+    attachments: list[AttachmentLinkRead]
     milestones: list[MilestoneRead]
     created_by: uuid.UUID
     created_at: datetime
