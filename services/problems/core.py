@@ -1,4 +1,4 @@
-"""Technical problems posted by SMEs: tiers of confidentiality, NDA acceptances, invitations, questions.
+"""Technical problems posted by SMEs: visibility by confidentiality tier, derived status, posting and closing.
 
 Visibility (`visible_problems`): the posting SME's members see their problems; every signed-in
 user sees `public` ones; centre and institute staff see `nda` ones (title, field and summary;
@@ -11,7 +11,6 @@ is `expired` everywhere (responses, filters, and writes, which answer 409), with
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from models.enums import (
 )
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
-from models.problems import NdaAcceptance, Problem, ProblemInvitation, ProblemQuestion, Proposal
+from models.problems import NdaAcceptance, Problem, ProblemInvitation, Proposal
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.notifications import notify
@@ -198,7 +197,7 @@ def is_owner(actor: Actor, problem: Problem) -> bool:
     return actor.is_platform_admin or problem.sme_org_id in actor.organisation_ids
 
 
-async def _views(session: AsyncSession, actor: Actor, problems: Sequence[Problem]) -> list[ProblemView]:
+async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Problem]) -> list[ProblemView]:
     """Views for a batch of problems: NDA acceptances and SME names in two queries."""
     if not problems:
         return []
@@ -242,8 +241,8 @@ async def _views(session: AsyncSession, actor: Actor, problems: Sequence[Problem
     return views
 
 
-async def _view(session: AsyncSession, actor: Actor, problem: Problem) -> ProblemView:
-    return (await _views(session, actor, [problem]))[0]
+async def view_of(session: AsyncSession, actor: Actor, problem: Problem) -> ProblemView:
+    return (await views_of(session, actor, [problem]))[0]
 
 
 async def get_problem(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, lock: bool = False) -> Problem:
@@ -259,7 +258,7 @@ async def get_problem(session: AsyncSession, actor: Actor, problem_id: uuid.UUID
 
 async def get(session: AsyncSession, actor: Actor, problem_id: uuid.UUID) -> ProblemView:
     """One problem as the actor may see it, else 404."""
-    return await _view(session, actor, await get_problem(session, actor, problem_id))
+    return await view_of(session, actor, await get_problem(session, actor, problem_id))
 
 
 async def list_visible(
@@ -287,7 +286,7 @@ async def list_visible(
             # Filtering by a hidden SME would reveal who posted an anonymous or NDA problem.
             stmt = stmt.where(Problem.anonymous.is_(false()), Problem.confidentiality != ConfidentialityTier.nda)
     page = await paginate(session, stmt, [SortKey(Problem.id, descending=True)], limit=limit, cursor=cursor)
-    return Page(items=await _views(session, actor, page.items), next_cursor=page.next_cursor)
+    return Page(items=await views_of(session, actor, page.items), next_cursor=page.next_cursor)
 
 
 def acting_org(actor: Actor, candidates: set[uuid.UUID], requested: uuid.UUID | None, what: str) -> uuid.UUID:
@@ -311,7 +310,7 @@ def require_owner_staff(actor: Actor, problem: Problem) -> None:
         raise RoleNotAllowed("only the posting SME's staff may do this")
 
 
-async def _providers(session: AsyncSession, org_ids: Sequence[uuid.UUID], loc: list[str | int]) -> None:
+async def require_providers(session: AsyncSession, org_ids: Sequence[uuid.UUID], loc: list[str | int]) -> None:
     found = set(
         (
             await session.scalars(
@@ -341,7 +340,7 @@ async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> Pro
     if data.invited_organisation_ids and tier is not ConfidentialityTier.invite_only:
         raise Invalid("only invite-only problems have invitations", loc=["body", "invited_organisation_ids"])
     invited = list(dict.fromkeys(data.invited_organisation_ids))
-    await _providers(session, invited, ["body", "invited_organisation_ids"])
+    await require_providers(session, invited, ["body", "invited_organisation_ids"])
     problem = Problem(
         sme_org_id=sme_id,
         created_by=actor.user_id,
@@ -363,8 +362,8 @@ async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> Pro
     session.add(problem)
     await session.flush()
     for org_id in invited:
-        await _invite(session, actor, problem, org_id)
-    return await _view(session, actor, problem)
+        await add_invitation(session, actor, problem, org_id)
+    return await view_of(session, actor, problem)
 
 
 async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, changes: dict) -> ProblemView:
@@ -381,7 +380,7 @@ async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, cha
     for name, value in changes.items():
         setattr(problem, name, value)
     await session.flush()
-    return await _view(session, actor, problem)
+    return await view_of(session, actor, problem)
 
 
 async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, reason: str | None) -> ProblemView:
@@ -412,13 +411,13 @@ async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, r
             subject_id=proposal.id,
         )
     await session.flush()
-    return await _view(session, actor, problem)
+    return await view_of(session, actor, problem)
 
 
-# Invitations
+# Invitations and NDA acceptances, shared with services.problems.access
 
 
-async def _invite(session: AsyncSession, actor: Actor, problem: Problem, org_id: uuid.UUID) -> ProblemInvitation:
+async def add_invitation(session: AsyncSession, actor: Actor, problem: Problem, org_id: uuid.UUID) -> ProblemInvitation:
     invitation = ProblemInvitation(problem_id=problem.id, organisation_id=org_id, invited_by=actor.user_id)
     session.add(invitation)
     await session.flush()
@@ -435,168 +434,10 @@ async def _invite(session: AsyncSession, actor: Actor, problem: Problem, org_id:
     return invitation
 
 
-async def invite(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, org_id: uuid.UUID) -> ProblemInvitation:
-    """Invite a centre or institute to an invite-only problem (the SME's staff)."""
-    problem = await get_problem(session, actor, problem_id, lock=True)
-    require_owner_staff(actor, problem)
-    if problem.confidentiality is not ConfidentialityTier.invite_only:
-        raise NotInviteOnly()
-    require_accepting(problem)
-    await _providers(session, [org_id], ["body", "organisation_id"])
-    taken = await session.scalar(
-        select(ProblemInvitation.id).where(
-            ProblemInvitation.problem_id == problem.id, ProblemInvitation.organisation_id == org_id
-        )
-    )
-    if taken:
-        raise AlreadyInvited()
-    return await _invite(session, actor, problem, org_id)
-
-
-async def list_invitations(
-    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, limit: int, cursor: str | None
-) -> Page[ProblemInvitation]:
-    """Invitations of a problem: all for its SME, only their own organisations' for providers."""
-    problem = await get_problem(session, actor, problem_id)
-    stmt = select(ProblemInvitation).where(ProblemInvitation.problem_id == problem.id)
-    if not is_owner(actor, problem):
-        stmt = stmt.where(ProblemInvitation.organisation_id.in_(list(invitation_scope(actor))))
-    return await paginate(session, stmt, [SortKey(ProblemInvitation.id)], limit=limit, cursor=cursor)
-
-
-# NDA acceptances
-
-
-async def accept_nda(
-    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, organisation_id: uuid.UUID | None
-) -> NdaAcceptance:
-    """Record that the actor's centre or institute accepts the problem's NDA terms (who, when, which text)."""
-    org_id = acting_org(actor, actor.provider_org_ids(), organisation_id, "centre or institute staff")
-    problem = await get_problem(session, actor, problem_id)
-    if problem.confidentiality is not ConfidentialityTier.nda or problem.nda_terms is None:
-        raise NdaNotApplicable()
-    taken = await session.scalar(
-        select(NdaAcceptance.id).where(NdaAcceptance.problem_id == problem.id, NdaAcceptance.organisation_id == org_id)
-    )
-    if taken:
-        raise NdaAlreadyAccepted()
-    acceptance = NdaAcceptance(
-        problem_id=problem.id,
-        organisation_id=org_id,
-        accepted_by=actor.user_id,
-        accepted_at=now_utc(),
-        terms_sha256=hashlib.sha256(problem.nda_terms.encode()).hexdigest(),
-    )
-    session.add(acceptance)
-    await session.flush()
-    await notify(
-        session,
-        kind="problem.nda_accepted",
-        title=f"保密协议已签署：{problem.title}",
-        body="一家创新中心/研究院已接受该难题的保密条款，可查看详情。A provider accepted the NDA.",
-        organisation_ids=[problem.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="problem",
-        subject_id=problem.id,
-    )
-    return acceptance
-
-
-async def list_nda_acceptances(
-    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, limit: int, cursor: str | None
-) -> Page[NdaAcceptance]:
-    """Acceptances of a problem's NDA: all for its SME, only their own organisations' for providers."""
-    problem = await get_problem(session, actor, problem_id)
-    stmt = select(NdaAcceptance).where(NdaAcceptance.problem_id == problem.id)
-    if not is_owner(actor, problem):
-        stmt = stmt.where(NdaAcceptance.organisation_id.in_(list(actor.organisation_ids)))
-    return await paginate(session, stmt, [SortKey(NdaAcceptance.id)], limit=limit, cursor=cursor)
-
-
 async def require_details(session: AsyncSession, actor: Actor, problem: Problem) -> None:
     """403 for a provider that has not accepted the NDA of an nda-tier problem."""
     if problem.confidentiality is not ConfidentialityTier.nda or is_owner(actor, problem):
         return
-    view = await _view(session, actor, problem)
+    view = await view_of(session, actor, problem)
     if not view.nda_accepted:
         raise NdaRequired()
-
-
-# Clarifying questions
-
-
-@dataclass(frozen=True)
-class QuestionView:
-    question: ProblemQuestion
-    asker_visible: bool  # the asker's identity: shown to the SME and to the asker's own organisation
-
-
-async def list_questions(
-    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, limit: int, cursor: str | None
-) -> Page[QuestionView]:
-    """The SME sees every question; others see answered ones and their own organisation's."""
-    problem = await get_problem(session, actor, problem_id)
-    await require_details(session, actor, problem)
-    owner = is_owner(actor, problem)
-    own_orgs = list(actor.organisation_ids)
-    stmt = select(ProblemQuestion).where(ProblemQuestion.problem_id == problem.id)
-    if not owner:
-        stmt = stmt.where(or_(ProblemQuestion.answer.is_not(None), ProblemQuestion.asker_org_id.in_(own_orgs)))
-    page = await paginate(session, stmt, [SortKey(ProblemQuestion.id)], limit=limit, cursor=cursor)
-    items = [QuestionView(q, owner or q.asker_org_id in actor.organisation_ids) for q in page.items]
-    return Page(items=items, next_cursor=page.next_cursor)
-
-
-async def ask(
-    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, question: str, organisation_id: uuid.UUID | None
-) -> QuestionView:
-    """A centre or institute asks the SME a clarifying question; the SME's staff are notified."""
-    org_id = acting_org(actor, actor.provider_org_ids(), organisation_id, "centre or institute staff")
-    problem = await get_problem(session, actor, problem_id)
-    await require_details(session, actor, problem)
-    require_accepting(problem)
-    row = ProblemQuestion(problem_id=problem.id, asker_org_id=org_id, asked_by=actor.user_id, question=question)
-    session.add(row)
-    await session.flush()
-    await notify(
-        session,
-        kind="question.asked",
-        title=f"收到澄清问题：{problem.title}",
-        body=question[:500],
-        organisation_ids=[problem.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="problem",
-        subject_id=problem.id,
-    )
-    return QuestionView(row, True)
-
-
-async def answer(
-    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, question_id: uuid.UUID, *, answer: str
-) -> QuestionView:
-    """The SME answers a question once; the answer becomes visible to every provider that sees the problem."""
-    problem = await get_problem(session, actor, problem_id)
-    row = await session.scalar(
-        select(ProblemQuestion).where(ProblemQuestion.id == question_id, ProblemQuestion.problem_id == problem.id)
-    )
-    visible = row is not None and (is_owner(actor, problem) or row.asker_org_id in actor.organisation_ids)
-    if row is None or not (visible or row.answer is not None):
-        raise QuestionNotFound()
-    require_owner_staff(actor, problem)
-    if row.answer is not None:
-        raise QuestionAlreadyAnswered()
-    require_accepting(problem)
-    row.answer = answer
-    row.answered_by = actor.user_id
-    row.answered_at = now_utc()
-    await session.flush()
-    await notify(
-        session,
-        kind="question.answered",
-        title=f"您的问题已获答复：{problem.title}",
-        body=answer[:500],
-        user_ids=[row.asked_by],
-        subject_type="problem",
-        subject_id=problem.id,
-    )
-    return QuestionView(row, True)
