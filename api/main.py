@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, errors, health, organisations
+from api import auth, contracts, errors, health, notifications, organisations, problems, proposals
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from services import logs
 from services.auth import AuthService
@@ -36,6 +36,16 @@ the e-mail as username; or use a demo account printed by `make run`.
 TAGS = [
     {"name": "auth", "description": "Registration, OAuth2 password sign-in, refresh-token rotation"},
     {"name": "organisations", "description": "Centres, institutes, SMEs, co-builders, voucher issuers, members"},
+    {
+        "name": "problems",
+        "description": "SMEs' technical problems: confidentiality tiers, NDAs, invitations, questions",
+    },
+    {"name": "proposals", "description": "Centres' proposals on problems: compare, revise, withdraw, accept"},
+    {
+        "name": "contracts",
+        "description": "Technology contracts between centres and SMEs (drafts from accepted proposals)",
+    },
+    {"name": "notifications", "description": "In-app notifications for the people concerned by a change"},
     {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
 ]
 
@@ -68,6 +78,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(auth.router)
     v1.include_router(organisations.router)
+    v1.include_router(problems.router)
+    v1.include_router(proposals.router)
+    v1.include_router(contracts.router)
+    v1.include_router(notifications.router)
     app.include_router(v1)
     app.include_router(health.router)
 

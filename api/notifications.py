@@ -1,0 +1,54 @@
+"""The caller's in-app notifications."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentActor, PageDep, SessionDep
+from api.errors import problem
+from api.schemas.common import Page
+from api.schemas.notifications import NotificationRead
+from models.notifications import Notification
+from services import notifications
+
+router = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+def notification_read(n: Notification) -> NotificationRead:
+    return NotificationRead(
+        id=n.id,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        organisation_id=n.organisation_id,
+        subject_type=n.subject_type,
+        subject_id=n.subject_id,
+        read=n.read_at is not None,
+        read_at=n.read_at,
+        created_at=n.created_at,
+    )
+
+
+@router.get("", response_model=Page[NotificationRead])
+async def list_notifications(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    unread: Annotated[bool | None, Query(description="true: only unread; false: only read; omitted: all")] = None,
+) -> Page[NotificationRead]:
+    """Your notifications, newest first."""
+    result = await notifications.list_own(session, actor, unread=unread, limit=page.limit, cursor=page.cursor)
+    return Page[NotificationRead](items=[notification_read(n) for n in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/{notification_id}/read",
+    response_model=NotificationRead,
+    responses={404: problem(notifications.NotificationNotFound)},
+)
+async def mark_read(notification_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> NotificationRead:
+    """Mark one of your notifications read (repeating it keeps the first time)."""
+    return notification_read(await notifications.mark_read(session, actor, notification_id))

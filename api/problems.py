@@ -1,0 +1,311 @@
+"""Technical problems, their invitations, NDA acceptances and clarifying questions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.errors import problem
+from api.schemas.common import Money, Page
+from api.schemas.problems import (
+    AnswerCreate,
+    BudgetRead,
+    InvitationCreate,
+    InvitationRead,
+    NdaAcceptanceCreate,
+    NdaAcceptanceRead,
+    OrganisationRef,
+    ProblemClose,
+    ProblemCreate,
+    ProblemRead,
+    ProblemUpdate,
+    QuestionCreate,
+    QuestionRead,
+)
+from models.enums import ConfidentialityTier, ProblemStatus, TechField
+from services import problems
+from services.errors import DomainError, Invalid, RoleNotAllowed
+
+router = APIRouter(prefix="/problems", tags=["problems"])
+
+
+def problem_input(body: ProblemCreate) -> problems.ProblemInput:
+    return problems.ProblemInput(
+        organisation_id=body.organisation_id,
+        title=body.title,
+        summary=body.summary,
+        description=body.description,
+        desired_outcome=body.desired_outcome,
+        technical_field=body.technical_field,
+        budget_min_amount=body.budget.min.amount,
+        budget_max_amount=body.budget.max.amount,
+        currency=body.budget.min.currency,
+        deadline=body.deadline,
+        attachments=[a.model_dump(mode="json") for a in body.attachments],
+        confidentiality=body.confidentiality,
+        nda_terms=body.nda_terms,
+        anonymous=body.anonymous,
+        invited_organisation_ids=body.invited_organisation_ids,
+    )
+
+
+def problem_changes(body: ProblemUpdate) -> dict:
+    """The PATCH body as column changes."""
+    changes = body.model_dump(exclude_unset=True, exclude={"budget", "attachments"})
+    if body.budget is not None:
+        changes.update(
+            budget_min_amount=body.budget.min.amount,
+            budget_max_amount=body.budget.max.amount,
+            currency=body.budget.min.currency,
+        )
+    if body.attachments is not None:
+        changes["attachments"] = [a.model_dump(mode="json") for a in body.attachments]
+    if "deadline" in changes:
+        changes["deadline"] = body.deadline
+    return changes
+
+
+def problem_read(view: problems.ProblemView) -> ProblemRead:
+    """Only what this caller may see leaves the server."""
+    p = view.problem
+    details = view.details_visible
+    return ProblemRead(
+        id=p.id,
+        title=p.title,
+        summary=p.summary,
+        technical_field=p.technical_field,
+        confidentiality=p.confidentiality,
+        status=view.status,
+        deadline=p.deadline,
+        nda_terms=p.nda_terms,
+        anonymous=p.anonymous,
+        details_visible=details,
+        nda_accepted=view.nda_accepted,
+        is_owner=view.is_owner,
+        sme=OrganisationRef.model_validate(view.sme) if view.sme is not None else None,
+        description=p.description if details else None,
+        desired_outcome=p.desired_outcome if details else None,
+        budget=BudgetRead(
+            min=Money(amount=p.budget_min_amount, currency=p.currency),
+            max=Money(amount=p.budget_max_amount, currency=p.currency),
+        )
+        if details
+        else None,
+        attachments=p.attachments if details else [],
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        awarded_at=p.awarded_at,
+        closed_at=p.closed_at,
+    )
+
+
+def question_read(view: problems.QuestionView) -> QuestionRead:
+    q = view.question
+    return QuestionRead(
+        id=q.id,
+        problem_id=q.problem_id,
+        question=q.question,
+        asker_org_id=q.asker_org_id if view.asker_visible else None,
+        asked_by=q.asked_by if view.asker_visible else None,
+        answer=q.answer,
+        answered_at=q.answered_at,
+        created_at=q.created_at,
+    )
+
+
+def problems_doc(*errors: type[DomainError]) -> dict:
+    """An OpenAPI `responses` entry naming every condition that answers with one status."""
+    entry = problem(errors[0])
+    entry["description"] = "; ".join(problem(e)["description"] for e in errors)
+    return entry
+
+
+NOT_FOUND = {404: problem(problems.ProblemNotFound)}
+
+
+@router.get("", response_model=Page[ProblemRead])
+async def list_problems(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[
+        ProblemStatus | None, Query(alias="status", description="Effective status (`expired` once the deadline passed)")
+    ] = None,
+    confidentiality: Annotated[ConfidentialityTier | None, Query()] = None,
+    technical_field: Annotated[TechField | None, Query()] = None,
+    organisation_id: Annotated[uuid.UUID | None, Query(description="Problems posted by this SME")] = None,
+) -> Page[ProblemRead]:
+    """Problems the caller may see, newest first: their SME's own, public ones, NDA ones (providers),
+    invite-only ones they are invited to."""
+    result = await problems.list_visible(
+        session,
+        actor,
+        status=status_,
+        confidentiality=confidentiality,
+        technical_field=technical_field,
+        organisation_id=organisation_id,
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+    return Page[ProblemRead](items=[problem_read(v) for v in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProblemRead,
+    responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
+)
+async def create_problem(
+    body: ProblemCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Post a technical problem (SME staff). Invited centres or institutes are notified."""
+
+    async def run() -> ProblemRead:
+        return problem_read(await problems.create(session, actor, problem_input(body)))
+
+    return await idem.run(run, ProblemRead, location=lambda p: f"/api/v1/problems/{p.id}")
+
+
+@router.get("/{problem_id}", response_model=ProblemRead, responses=NOT_FOUND)
+async def get_problem(problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ProblemRead:
+    """One problem as the caller may see it; NDA details stay null until the caller's organisation accepts."""
+    return problem_read(await problems.get(session, actor, problem_id))
+
+
+@router.patch(
+    "/{problem_id}",
+    response_model=ProblemRead,
+    responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(problems.ProblemNotOpen), 422: problem(Invalid)},
+)
+async def update_problem(
+    problem_id: uuid.UUID, body: ProblemUpdate, actor: CurrentActor, session: SessionDep
+) -> ProblemRead:
+    """Change an open problem (the SME's staff): texts, budget, deadline, attachments."""
+    return problem_read(await problems.update(session, actor, problem_id, problem_changes(body)))
+
+
+@router.post(
+    "/{problem_id}/close",
+    response_model=ProblemRead,
+    responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(problems.ProblemNotOpen)},
+)
+async def close_problem(
+    problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, body: ProblemClose | None = None
+) -> ProblemRead:
+    """Close an open problem without an award; pending proposals are declined and their authors told."""
+    reason = body.reason if body is not None else None
+    return problem_read(await problems.close(session, actor, problem_id, reason=reason))
+
+
+@router.get("/{problem_id}/invitations", response_model=Page[InvitationRead], responses=NOT_FOUND)
+async def list_invitations(
+    problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[InvitationRead]:
+    """Invitations of a problem: all of them for its SME, their own for invited providers."""
+    result = await problems.list_invitations(session, actor, problem_id, limit=page.limit, cursor=page.cursor)
+    return Page[InvitationRead](
+        items=[InvitationRead.model_validate(i) for i in result.items], next_cursor=result.next_cursor
+    )
+
+
+@router.post(
+    "/{problem_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvitationRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(RoleNotAllowed),
+        409: problems_doc(problems.AlreadyInvited, problems.NotInviteOnly, problems.ProblemNotOpen),
+        422: problem(Invalid),
+    },
+)
+async def invite(problem_id: uuid.UUID, body: InvitationCreate, actor: CurrentActor, session: SessionDep):
+    """Invite a centre or institute to an invite-only problem (the SME's staff); its staff are notified."""
+    return await problems.invite(session, actor, problem_id, body.organisation_id)
+
+
+@router.get("/{problem_id}/nda-acceptances", response_model=Page[NdaAcceptanceRead], responses=NOT_FOUND)
+async def list_nda_acceptances(
+    problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[NdaAcceptanceRead]:
+    """Who accepted the problem's NDA and when: all for its SME, their own organisations' for providers."""
+    result = await problems.list_nda_acceptances(session, actor, problem_id, limit=page.limit, cursor=page.cursor)
+    return Page[NdaAcceptanceRead](
+        items=[NdaAcceptanceRead.model_validate(a) for a in result.items], next_cursor=result.next_cursor
+    )
+
+
+@router.post(
+    "/{problem_id}/nda-acceptances",
+    status_code=status.HTTP_201_CREATED,
+    response_model=NdaAcceptanceRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(RoleNotAllowed),
+        409: problems_doc(problems.NdaAlreadyAccepted, problems.NdaNotApplicable),
+        422: problem(Invalid),
+    },
+)
+async def accept_nda(
+    problem_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    body: NdaAcceptanceCreate | None = None,
+) -> Response:
+    """Accept the problem's NDA terms for your centre or institute; its staff then see the details."""
+    org_id = body.organisation_id if body is not None else None
+    return await idem.run(
+        lambda: problems.accept_nda(session, actor, problem_id, organisation_id=org_id), NdaAcceptanceRead
+    )
+
+
+@router.get(
+    "/{problem_id}/questions",
+    response_model=Page[QuestionRead],
+    responses={**NOT_FOUND, 403: problem(problems.NdaRequired)},
+)
+async def list_questions(
+    problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[QuestionRead]:
+    """Clarifying questions: the SME sees all; providers see answered ones and their own organisation's;
+    other providers' identities are never shown."""
+    result = await problems.list_questions(session, actor, problem_id, limit=page.limit, cursor=page.cursor)
+    return Page[QuestionRead](items=[question_read(q) for q in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/{problem_id}/questions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=QuestionRead,
+    responses={
+        **NOT_FOUND,
+        403: problems_doc(problems.NdaRequired, RoleNotAllowed),
+        409: problem(problems.ProblemNotOpen),
+        422: problem(Invalid),
+    },
+)
+async def ask_question(problem_id: uuid.UUID, body: QuestionCreate, actor: CurrentActor, session: SessionDep):
+    """Ask the SME a clarifying question (centre or institute staff); the SME's staff are notified."""
+    view = await problems.ask(session, actor, problem_id, question=body.question, organisation_id=body.organisation_id)
+    return question_read(view)
+
+
+@router.post(
+    "/{problem_id}/questions/{question_id}/answer",
+    response_model=QuestionRead,
+    responses={
+        404: problem(problems.QuestionNotFound),
+        403: problem(RoleNotAllowed),
+        409: problems_doc(problems.QuestionAlreadyAnswered, problems.ProblemNotOpen),
+    },
+)
+async def answer_question(
+    problem_id: uuid.UUID, question_id: uuid.UUID, body: AnswerCreate, actor: CurrentActor, session: SessionDep
+):
+    """Answer a question once (the SME's staff); every provider that sees the problem then sees it."""
+    return question_read(await problems.answer(session, actor, problem_id, question_id, answer=body.answer))

@@ -1,0 +1,222 @@
+"""Proposals on problems: submit, compare, revise, withdraw, accept (which starts a draft contract)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.contracts import contract_read
+from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.errors import problem
+from api.problems import problems_doc
+from api.schemas.common import Money, Page
+from api.schemas.contracts import ContractRead
+from api.schemas.problems import OrganisationRef
+from api.schemas.proposals import (
+    MilestoneRead,
+    ProposalCreate,
+    ProposalRead,
+    ProposalRevise,
+    ProposalRevisionRead,
+    ProposalTerms,
+)
+from models.enums import ProposalStatus
+from models.problems import ProposalRevision
+from services import problems, proposals
+from services.errors import Invalid, RoleNotAllowed
+
+router = APIRouter(tags=["proposals"])
+
+
+def proposal_terms(body: ProposalTerms) -> proposals.ProposalTerms:
+    return proposals.ProposalTerms(
+        approach=body.approach,
+        price_amount=body.price.amount,
+        currency=body.price.currency,
+        duration_days=body.duration_days,
+        milestones=[
+            proposals.MilestoneTerms(m.title, m.amount.amount, m.amount.currency, m.due_offset_days)
+            for m in body.milestones
+        ],
+        contract_type=body.contract_type,
+        valid_until=body.valid_until,
+        attachments=[a.model_dump(mode="json") for a in body.attachments],
+    )
+
+
+def _milestones(revision: ProposalRevision) -> list[MilestoneRead]:
+    return [
+        MilestoneRead(
+            seq=m.seq,
+            title=m.title,
+            amount=Money(amount=m.amount, currency=m.currency),
+            due_offset_days=m.due_offset_days,
+        )
+        for m in revision.milestones
+    ]
+
+
+def revision_read(r: ProposalRevision) -> ProposalRevisionRead:
+    return ProposalRevisionRead(
+        revision=r.revision,
+        approach=r.approach,
+        price=Money(amount=r.price_amount, currency=r.currency),
+        duration_days=r.duration_days,
+        contract_type=r.contract_type,
+        valid_until=r.valid_until,
+        attachments=r.attachments,
+        milestones=_milestones(r),
+        note=r.note,
+        created_by=r.created_by,
+        created_at=r.created_at,
+    )
+
+
+def proposal_read(view: proposals.ProposalView) -> ProposalRead:
+    p = view.proposal
+    return ProposalRead(
+        id=p.id,
+        problem_id=p.problem_id,
+        provider=OrganisationRef.model_validate(p.provider_org),
+        status=p.status,
+        revision=p.revision,
+        approach=p.approach,
+        price=Money(amount=p.price_amount, currency=p.currency),
+        duration_days=p.duration_days,
+        contract_type=p.contract_type,
+        valid_until=p.valid_until,
+        attachments=p.attachments,
+        milestones=_milestones(view.current),
+        created_by=p.created_by,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        withdrawn_at=p.withdrawn_at,
+        decided_at=p.decided_at,
+        contract_id=view.contract_id,
+    )
+
+
+NOT_FOUND = {404: problem(proposals.ProposalNotFound)}
+
+
+@router.get(
+    "/problems/{problem_id}/proposals",
+    response_model=Page[ProposalRead],
+    responses={404: problem(problems.ProblemNotFound)},
+)
+async def list_proposals(
+    problem_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[ProposalStatus | None, Query(alias="status")] = None,
+    sort: Annotated[
+        proposals.ProposalSort,
+        Query(description="`price` / `duration` ascending, `-price` / `-duration` descending, `newest`, `oldest`"),
+    ] = "newest",
+) -> Page[ProposalRead]:
+    """Proposals on a problem: every one for the posting SME (to compare), only their own for a centre."""
+    result = await proposals.list_for_problem(
+        session, actor, problem_id, status=status_, sort=sort, limit=page.limit, cursor=page.cursor
+    )
+    return Page[ProposalRead](items=[proposal_read(v) for v in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/problems/{problem_id}/proposals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProposalRead,
+    responses={
+        404: problem(problems.ProblemNotFound),
+        403: problems_doc(problems.NdaRequired, RoleNotAllowed),
+        409: problems_doc(problems.ProblemNotOpen, proposals.ProposalAlreadyLive),
+        422: problem(Invalid),
+    },
+)
+async def submit_proposal(
+    problem_id: uuid.UUID, body: ProposalCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Propose a solution (centre or institute staff): one live proposal per organisation; milestone
+    amounts must sum to the price. The problem moves to `in_review` and the SME is notified."""
+
+    async def run() -> ProposalRead:
+        return proposal_read(
+            await proposals.submit(
+                session, actor, problem_id, proposal_terms(body), organisation_id=body.organisation_id
+            )
+        )
+
+    return await idem.run(run, ProposalRead, location=lambda p: f"/api/v1/proposals/{p.id}")
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalRead, responses=NOT_FOUND)
+async def get_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ProposalRead:
+    """One proposal: for its author organisation and the posting SME only (404 for other centres)."""
+    return proposal_read(await proposals.get(session, actor, proposal_id))
+
+
+@router.get("/proposals/{proposal_id}/revisions", response_model=Page[ProposalRevisionRead], responses=NOT_FOUND)
+async def list_revisions(
+    proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[ProposalRevisionRead]:
+    """Every version of a proposal's terms, oldest first."""
+    result = await proposals.list_revisions(session, actor, proposal_id, limit=page.limit, cursor=page.cursor)
+    return Page[ProposalRevisionRead](items=[revision_read(r) for r in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/proposals/{proposal_id}/revisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProposalRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(RoleNotAllowed),
+        409: problems_doc(proposals.ProposalNotPending, problems.ProblemNotOpen),
+        422: problem(Invalid),
+    },
+)
+async def revise_proposal(
+    proposal_id: uuid.UUID, body: ProposalRevise, actor: CurrentActor, session: SessionDep
+) -> ProposalRead:
+    """Revise a pending proposal (its organisation's staff): new terms become current, the old stay in history."""
+    return proposal_read(await proposals.revise(session, actor, proposal_id, proposal_terms(body), note=body.note))
+
+
+@router.post(
+    "/proposals/{proposal_id}/withdraw",
+    response_model=ProposalRead,
+    responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(proposals.ProposalNotPending)},
+)
+async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ProposalRead:
+    """Withdraw a pending proposal (its organisation's staff); the SME is notified."""
+    return proposal_read(await proposals.withdraw(session, actor, proposal_id))
+
+
+@router.post(
+    "/proposals/{proposal_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContractRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(RoleNotAllowed),
+        409: problems_doc(
+            proposals.ProblemAlreadyAwarded,
+            problems.ProblemNotOpen,
+            proposals.ProposalNotPending,
+            proposals.ProposalLapsed,
+        ),
+    },
+)
+async def accept_proposal(
+    proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Accept a proposal (the SME's staff): the problem is awarded, other pending proposals are declined,
+    and the draft contract created from the proposal (parties, type, value, milestones) is returned.
+    Accepting again, or a second proposal on the same problem, is 409."""
+
+    async def run() -> ContractRead:
+        return contract_read(await proposals.accept(session, actor, proposal_id))
+
+    return await idem.run(run, ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}")

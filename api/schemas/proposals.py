@@ -1,0 +1,87 @@
+"""Proposals, their revisions and milestones on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.problems import AttachmentLink, AttachmentLinkRead, OrganisationRef
+from models.enums import ContractType, ProposalStatus
+
+
+class MilestoneInput(InputModel):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    amount: Money = Field(description="Positive; the amounts of all milestones sum to the price")
+    due_offset_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        description="Days after the contract starts; non-decreasing and at most `duration_days`"
+    )
+
+
+class ProposalTerms(InputModel):
+    approach: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+    price: Money = Field(description="Total price; the milestone amounts must add up to it exactly")
+    duration_days: Annotated[int, Field(ge=1, le=3650)] = Field(description="Timeline: days from start to the end")
+    milestones: Annotated[list[MilestoneInput], Field(min_length=1, max_length=50)]
+    contract_type: ContractType = Field(description="Suggested Civil Code contract type")
+    valid_until: AwareDatetime = Field(description="The offer holds until then (must be in the future)")
+    attachments: Annotated[list[AttachmentLink], Field(max_length=20)] = Field(default_factory=list)
+
+
+class ProposalCreate(ProposalTerms):
+    organisation_id: uuid.UUID | None = Field(
+        default=None, description="The centre or institute proposing; needed only when you work for several"
+    )
+
+
+class ProposalRevise(ProposalTerms):
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+        default=None, description="What changed, for the SME"
+    )
+
+
+class MilestoneRead(OutputModel):
+    seq: int
+    title: str
+    amount: Money
+    due_offset_days: int
+
+
+class ProposalRevisionRead(OutputModel):
+    revision: int
+    approach: str
+    price: Money
+    duration_days: int
+    contract_type: ContractType
+    valid_until: datetime
+    attachments: list[AttachmentLinkRead]
+    milestones: list[MilestoneRead]
+    note: str | None
+    created_by: uuid.UUID
+    created_at: datetime
+
+
+class ProposalRead(OutputModel):
+    """A proposal with its current terms (revision `revision`); the history is at `/proposals/{id}/revisions`."""
+
+    id: uuid.UUID
+    problem_id: uuid.UUID | None
+    provider: OrganisationRef
+    status: ProposalStatus
+    revision: int
+    approach: str
+    price: Money
+    duration_days: int
+    contract_type: ContractType
+    valid_until: datetime
+    attachments: list[AttachmentLinkRead]
+    milestones: list[MilestoneRead]
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+    withdrawn_at: datetime | None
+    decided_at: datetime | None
+    contract_id: uuid.UUID | None = Field(default=None, description="The draft contract, once accepted")

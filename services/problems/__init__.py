@@ -1,0 +1,89 @@
+"""Technical problems posted by SMEs: tiers of confidentiality, NDA acceptances, invitations, questions.
+
+Visibility (`visible_problems`): the posting SME's members see their problems; every signed-in
+user sees `public` ones; centre and institute staff see `nda` ones (title, field and summary;
+the details once their organisation has accepted the NDA); only invited providers see an
+`invite_only` problem (an invitation of a centre extends to its institutes). Anything else: 404.
+
+Expiry is derived at read time: a problem still `open` or `in_review` whose deadline has passed
+is `expired` everywhere (responses, filters, and writes, which answer 409), without a job.
+
+A package: `core` (visibility, status, posting, closing), `access` (invitations, NDA
+acceptances), `questions` (clarifying questions); the public names are re-exported here.
+"""
+
+from services.problems.access import accept_nda, invite, list_invitations, list_nda_acceptances
+from services.problems.core import (
+    ACCEPTING,
+    AlreadyInvited,
+    NdaAlreadyAccepted,
+    NdaNotApplicable,
+    NdaRequired,
+    NotInviteOnly,
+    ProblemInput,
+    ProblemNotFound,
+    ProblemNotOpen,
+    ProblemView,
+    QuestionAlreadyAnswered,
+    QuestionNotFound,
+    acting_org,
+    close,
+    create,
+    effective_status,
+    get,
+    get_problem,
+    invitation_scope,
+    is_owner,
+    list_visible,
+    now_utc,
+    require_accepting,
+    require_details,
+    require_owner_staff,
+    status_clause,
+    update,
+    view_of,
+    views_of,
+    visible_problems,
+)
+from services.problems.questions import QuestionView, answer, ask, list_questions
+
+__all__ = [
+    "ACCEPTING",
+    "AlreadyInvited",
+    "NdaAlreadyAccepted",
+    "NdaNotApplicable",
+    "NdaRequired",
+    "NotInviteOnly",
+    "ProblemInput",
+    "ProblemNotFound",
+    "ProblemNotOpen",
+    "ProblemView",
+    "QuestionAlreadyAnswered",
+    "QuestionNotFound",
+    "QuestionView",
+    "accept_nda",
+    "acting_org",
+    "answer",
+    "ask",
+    "close",
+    "create",
+    "effective_status",
+    "get",
+    "get_problem",
+    "invitation_scope",
+    "invite",
+    "is_owner",
+    "list_invitations",
+    "list_nda_acceptances",
+    "list_questions",
+    "list_visible",
+    "now_utc",
+    "require_accepting",
+    "require_details",
+    "require_owner_staff",
+    "status_clause",
+    "update",
+    "view_of",
+    "views_of",
+    "visible_problems",
+]

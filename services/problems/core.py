@@ -1,0 +1,443 @@
+"""Technical problems posted by SMEs: visibility by confidentiality tier, derived status, posting and closing.
+
+Visibility (`visible_problems`): the posting SME's members see their problems; every signed-in
+user sees `public` ones; centre and institute staff see `nda` ones (title, field and summary;
+the details once their organisation has accepted the NDA); only invited providers see an
+`invite_only` problem (an invitation of a centre extends to its institutes). Anything else: 404.
+
+Expiry is derived at read time: a problem still `open` or `in_review` whose deadline has passed
+is `expired` everywhere (responses, filters, and writes, which answer 409), without a job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, and_, exists, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from models.enums import (
+    PROVIDER_KINDS,
+    PROVIDER_ROLES,
+    SME_ROLES,
+    ConfidentialityTier,
+    OrganisationKind,
+    ProposalStatus,
+    TechField,
+)
+from models.enums import ProblemStatus as S
+from models.organisations import Organisation
+from models.problems import NdaAcceptance, Problem, ProblemInvitation, Proposal
+from services.actors import Actor
+from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
+from services.notifications import notify
+from services.pagination import Page, SortKey, paginate
+
+ACCEPTING = (S.open, S.in_review)
+
+
+class ProblemNotFound(NotFound):
+    title = "Problem not found"
+    slug = "problem-not-found"
+
+
+class ProblemNotOpen(Conflict):
+    title = "The problem is no longer open (awarded, closed or expired)"
+    slug = "problem-not-open"
+
+
+class NdaRequired(Forbidden):
+    title = "Your organisation must accept the problem's NDA first"
+    slug = "nda-required"
+
+
+class NdaNotApplicable(Conflict):
+    title = "This problem has no NDA to accept"
+    slug = "nda-not-applicable"
+
+
+class NdaAlreadyAccepted(Conflict):
+    title = "Your organisation has already accepted this NDA"
+    slug = "nda-already-accepted"
+
+
+class NotInviteOnly(Conflict):
+    title = "Only invite-only problems take invitations"
+    slug = "not-invite-only"
+
+
+class AlreadyInvited(Conflict):
+    title = "This organisation is already invited"
+    slug = "already-invited"
+
+
+class QuestionNotFound(NotFound):
+    title = "Question not found"
+    slug = "question-not-found"
+
+
+class QuestionAlreadyAnswered(Conflict):
+    title = "The question has already been answered"
+    slug = "question-already-answered"
+
+
+@dataclass(frozen=True)
+class ProblemInput:
+    title: str
+    summary: str
+    description: str
+    technical_field: TechField
+    budget_min_amount: int
+    budget_max_amount: int
+    currency: str
+    deadline: datetime
+    confidentiality: ConfidentialityTier
+    desired_outcome: str | None = None
+    attachments: list[dict] = field(default_factory=list)
+    nda_terms: str | None = None
+    anonymous: bool = False
+    invited_organisation_ids: list[uuid.UUID] = field(default_factory=list)
+    organisation_id: uuid.UUID | None = None
+
+
+# Columns an open problem may change (the tier, NDA text and anonymity are fixed at posting).
+EDITABLE = frozenset(
+    {"title", "summary", "description", "desired_outcome", "technical_field", "deadline", "attachments"}
+    | {"budget_min_amount", "budget_max_amount", "currency"}
+)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# Status, derived at read time
+
+
+def effective_status(problem: Problem, now: datetime | None = None) -> S:
+    """The stored status, except that an unawarded problem past its deadline is expired."""
+    if problem.status in ACCEPTING and problem.deadline <= (now or now_utc()):
+        return S.expired
+    return problem.status
+
+
+def status_clause(status: S, now: datetime) -> ColumnElement[bool]:
+    """SQL for "the effective status is `status`"."""
+    if status is S.expired:
+        return or_(Problem.status == S.expired, and_(Problem.status.in_(ACCEPTING), Problem.deadline <= now))
+    if status in ACCEPTING:
+        return and_(Problem.status == status, Problem.deadline > now)
+    return Problem.status == status
+
+
+def require_accepting(problem: Problem, now: datetime | None = None) -> None:
+    """409 unless the problem still takes proposals, questions and changes."""
+    status = effective_status(problem, now)
+    if status not in ACCEPTING:
+        raise ProblemNotOpen(f"the problem is {status.value}")
+
+
+# Who may see what
+
+
+def invitation_scope(actor: Actor) -> set[uuid.UUID]:
+    """Organisations whose invitation lets the actor see a problem: its provider organisations and
+    the parent centres of the institutes it works for."""
+    scope = actor.provider_org_ids()
+    scope |= {
+        m.parent_id
+        for m in actor.memberships
+        if m.kind is OrganisationKind.institute and m.role in PROVIDER_ROLES and m.parent_id is not None
+    }
+    return scope
+
+
+def invited_clause(org_ids: Sequence[uuid.UUID] | set[uuid.UUID]) -> ColumnElement[bool]:
+    return exists(
+        select(ProblemInvitation.id).where(
+            ProblemInvitation.problem_id == Problem.id, ProblemInvitation.organisation_id.in_(list(org_ids))
+        )
+    )
+
+
+def visible_problems(actor: Actor) -> Select[tuple[Problem]]:
+    """Problems the actor may know exist (with at least title, field and summary)."""
+    stmt = select(Problem)
+    if actor.is_platform_admin:
+        return stmt
+    conditions: list[ColumnElement[bool]] = [
+        Problem.sme_org_id.in_(list(actor.organisation_ids)),
+        Problem.confidentiality == ConfidentialityTier.public,
+    ]
+    if actor.is_provider_staff():
+        conditions.append(Problem.confidentiality == ConfidentialityTier.nda)
+        conditions.append(
+            and_(Problem.confidentiality == ConfidentialityTier.invite_only, invited_clause(invitation_scope(actor)))
+        )
+    return stmt.where(or_(*conditions))
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    """A problem as one actor may see it."""
+
+    problem: Problem
+    status: S
+    is_owner: bool
+    details_visible: bool
+    nda_accepted: bool
+    sme: Organisation | None  # None while the SME is hidden from this actor
+
+
+def is_owner(actor: Actor, problem: Problem) -> bool:
+    return actor.is_platform_admin or problem.sme_org_id in actor.organisation_ids
+
+
+async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Problem]) -> list[ProblemView]:
+    """Views for a batch of problems: NDA acceptances and SME names in two queries."""
+    if not problems:
+        return []
+    ids = [p.id for p in problems]
+    provider_orgs = actor.provider_org_ids()
+    accepted: set[uuid.UUID] = set()
+    if provider_orgs:
+        accepted = set(
+            (
+                await session.scalars(
+                    select(NdaAcceptance.problem_id).where(
+                        NdaAcceptance.problem_id.in_(ids), NdaAcceptance.organisation_id.in_(list(provider_orgs))
+                    )
+                )
+            ).all()
+        )
+    orgs = {
+        o.id: o
+        for o in await session.scalars(
+            select(Organisation).where(Organisation.id.in_({p.sme_org_id for p in problems}))
+        )
+    }
+    now = now_utc()
+    views = []
+    for p in problems:
+        owner = is_owner(actor, p)
+        nda_ok = p.id in accepted
+        details = owner or p.confidentiality is not ConfidentialityTier.nda or nda_ok
+        winner = p.awarded_org_id is not None and p.awarded_org_id in actor.organisation_ids
+        sme_shown = owner or winner or (details and not p.anonymous)
+        views.append(
+            ProblemView(
+                problem=p,
+                status=effective_status(p, now),
+                is_owner=owner,
+                details_visible=details,
+                nda_accepted=nda_ok,
+                sme=orgs.get(p.sme_org_id) if sme_shown else None,
+            )
+        )
+    return views
+
+
+async def view_of(session: AsyncSession, actor: Actor, problem: Problem) -> ProblemView:
+    return (await views_of(session, actor, [problem]))[0]
+
+
+async def get_problem(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, lock: bool = False) -> Problem:
+    """A visible problem row, else 404; `lock` takes its row lock (SELECT ... FOR UPDATE) for a state change."""
+    stmt = visible_problems(actor).where(Problem.id == problem_id)
+    if lock:
+        stmt = stmt.with_for_update(of=Problem).execution_options(populate_existing=True)
+    problem = await session.scalar(stmt)
+    if problem is None:
+        raise ProblemNotFound()
+    return problem
+
+
+async def get(session: AsyncSession, actor: Actor, problem_id: uuid.UUID) -> ProblemView:
+    """One problem as the actor may see it, else 404."""
+    return await view_of(session, actor, await get_problem(session, actor, problem_id))
+
+
+async def list_visible(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    status: S | None,
+    confidentiality: ConfidentialityTier | None,
+    technical_field: TechField | None,
+    organisation_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ProblemView]:
+    """A page of visible problems, newest first, with the filters applied to the effective status."""
+    stmt = visible_problems(actor)
+    if status is not None:
+        stmt = stmt.where(status_clause(status, now_utc()))
+    if confidentiality is not None:
+        stmt = stmt.where(Problem.confidentiality == confidentiality)
+    if technical_field is not None:
+        stmt = stmt.where(Problem.technical_field == technical_field)
+    if organisation_id is not None:
+        stmt = stmt.where(Problem.sme_org_id == organisation_id)
+        if organisation_id not in actor.organisation_ids and not actor.is_platform_admin:
+            # Filtering by a hidden SME would reveal who posted an anonymous or NDA problem.
+            stmt = stmt.where(Problem.anonymous.is_(false()), Problem.confidentiality != ConfidentialityTier.nda)
+    page = await paginate(session, stmt, [SortKey(Problem.id, descending=True)], limit=limit, cursor=cursor)
+    return Page(items=await views_of(session, actor, page.items), next_cursor=page.next_cursor)
+
+
+def acting_org(actor: Actor, candidates: set[uuid.UUID], requested: uuid.UUID | None, what: str) -> uuid.UUID:
+    """The organisation the actor acts for: the one requested (if theirs), else their only direct
+    membership among the candidates (HQ staff act for the centre unless they name an institute)."""
+    if requested is not None:
+        if requested not in candidates:
+            raise RoleNotAllowed(f"you do not act for that organisation as {what}")
+        return requested
+    if not candidates:
+        raise RoleNotAllowed(f"only {what} may do this")
+    direct = {m.organisation_id for m in actor.memberships} & candidates
+    if len(direct) != 1:
+        raise Invalid("you act for several organisations; say which one", loc=["body", "organisation_id"])
+    return next(iter(direct))
+
+
+def require_owner_staff(actor: Actor, problem: Problem) -> None:
+    """403 unless the actor is SME staff of the problem's organisation."""
+    if problem.sme_org_id not in actor.sme_ids(SME_ROLES):
+        raise RoleNotAllowed("only the posting SME's staff may do this")
+
+
+async def require_providers(session: AsyncSession, org_ids: Sequence[uuid.UUID], loc: list[str | int]) -> None:
+    found = set(
+        (
+            await session.scalars(
+                select(Organisation.id).where(
+                    Organisation.id.in_(list(org_ids)), Organisation.kind.in_(list(PROVIDER_KINDS))
+                )
+            )
+        ).all()
+    )
+    missing = [str(o) for o in org_ids if o not in found]
+    if missing:
+        raise Invalid(f"not centres or institutes: {', '.join(missing)}", loc=loc)
+
+
+def _check_deadline(deadline: datetime) -> None:
+    if deadline <= now_utc():
+        raise Invalid("the deadline must be in the future", loc=["body", "deadline"])
+
+
+async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> ProblemView:
+    """Post a problem for the SME the actor works for; invited providers are notified."""
+    sme_id = acting_org(actor, actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
+    _check_deadline(data.deadline)
+    tier = data.confidentiality
+    if (tier is ConfidentialityTier.nda) != (data.nda_terms is not None):
+        raise Invalid("nda_terms are required for the nda tier and only for it", loc=["body", "nda_terms"])
+    if data.invited_organisation_ids and tier is not ConfidentialityTier.invite_only:
+        raise Invalid("only invite-only problems have invitations", loc=["body", "invited_organisation_ids"])
+    invited = list(dict.fromkeys(data.invited_organisation_ids))
+    await require_providers(session, invited, ["body", "invited_organisation_ids"])
+    problem = Problem(
+        sme_org_id=sme_id,
+        created_by=actor.user_id,
+        title=data.title,
+        summary=data.summary,
+        description=data.description,
+        desired_outcome=data.desired_outcome,
+        technical_field=data.technical_field,
+        budget_min_amount=data.budget_min_amount,
+        budget_max_amount=data.budget_max_amount,
+        currency=data.currency,
+        deadline=data.deadline.astimezone(UTC),
+        attachments=list(data.attachments),
+        confidentiality=tier,
+        nda_terms=data.nda_terms,
+        anonymous=data.anonymous,
+        status=S.open,
+    )
+    session.add(problem)
+    await session.flush()
+    for org_id in invited:
+        await add_invitation(session, actor, problem, org_id)
+    return await view_of(session, actor, problem)
+
+
+async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, changes: dict) -> ProblemView:
+    """Change an open problem (the SME's staff); the tier, NDA text and anonymity never change."""
+    problem = await get_problem(session, actor, problem_id, lock=True)
+    require_owner_staff(actor, problem)
+    require_accepting(problem)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise Invalid(f"cannot change {', '.join(sorted(unknown))}", loc=["body", sorted(unknown)[0]])
+    if "deadline" in changes:
+        _check_deadline(changes["deadline"])
+        changes = {**changes, "deadline": changes["deadline"].astimezone(UTC)}
+    for name, value in changes.items():
+        setattr(problem, name, value)
+    await session.flush()
+    return await view_of(session, actor, problem)
+
+
+async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, reason: str | None) -> ProblemView:
+    """Close an open problem without an award; live proposals are declined and their authors told."""
+    problem = await get_problem(session, actor, problem_id, lock=True)
+    require_owner_staff(actor, problem)
+    require_accepting(problem)
+    now = now_utc()
+    problem.status = S.closed
+    problem.closed_at = now
+    problem.close_reason = reason
+    live = (
+        await session.scalars(
+            select(Proposal).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
+        )
+    ).all()
+    for proposal in live:
+        proposal.status = ProposalStatus.declined
+        proposal.decided_at = now
+        await notify(
+            session,
+            kind="proposal.declined",
+            title=f"难题已关闭，方案未被采纳：{problem.title}",
+            body="发布方已关闭该技术难题，贵单位的方案未被采纳。The problem was closed; your proposal was declined.",
+            organisation_ids=[proposal.provider_org_id],
+            roles=PROVIDER_ROLES,
+            subject_type="proposal",
+            subject_id=proposal.id,
+        )
+    await session.flush()
+    return await view_of(session, actor, problem)
+
+
+# Invitations and NDA acceptances, shared with services.problems.access
+
+
+async def add_invitation(session: AsyncSession, actor: Actor, problem: Problem, org_id: uuid.UUID) -> ProblemInvitation:
+    invitation = ProblemInvitation(problem_id=problem.id, organisation_id=org_id, invited_by=actor.user_id)
+    session.add(invitation)
+    await session.flush()
+    await notify(
+        session,
+        kind="problem.invited",
+        title=f"邀请您解答技术难题：{problem.title}",
+        body=f"您的单位受邀查看并解答一项技术难题（截止 {problem.deadline:%Y-%m-%d}）。You are invited to a problem.",
+        organisation_ids=[org_id],
+        roles=PROVIDER_ROLES,
+        subject_type="problem",
+        subject_id=problem.id,
+    )
+    return invitation
+
+
+async def require_details(session: AsyncSession, actor: Actor, problem: Problem) -> None:
+    """403 for a provider that has not accepted the NDA of an nda-tier problem."""
+    if problem.confidentiality is not ConfidentialityTier.nda or is_owner(actor, problem):
+        return
+    view = await view_of(session, actor, problem)
+    if not view.nda_accepted:
+        raise NdaRequired()

@@ -1,0 +1,103 @@
+"""Clarifying questions: providers ask, the SME answers once; askers stay unnamed to other providers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.enums import SME_ROLES
+from models.problems import ProblemQuestion
+from services.actors import Actor
+from services.notifications import notify
+from services.pagination import Page, SortKey, paginate
+from services.problems.core import (
+    QuestionAlreadyAnswered,
+    QuestionNotFound,
+    acting_org,
+    get_problem,
+    is_owner,
+    now_utc,
+    require_accepting,
+    require_details,
+    require_owner_staff,
+)
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    question: ProblemQuestion
+    asker_visible: bool  # the asker's identity: shown to the SME and to the asker's own organisation
+
+
+async def list_questions(
+    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page[QuestionView]:
+    """The SME sees every question; others see answered ones and their own organisation's."""
+    problem = await get_problem(session, actor, problem_id)
+    await require_details(session, actor, problem)
+    owner = is_owner(actor, problem)
+    own_orgs = list(actor.organisation_ids)
+    stmt = select(ProblemQuestion).where(ProblemQuestion.problem_id == problem.id)
+    if not owner:
+        stmt = stmt.where(or_(ProblemQuestion.answer.is_not(None), ProblemQuestion.asker_org_id.in_(own_orgs)))
+    page = await paginate(session, stmt, [SortKey(ProblemQuestion.id)], limit=limit, cursor=cursor)
+    items = [QuestionView(q, owner or q.asker_org_id in actor.organisation_ids) for q in page.items]
+    return Page(items=items, next_cursor=page.next_cursor)
+
+
+async def ask(
+    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, question: str, organisation_id: uuid.UUID | None
+) -> QuestionView:
+    """A centre or institute asks the SME a clarifying question; the SME's staff are notified."""
+    org_id = acting_org(actor, actor.provider_org_ids(), organisation_id, "centre or institute staff")
+    problem = await get_problem(session, actor, problem_id)
+    await require_details(session, actor, problem)
+    require_accepting(problem)
+    row = ProblemQuestion(problem_id=problem.id, asker_org_id=org_id, asked_by=actor.user_id, question=question)
+    session.add(row)
+    await session.flush()
+    await notify(
+        session,
+        kind="question.asked",
+        title=f"收到澄清问题：{problem.title}",
+        body=question[:500],
+        organisation_ids=[problem.sme_org_id],
+        roles=SME_ROLES,
+        subject_type="problem",
+        subject_id=problem.id,
+    )
+    return QuestionView(row, True)
+
+
+async def answer(
+    session: AsyncSession, actor: Actor, problem_id: uuid.UUID, question_id: uuid.UUID, *, answer: str
+) -> QuestionView:
+    """The SME answers a question once; the answer becomes visible to every provider that sees the problem."""
+    problem = await get_problem(session, actor, problem_id)
+    row = await session.scalar(
+        select(ProblemQuestion).where(ProblemQuestion.id == question_id, ProblemQuestion.problem_id == problem.id)
+    )
+    visible = row is not None and (is_owner(actor, problem) or row.asker_org_id in actor.organisation_ids)
+    if row is None or not (visible or row.answer is not None):
+        raise QuestionNotFound()
+    require_owner_staff(actor, problem)
+    if row.answer is not None:
+        raise QuestionAlreadyAnswered()
+    require_accepting(problem)
+    row.answer = answer
+    row.answered_by = actor.user_id
+    row.answered_at = now_utc()
+    await session.flush()
+    await notify(
+        session,
+        kind="question.answered",
+        title=f"您的问题已获答复：{problem.title}",
+        body=answer[:500],
+        user_ids=[row.asked_by],
+        subject_type="problem",
+        subject_id=problem.id,
+    )
+    return QuestionView(row, True)

@@ -1,0 +1,135 @@
+"""A cast for the problems area (an SME, centres, an institute, an outsider) and request helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from models.enums import OrganisationKind, Role
+from models.organisations import Organisation, User
+from models.problems import Problem
+from services.db import Database
+from tests.factories import create_member, create_org
+
+
+def future(days: int = 30) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+@dataclass
+class Actor:
+    user: User
+    headers: dict[str, str]
+    org: Organisation
+
+
+@dataclass
+class Cast:
+    sme: Actor  # sme_admin of the posting SME
+    sme_member: Actor
+    other_sme: Actor
+    centre_a: Actor  # centre staff
+    centre_a2: Actor  # a colleague at centre A
+    centre_b: Actor
+    institute: Actor  # staff of an institute of centre A (not of HQ)
+
+
+async def make_cast(db: Database, app) -> Cast:
+    sme_org = await create_org(db, OrganisationKind.sme, name="苏州测试新材料有限公司")
+    other_sme_org = await create_org(db, OrganisationKind.sme)
+    centre_a = await create_org(db, OrganisationKind.centre, name="甲创新中心")
+    centre_b = await create_org(db, OrganisationKind.centre, name="乙创新中心")
+    institute = await create_org(db, OrganisationKind.institute, parent=centre_a, name="甲中心材料研究院")
+
+    async def member(org: Organisation, role: Role) -> Actor:
+        user, headers = await create_member(db, app, org, role)
+        return Actor(user, headers, org)
+
+    return Cast(
+        sme=await member(sme_org, Role.sme_admin),
+        sme_member=await member(sme_org, Role.sme_member),
+        other_sme=await member(other_sme_org, Role.sme_admin),
+        centre_a=await member(centre_a, Role.centre_staff),
+        centre_a2=await member(centre_a, Role.centre_manager),
+        centre_b=await member(centre_b, Role.centre_staff),
+        institute=await member(institute, Role.centre_staff),
+    )
+
+
+def problem_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "高镍正极材料循环寿命不足",
+        "summary": "需要提升NCM811正极在高温下的循环稳定性",
+        "description": "当前样品在45℃下500次循环后容量保持率仅为78%，需提高到90%以上。",
+        "desired_outcome": "中试规模的包覆工艺方案",
+        "technical_field": "new_energy",
+        "budget": {"min": {"amount": 50_000_000, "currency": "CNY"}, "max": {"amount": 120_000_000, "currency": "CNY"}},
+        "deadline": future(30),
+        "confidentiality": "public",
+        "attachments": [
+            {"name": "循环曲线.pdf", "url": "https://files.example.com/a.pdf", "media_type": "application/pdf"}
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def proposal_body(price: int = 80_000_000, **overrides: Any) -> dict[str, Any]:
+    first = price * 3 // 10
+    body: dict[str, Any] = {
+        "approach": "原子层沉积包覆 + 梯度掺杂，先小试后中试放大。",
+        "price": {"amount": price, "currency": "CNY"},
+        "duration_days": 180,
+        "milestones": [
+            {"title": "小试验证", "amount": {"amount": first, "currency": "CNY"}, "due_offset_days": 60},
+            {"title": "中试放大与交付", "amount": {"amount": price - first, "currency": "CNY"}, "due_offset_days": 180},
+        ],
+        "contract_type": "development",
+        "valid_until": future(60),
+    }
+    body.update(overrides)
+    return body
+
+
+async def post_problem(client: httpx.AsyncClient, actor: Actor, **overrides: Any) -> dict[str, Any]:
+    response = await client.post("/api/v1/problems", json=problem_body(**overrides), headers=actor.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def post_proposal(
+    client: httpx.AsyncClient, actor: Actor, problem_id: str, price: int = 80_000_000, **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/problems/{problem_id}/proposals", json=proposal_body(price, **overrides), headers=actor.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def accept_nda(client: httpx.AsyncClient, actor: Actor, problem_id: str) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/problems/{problem_id}/nda-acceptances", json={}, headers=actor.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def move_deadline_to_past(db: Database, problem_id: str) -> None:
+    """Let the deadline pass without any job running (expiry is derived at read time)."""
+    import uuid
+
+    async with db.session_scope() as session:
+        await session.execute(
+            update(Problem)
+            .where(Problem.id == uuid.UUID(problem_id))
+            .values(deadline=datetime.now(UTC) - timedelta(minutes=1))
+        )
+
+
+async def notifications_of(client: httpx.AsyncClient, actor: Actor, **params: Any) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/notifications", params=params, headers=actor.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
