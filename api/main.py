@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, errors, health, organisations
+from api import (
+    auth,
+    catalogue,
+    errors,
+    health,
+    instruments,
+    organisations,
+    pilot_results,
+    service_offers,
+    sme_memberships,
+)
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from services import logs
 from services.auth import AuthService
@@ -36,6 +46,10 @@ the e-mail as username; or use a demo account printed by `make run`.
 TAGS = [
     {"name": "auth", "description": "Registration, OAuth2 password sign-in, refresh-token rotation"},
     {"name": "organisations", "description": "Centres, institutes, SMEs, co-builders, voucher issuers, members"},
+    {
+        "name": "catalogue",
+        "description": "Pilot-scale results, shared instruments, service offers, attachments, and one search",
+    },
     {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
 ]
 
@@ -68,6 +82,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(auth.router)
     v1.include_router(organisations.router)
+    v1.include_router(sme_memberships.router)
+    v1.include_router(pilot_results.router)
+    v1.include_router(instruments.router)
+    v1.include_router(service_offers.router)
+    v1.include_router(catalogue.router)
     app.include_router(v1)
     app.include_router(health.router)
 
@@ -81,6 +100,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Attachment uploads may be larger than JSON bodies (plus room for the multipart envelope).
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/attachments": settings.attachment_max_bytes + 65_536},
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -51,7 +51,7 @@ class Listing(IdMixin, TimestampMixin, Base):
         Index("ix_listings_status_published", "status", "published_at", "id"),
         Index("ix_listings_status_price", "status", "price_amount", "id"),
     )
-    __mapper_args__ = {"polymorphic_on": "kind"}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_on": "kind"}
 
     kind: Mapped[ListingKind] = mapped_column(enum_column(ListingKind, "listing_kind"))
     status: Mapped[ListingStatus] = mapped_column(
@@ -80,9 +80,12 @@ class Listing(IdMixin, TimestampMixin, Base):
     archived_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    field_rows: Mapped[list[ListingField]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", passive_deletes=True
-    )
+    @property
+    def price(self) -> dict[str, Any] | None:
+        """The headline price as {amount, currency}, or None when negotiable / on request."""
+        if self.price_amount is None:
+            return None
+        return {"amount": self.price_amount, "currency": self.price_currency}
 
 
 class ListingField(Base):
@@ -98,7 +101,7 @@ class ListingField(Base):
 class PilotResult(Listing):
     __tablename__ = "pilot_results"
     __table_args__ = (CheckConstraint("trl BETWEEN 1 AND 9", name="trl_range"),)
-    __mapper_args__ = {"polymorphic_identity": ListingKind.pilot_result}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.pilot_result}
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     trl: Mapped[int] = mapped_column(SmallInteger, index=True)
@@ -109,10 +112,6 @@ class PilotResult(Listing):
     ip_assets: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     transfer_modes: Mapped[list[str]] = mapped_column(JSON, default=list)
     price_negotiable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-
-    mode_rows: Mapped[list[PilotResultTransferMode]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", passive_deletes=True
-    )
 
 
 class PilotResultTransferMode(Base):
@@ -138,7 +137,7 @@ class Instrument(Listing):
         CheckConstraint("cancellation_fee_bps BETWEEN 0 AND 10000", name="cancellation_fee_bps_range"),
         CheckConstraint("no_show_fee_bps BETWEEN 0 AND 10000", name="no_show_fee_bps_range"),
     )
-    __mapper_args__ = {"polymorphic_identity": ListingKind.instrument}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.instrument}
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     model: Mapped[str | None] = mapped_column(String(100))
@@ -219,6 +218,14 @@ class InstrumentOpeningHours(IdMixin, Base):
     opens_minute: Mapped[int] = mapped_column(SmallInteger)
     closes_minute: Mapped[int] = mapped_column(SmallInteger)
 
+    @property
+    def opens(self) -> str:
+        return f"{self.opens_minute // 60:02d}:{self.opens_minute % 60:02d}"
+
+    @property
+    def closes(self) -> str:
+        return f"{self.closes_minute // 60:02d}:{self.closes_minute % 60:02d}"
+
 
 class InstrumentBlackout(IdMixin, TimestampMixin, Base):
     """A maintenance window [starts_at, ends_at) in UTC when the instrument cannot be booked."""
@@ -239,7 +246,7 @@ class InstrumentBlackout(IdMixin, TimestampMixin, Base):
 class ServiceOffer(Listing):
     __tablename__ = "service_offers"
     __table_args__ = (CheckConstraint("lead_time_days IS NULL OR lead_time_days >= 0", name="lead_time_range"),)
-    __mapper_args__ = {"polymorphic_identity": ListingKind.service_offer}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.service_offer}
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     service_kind: Mapped[ServiceKind] = mapped_column(enum_column(ServiceKind, "service_kind"), index=True)
