@@ -37,7 +37,9 @@ class SigningKey:
     private: bool
 
     def verifier(self):
-        return jwk.construct(self.pem.decode(), algorithm=ALGORITHM)
+        key = jwk.construct(self.pem.decode(), algorithm=ALGORITHM)
+        # python-jose cannot verify with a private EC key object; verify with its public half.
+        return key.public_key() if self.private else key
 
 
 @dataclass(frozen=True)
