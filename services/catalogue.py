@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.catalogue import Listing, ListingField
-from models.enums import PROVIDER_KINDS, TECH_FIELD_NAMES, ListingStatus, TechField
+from models.enums import PROVIDER_KINDS, PROVIDER_ROLES, TECH_FIELD_NAMES, ListingStatus, TechField
 from models.organisations import Organisation
 from services import segmentation
 from services.actors import Actor
@@ -100,9 +100,12 @@ async def resolve_owner(session: AsyncSession, actor: Actor, owner_org_id: uuid.
     """The centre or institute a new listing belongs to: given, or the actor's only one."""
     orgs = actor.require_provider_staff() if not actor.is_platform_admin else actor.provider_org_ids()
     if owner_org_id is None:
-        if len(orgs) != 1:
+        # Default: the one centre or institute the actor is directly a member of (HQ staff also
+        # act for the institutes, but their own listings belong to the centre).
+        direct = {m.organisation_id for m in actor.memberships if m.role in PROVIDER_ROLES and m.kind in PROVIDER_KINDS}
+        if len(direct) != 1:
             raise Invalid("you act for several organisations; say which owns the listing", loc=["body", "owner_org_id"])
-        owner_org_id = next(iter(orgs))
+        owner_org_id = next(iter(direct))
     elif owner_org_id not in orgs and not actor.is_platform_admin:
         raise RoleNotAllowed("you are not staff of that centre or institute")
     owner = await session.get(Organisation, owner_org_id)
@@ -146,7 +149,10 @@ async def refresh_search_text(session: AsyncSession, listing: Listing, extra: It
     owner = await session.get(Organisation, listing.owner_org_id)
     field_names = [TECH_FIELD_NAMES[TechField(f)] + " " + f.replace("_", " ") for f in listing.fields]
     listing.search_text = segmentation.index_tokens(
+        # Titles go in twice: a word in the title ranks higher than one in the abstract.
         listing.title,
+        listing.title,
+        listing.title_en,
         listing.title_en,
         listing.abstract,
         listing.abstract_en,

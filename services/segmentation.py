@@ -37,17 +37,17 @@ def _clean(tokens: Iterable[str]) -> list[str]:
 
 
 def index_tokens(*texts: str | None) -> str:
-    """The space-separated tokens stored in `listings.search_text` (order kept, duplicates dropped)."""
+    """The space-separated tokens stored in `listings.search_text`.
+
+    Search mode yields every word of precise mode plus its dictionary sub-words; repeats are kept
+    so that ranking (ts_rank, bm25) sees how often a word occurs.
+    """
     _ensure_initialised()
-    seen: dict[str, None] = {}
+    tokens: list[str] = []
     for text in texts:
-        if not text:
-            continue
-        for token in _clean(jieba.cut(text, HMM=False)):
-            seen.setdefault(token, None)
-        for token in _clean(jieba.cut_for_search(text, HMM=False)):
-            seen.setdefault(token, None)
-    return " ".join(seen)
+        if text:
+            tokens += _clean(jieba.cut_for_search(text, HMM=False))
+    return " ".join(tokens)
 
 
 def query_tokens(query: str) -> list[str]:
