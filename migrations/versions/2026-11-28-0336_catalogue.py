@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "ecbb99edfd79"
 down_revision: str | Sequence[str] | None = "b8b08a803a77"
 branch_labels: str | Sequence[str] | None = None

@@ -115,7 +115,6 @@ class TestOnlyPublishedListings:
 class TestFilters:
     async def _catalogue(self, client, db, app):
         w = await make_world(db, app)
-        _, other_institute_staff = w.other_staff, None
         result = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
         low_trl = await create_published(
             client,
