@@ -24,7 +24,15 @@ from models.catalogue import (
     InstrumentOpeningHours,
     InstrumentRate,
 )
-from models.enums import CustomerTier, ListingKind, ListingStatus, MembershipTier, OrganisationKind, RateUnit
+from models.enums import (
+    CustomerTier,
+    ListingKind,
+    ListingStatus,
+    MembershipTier,
+    OperationMode,
+    OrganisationKind,
+    RateUnit,
+)
 from models.organisations import Organisation
 from services import availability, catalogue
 from services.actors import Actor
@@ -47,6 +55,19 @@ BOOKING_RULES = (
     "cancellation_fee_bps",
     "no_show_fee_bps",
 )
+# Booking rules of a new instrument unless given (the wire schema documents the same defaults).
+DEFAULT_RULES: dict[str, Any] = {
+    "min_booking_minutes": 30,
+    "max_booking_minutes": 480,
+    "lead_time_hours": 24,
+    "max_advance_days": 60,
+    "requires_confirmation": True,
+    "operation_mode": OperationMode.operator_assisted,
+    "training_required": False,
+    "free_cancellation_hours": 24,
+    "cancellation_fee_bps": 5000,
+    "no_show_fee_bps": 10000,
+}
 DETAILS = ("model", "maker", "category", "location", "specifications")
 LOAD = (selectinload(Instrument.rates), selectinload(Instrument.discounts), selectinload(Instrument.opening_hours))
 
@@ -124,8 +145,8 @@ async def _replace_children(session: AsyncSession, instrument: Instrument, data:
         session.add_all(
             InstrumentRate(
                 instrument_id=instrument.id,
-                tier=r["tier"],
-                unit=r["unit"],
+                tier=CustomerTier(r["tier"]),
+                unit=RateUnit(r["unit"]),
                 amount=r["price"]["amount"],
                 currency=r["price"].get("currency", "CNY"),
             )
@@ -140,7 +161,9 @@ async def _replace_children(session: AsyncSession, instrument: Instrument, data:
             delete(InstrumentMembershipDiscount).where(InstrumentMembershipDiscount.instrument_id == instrument.id)
         )
         session.add_all(
-            InstrumentMembershipDiscount(instrument_id=instrument.id, tier=d["tier"], discount_bps=d["discount_bps"])
+            InstrumentMembershipDiscount(
+                instrument_id=instrument.id, tier=MembershipTier(d["tier"]), discount_bps=d["discount_bps"]
+            )
             for d in data["membership_discounts"]
         )
     if "opening_hours" in data:
@@ -166,6 +189,7 @@ def _apply(instrument: Instrument, data: dict[str, Any]) -> None:
     for name in (*DETAILS, *BOOKING_RULES):
         if name in data:
             setattr(instrument, name, data[name])
+    instrument.operation_mode = OperationMode(instrument.operation_mode)
     if instrument.max_booking_minutes < instrument.min_booking_minutes:
         raise Invalid("the maximum booking length is below the minimum", loc=["body", "max_booking_minutes"])
 
@@ -204,6 +228,7 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> I
         specifications=[],
         keywords=[],
         fields=[],
+        **DEFAULT_RULES,
     )
     _apply(instrument, data)
     session.add(instrument)

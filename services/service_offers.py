@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalogue import ServiceOffer
-from models.enums import ListingKind, ListingStatus, PriceModel
+from models.enums import ListingKind, ListingStatus, PriceModel, ServiceKind
 from services import catalogue
 from services.actors import Actor
 from services.errors import Invalid
@@ -24,7 +24,11 @@ class ServiceOfferNotFound(catalogue.ListingNotFound):
 
 def _apply(offer: ServiceOffer, data: dict[str, Any]) -> None:
     catalogue.apply_common(offer, data)
-    for name in ("service_kind", "price_model", "lead_time_days", "deliverables"):
+    if "service_kind" in data:
+        offer.service_kind = ServiceKind(data["service_kind"])
+    if "price_model" in data:
+        offer.price_model = PriceModel(data["price_model"])
+    for name in ("lead_time_days", "deliverables"):
         if name in data:
             setattr(offer, name, data[name])
     if "price" in data:
