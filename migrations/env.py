@@ -31,9 +31,11 @@ def render_item(type_: str, obj: object, autogen_context) -> str | bool:
 
 
 # Objects autogenerate cannot see in the models, created by hand in revisions: the SQLite FTS5
-# search table (and the shadow tables FTS5 keeps beside it) and PostgreSQL's expression GIN index.
+# search table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated tsvector
+# column on listings and its GIN index.
 UNMODELLED_TABLE_PREFIXES = ("listing_fts",)
 UNMODELLED_INDEXES = frozenset({"ix_listings_search_tsv"})
+UNMODELLED_COLUMNS = frozenset({("listings", "search_tsv")})
 
 
 def include_name(name: str | None, type_: str, parent_names) -> bool:
@@ -41,6 +43,8 @@ def include_name(name: str | None, type_: str, parent_names) -> bool:
     if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIXES):
         return False
     if type_ == "index" and name in UNMODELLED_INDEXES:
+        return False
+    if type_ == "column" and (parent_names.get("table_name"), name) in UNMODELLED_COLUMNS:
         return False
     return True
 

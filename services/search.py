@@ -2,8 +2,9 @@
 
 Text: the query is segmented by jieba like the index (services/segmentation.py); a listing
 matches when it contains every query token (ASCII tokens also match as prefixes: `batter`
-finds `battery`). PostgreSQL evaluates `to_tsvector('simple', search_text) @@ to_tsquery(...)`
-on a partial GIN index and ranks with ts_rank; SQLite uses the FTS5 table and bm25.
+finds `battery`). PostgreSQL evaluates `search_tsv @@ to_tsquery('simple', ...)`, where
+`search_tsv` is a stored generated column `to_tsvector('simple', search_text)` with a partial
+GIN index, and ranks with ts_rank; SQLite uses the FTS5 table and bm25.
 Filters combine with AND. Sorts: relevance (text rank, then newest; newest without a query),
 newest (published_at), price (ascending, listings without a price last). Cursor pages.
 """
@@ -92,7 +93,8 @@ def statement(query: SearchQuery, dialect: str) -> tuple[Select[Any], list[SortK
     stmt = select(*_columns())
     if tokens and dialect == "postgresql":
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), _tsquery(tokens))
-        vector = func.to_tsvector(literal_column("'simple'::regconfig"), Listing.search_text)
+        # The generated column to_tsvector('simple', search_text), made by the migration (PostgreSQL only).
+        vector = literal_column("listings.search_tsv")
         rank = func.ts_rank(vector, tsq, type_=Float).label("rank")
         stmt = stmt.add_columns(rank).where(vector.op("@@")(tsq))
     elif tokens:
