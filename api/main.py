@@ -8,7 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, contracts, errors, health, notifications, organisations, problems, proposals
+from api import (
+    auth,
+    catalogue,
+    contracts,
+    errors,
+    health,
+    instruments,
+    notifications,
+    organisations,
+    pilot_results,
+    problems,
+    proposals,
+    service_offers,
+    sme_memberships,
+)
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from services import logs
 from services.auth import AuthService
@@ -36,6 +50,10 @@ the e-mail as username; or use a demo account printed by `make run`.
 TAGS = [
     {"name": "auth", "description": "Registration, OAuth2 password sign-in, refresh-token rotation"},
     {"name": "organisations", "description": "Centres, institutes, SMEs, co-builders, voucher issuers, members"},
+    {
+        "name": "catalogue",
+        "description": "Pilot-scale results, shared instruments, service offers, attachments, and one search",
+    },
     {
         "name": "problems",
         "description": "SMEs' technical problems: confidentiality tiers, NDAs, invitations, questions",
@@ -78,6 +96,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(auth.router)
     v1.include_router(organisations.router)
+    v1.include_router(sme_memberships.router)
+    v1.include_router(pilot_results.router)
+    v1.include_router(instruments.router)
+    v1.include_router(service_offers.router)
+    v1.include_router(catalogue.router)
     v1.include_router(problems.router)
     v1.include_router(proposals.router)
     v1.include_router(contracts.router)
@@ -95,6 +118,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Attachment uploads may be larger than JSON bodies (plus room for the multipart envelope).
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides={"/attachments": settings.attachment_max_bytes + 65_536},
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

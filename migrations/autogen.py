@@ -12,12 +12,20 @@ def render_item(type_: str, obj: object, autogen_context) -> str | bool:
     return False
 
 
-# Objects the models cannot describe (full-text virtual tables and their shadow tables, triggers'
-# helper tables) are created by hand in revisions and listed here so autogenerate ignores them.
-IGNORED_TABLE_PREFIXES: tuple[str, ...] = ()
+# Objects autogenerate cannot see in the models, created by hand in revisions: the SQLite FTS5
+# search table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated tsvector
+# column on listings and its GIN index.
+UNMODELLED_TABLE_PREFIXES = ("listing_fts",)
+UNMODELLED_INDEXES = frozenset({"ix_listings_search_tsv"})
+UNMODELLED_COLUMNS = frozenset({("listings", "search_tsv")})
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    if type_ == "table" and name is not None and name.startswith(IGNORED_TABLE_PREFIXES):
+def include_name(name: str | None, type_: str, parent_names) -> bool:
+    """Leave hand-made objects out of the comparison, so autogenerate finds no difference."""
+    if type_ == "table" and name and name.startswith(UNMODELLED_TABLE_PREFIXES):
+        return False
+    if type_ == "index" and name in UNMODELLED_INDEXES:
+        return False
+    if type_ == "column" and (parent_names.get("table_name"), name) in UNMODELLED_COLUMNS:
         return False
     return True

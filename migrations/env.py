@@ -8,7 +8,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from migrations.autogen import include_object, render_item
+from migrations.autogen import include_name, render_item
 from models import metadata
 from services.db import create_engine
 from services.settings import Settings
@@ -30,7 +30,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
-        include_object=include_object,
+        include_name=include_name,
         transaction_per_migration=True,
     )
 

@@ -47,11 +47,21 @@ PROVIDER_ROLES = frozenset({Role.centre_staff, Role.centre_manager})
 PROVIDER_KINDS = frozenset({OrganisationKind.centre, OrganisationKind.institute})
 
 
-# Technical problems, proposals and the contracts they start (issue 4; contracts extend in issue 6).
+# Catalogue (pilot-scale results, shared instruments, service offers).
 
 
-# MERGE NOTE: TechField and TECH_FIELD_NAMES are copied verbatim from the catalogue branch so
-# problems and listings share one taxonomy; keep a single copy when the branches meet.
+class ListingKind(StrEnum):
+    pilot_result = "pilot_result"  # 中试成果
+    instrument = "instrument"  # 共享仪器
+    service_offer = "service_offer"  # 技术服务
+
+
+class ListingStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+    archived = "archived"
+
+
 class TechField(StrEnum):
     """国家重点支持的高新技术领域 (the eight high-tech fields of the high-tech enterprise rules)."""
 
@@ -75,6 +85,61 @@ TECH_FIELD_NAMES: dict[TechField, str] = {
     TechField.resources_environment: "资源与环境",
     TechField.advanced_manufacturing: "先进制造与自动化",
 }
+
+
+class TransferMode(StrEnum):
+    assignment = "assignment"  # 转让
+    exclusive_licence = "exclusive_licence"  # 独占许可
+    sole_licence = "sole_licence"  # 排他许可
+    non_exclusive_licence = "non_exclusive_licence"  # 普通许可
+    equity = "equity"  # 作价入股
+    co_development = "co_development"  # 合作开发
+
+
+class PatentStatus(StrEnum):
+    filed = "filed"  # 已受理/实审中
+    granted = "granted"  # 已授权
+    lapsed = "lapsed"  # 失效
+
+
+class CustomerTier(StrEnum):
+    internal = "internal"  # the centre itself and its institutes
+    academic = "academic"  # universities and public research institutes (co-builders)
+    sme = "sme"  # 科技型中小企业
+    commercial = "commercial"  # everyone else
+
+
+class RateUnit(StrEnum):
+    hour = "hour"
+    sample = "sample"
+
+
+class MembershipTier(StrEnum):
+    """会员制: an SME's membership with a centre; instruments set a discount per tier."""
+
+    basic = "basic"
+    silver = "silver"
+    gold = "gold"
+
+
+class OperationMode(StrEnum):
+    operator_assisted = "operator_assisted"  # 机时由中心操作员上机
+    self_service = "self_service"  # 经培训的用户自主上机
+
+
+class ServiceKind(StrEnum):
+    contract_rd = "contract_rd"  # 合同研发
+    testing = "testing"  # 检验检测
+    consulting = "consulting"  # 技术咨询
+
+
+class PriceModel(StrEnum):
+    fixed = "fixed"
+    hourly = "hourly"
+    quote = "quote"  # quote on request
+
+
+# Technical problems, proposals and the contracts they start (issue 4; contracts extend in issue 6).
 
 
 class ConfidentialityTier(StrEnum):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.codes import uscc_check_character
 from models.enums import CentreCategory, OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
-from services import demo_problems
+from services import demo_catalogue, demo_problems
 from services.security import PasswordHasher
 from services.settings import Settings
 
@@ -211,6 +211,7 @@ async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
                 session.add(Membership(user_id=user.id, organisation_id=org.id, role=role))
                 report.count("memberships")
     await session.flush()
+    await demo_catalogue.seed(session, report)
     await demo_problems.seed(session, report)
     return report
 

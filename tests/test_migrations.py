@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from migrations.autogen import include_object, render_item
+from migrations.autogen import include_name, render_item
 from models import metadata
 from services import migrations
 from services.db import create_engine
@@ -22,7 +22,7 @@ async def _diff(settings) -> list:
             def compare(sync_conn):
                 context = MigrationContext.configure(
                     sync_conn,
-                    opts={"compare_type": True, "render_item": render_item, "include_object": include_object},
+                    opts={"compare_type": True, "render_item": render_item, "include_name": include_name},
                 )
                 return compare_metadata(context, metadata)
 

@@ -1,0 +1,93 @@
+"""Service offers: contract R&D, testing and consulting."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
+from api.errors import problem
+from api.schemas.catalogue import ServiceOfferCreate, ServiceOfferRead, ServiceOfferUpdate
+from api.schemas.common import Page
+from models.catalogue import ServiceOffer
+from models.enums import ListingStatus
+from services import catalogue, service_offers
+from services.errors import Invalid, RoleNotAllowed
+
+router = APIRouter(prefix="/service-offers", tags=["catalogue"])
+NOT_FOUND = {404: problem(service_offers.ServiceOfferNotFound)}
+CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+
+
+@router.get("", response_model=Page[ServiceOfferRead])
+async def list_service_offers(
+    actor: OptionalActor,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[ListingStatus | None, Query(alias="status", description="Only this state")] = None,
+    owner_org_id: Annotated[uuid.UUID | None, Query(description="Only this centre or institute's")] = None,
+) -> Page[ServiceOfferRead]:
+    """Published offers (anyone), plus drafts and archived ones of the caller's organisations; newest first."""
+    result = await service_offers.list_visible(
+        session, actor, status=status_, owner_org_id=owner_org_id, limit=page.limit, cursor=page.cursor
+    )
+    return Page[ServiceOfferRead](
+        items=[ServiceOfferRead.model_validate(r) for r in result.items], next_cursor=result.next_cursor
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ServiceOfferRead,
+    responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
+)
+async def create_service_offer(
+    body: ServiceOfferCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Create a draft offer (centre or institute staff); publish it to list it."""
+    return await idem.run(
+        lambda: service_offers.create(session, actor, body.model_dump()),
+        ServiceOfferRead,
+        location=lambda r: f"/api/v1/service-offers/{r.id}",
+    )
+
+
+@router.get("/{offer_id}", response_model=ServiceOfferRead, responses=NOT_FOUND)
+async def get_service_offer(offer_id: uuid.UUID, actor: OptionalActor, session: SessionDep) -> ServiceOffer:
+    """One offer: published ones to anyone, drafts and archived ones to the owner's staff only."""
+    return await service_offers.get(session, actor, offer_id)
+
+
+@router.patch(
+    "/{offer_id}",
+    response_model=ServiceOfferRead,
+    responses={**CHANGE, 409: problem(catalogue.ListingArchived), 422: problem(Invalid)},
+)
+async def update_service_offer(
+    offer_id: uuid.UUID, body: ServiceOfferUpdate, actor: CurrentActor, session: SessionDep
+) -> ServiceOffer:
+    """Change a draft or published offer (owner's staff); search sees the change at once."""
+    return await service_offers.update(session, actor, offer_id, body.model_dump(exclude_unset=True))
+
+
+@router.post(
+    "/{offer_id}/publish",
+    response_model=ServiceOfferRead,
+    responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
+)
+async def publish_service_offer(offer_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ServiceOffer:
+    """Publish a draft or archived offer: it becomes public and searchable."""
+    return await service_offers.publish(session, actor, offer_id)
+
+
+@router.post(
+    "/{offer_id}/archive",
+    response_model=ServiceOfferRead,
+    responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
+)
+async def archive_service_offer(offer_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ServiceOffer:
+    """Archive a published offer: it leaves the catalogue and search; the owner still sees it."""
+    return await service_offers.archive(session, actor, offer_id)

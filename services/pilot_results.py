@@ -1,0 +1,139 @@
+"""Pilot-scale results (中试成果) ready for transfer: create, edit, publish, archive, read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.catalogue import PilotResult, PilotResultTransferMode
+from models.codes import normalise_patent_number, patent_number_problem
+from models.enums import ListingKind, ListingStatus, TransferMode
+from services import catalogue
+from services.actors import Actor
+from services.errors import Invalid
+from services.pagination import Page
+
+
+class PilotResultNotFound(catalogue.ListingNotFound):
+    title = "Pilot-scale result not found"
+    slug = "pilot-result-not-found"
+
+
+def _check_ip_assets(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    checked, seen = [], set()
+    for i, asset in enumerate(assets):
+        number = normalise_patent_number(asset["number"])
+        problem = patent_number_problem(number)
+        if problem:
+            raise Invalid(f"patent number {problem}", loc=["body", "ip_assets", i, "number"])
+        if number[2:] in seen:
+            raise Invalid("the same patent is listed twice", loc=["body", "ip_assets", i, "number"])
+        seen.add(number[2:])
+        checked.append({**asset, "number": number})
+    return checked
+
+
+def _apply(result: PilotResult, data: dict[str, Any]) -> None:
+    catalogue.apply_common(result, data)
+    for name in ("trl", "pilot_scale", "key_metrics"):
+        if name in data:
+            setattr(result, name, data[name])
+    if "ip_assets" in data:
+        result.ip_assets = _check_ip_assets(data["ip_assets"])
+    if "transfer_modes" in data:
+        result.transfer_modes = [TransferMode(m).value for m in dict.fromkeys(data["transfer_modes"])]
+    if "asking_price" in data:
+        catalogue.set_price(result, data["asking_price"])
+    if "price_negotiable" in data:
+        result.price_negotiable = data["price_negotiable"]
+    if result.price_amount is None:
+        result.price_negotiable = True  # no asking price means the price is negotiated
+
+
+async def _reindex(session: AsyncSession, result: PilotResult) -> None:
+    await catalogue.sync_fields(session, result)
+    await session.execute(delete(PilotResultTransferMode).where(PilotResultTransferMode.pilot_result_id == result.id))
+    session.add_all(
+        PilotResultTransferMode(pilot_result_id=result.id, mode=TransferMode(m)) for m in result.transfer_modes
+    )
+    extra = [f"{m['name']} {m.get('unit') or ''}" for m in result.key_metrics]
+    extra += [f"{a['number']} {a.get('title') or ''}" for a in result.ip_assets]
+    extra.append(result.pilot_scale)
+    await catalogue.refresh_search_text(session, result, extra)
+    await session.flush()
+
+
+async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> PilotResult:
+    """A new draft result owned by one of the actor's centres or institutes."""
+    owner = await catalogue.resolve_owner(session, actor, data.get("owner_org_id"))
+    result = PilotResult(
+        kind=ListingKind.pilot_result,
+        status=ListingStatus.draft,
+        owner_org_id=owner.id,
+        centre_id=catalogue.centre_of(owner),
+        created_by=actor.user_id,
+        key_metrics=[],
+        ip_assets=[],
+        transfer_modes=[],
+        keywords=[],
+        fields=[],
+    )
+    _apply(result, data)
+    session.add(result)
+    await session.flush()
+    await _reindex(session, result)
+    return result
+
+
+async def get(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> PilotResult:
+    """One visible result (drafts only for the owner's staff), else 404."""
+    try:
+        return await catalogue.get_visible(session, actor, PilotResult, result_id)
+    except catalogue.ListingNotFound as exc:
+        raise PilotResultNotFound() from exc
+
+
+async def update(session: AsyncSession, actor: Actor, result_id: uuid.UUID, changes: dict[str, Any]) -> PilotResult:
+    """Change a draft or published result; the search index follows in the same transaction."""
+    result = await _owned(session, actor, result_id)
+    catalogue.ensure_editable(result)
+    _apply(result, changes)
+    await _reindex(session, result)
+    return result
+
+
+async def _owned(session: AsyncSession, actor: Actor, result_id: uuid.UUID) -> PilotResult:
+    try:
+        return await catalogue.get_owned(session, actor, PilotResult, result_id)
+    except catalogue.ListingNotFound as exc:
+        raise PilotResultNotFound() from exc
+
+
+async def publish(session: AsyncSession, actor: Actor, result_id: uuid.UUID) -> PilotResult:
+    """Publish a draft (or archived) result."""
+    await _owned(session, actor, result_id)
+    return await catalogue.publish(session, actor, PilotResult, result_id)
+
+
+async def archive(session: AsyncSession, actor: Actor, result_id: uuid.UUID) -> PilotResult:
+    """Archive a published result."""
+    await _owned(session, actor, result_id)
+    return await catalogue.archive(session, actor, PilotResult, result_id)
+
+
+async def list_visible(
+    session: AsyncSession,
+    actor: Actor | None,
+    *,
+    status: ListingStatus | None,
+    owner_org_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[PilotResult]:
+    """Visible results, newest first."""
+    return await catalogue.list_visible(
+        session, actor, PilotResult, status=status, owner_org_id=owner_org_id, limit=limit, cursor=cursor
+    )

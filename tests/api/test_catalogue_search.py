@@ -1,0 +1,295 @@
+"""One search: Chinese and English text, published listings only, filters, sorts and paging."""
+
+from __future__ import annotations
+
+from models.enums import OrganisationKind, Role
+from tests.api.catalogue_helpers import create_published, instrument_body, make_world, offer_body, pilot_body
+from tests.factories import create_member, create_org
+
+SEARCH = "/api/v1/catalogue/search"
+
+
+async def titles(client, **params) -> list[str]:
+    response = await client.get(SEARCH, params=params)
+    assert response.status_code == 200, response.text
+    return [item["title"] for item in response.json()["items"]]
+
+
+class TestTextSearch:
+    async def test_a_chinese_word_finds_a_title_containing_it(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(
+                title="工业机器人视觉定位系统",
+                abstract="基于深度学习的视觉定位。",
+                abstract_en="Vision-guided robot positioning.",
+                title_en=None,
+            ),
+        )
+        assert await titles(client, q="锂电池") == ["高能量密度锂电池正极材料中试成果"]
+
+    async def test_an_english_word_finds_the_english_abstract(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(title_en=None, abstract_en="A cathode for battery cells."),
+        )
+        assert await titles(client, q="battery") == ["高能量密度锂电池正极材料中试成果"]
+
+    async def test_english_matching_ignores_case_and_accepts_prefixes(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        assert await titles(client, q="BATTER") == ["高能量密度锂电池正极材料中试成果"]
+
+    async def test_every_word_must_match(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        assert await titles(client, q="锂电池 robot") == []
+        assert await titles(client, q="锂电池 cathode") == ["高能量密度锂电池正极材料中试成果"]
+
+    async def test_a_shorter_chinese_word_finds_a_longer_one(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        assert await titles(client, q="电池") == ["高能量密度锂电池正极材料中试成果"]
+
+    async def test_the_owner_name_is_searchable(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "instruments", instrument_body())
+        assert await titles(client, q="先进材料研究院") == ["场发射扫描电子显微镜"]
+
+    async def test_query_operators_are_treated_as_words(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        assert await titles(client, q='"battery" OR * NEAR(') == []
+        assert await titles(client, q="'; DROP TABLE listings; --") == []
+
+    async def test_punctuation_only_matches_nothing(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        assert await titles(client, q="！？") == []
+
+    async def test_results_carry_price_trl_owner_and_rank(self, client, db, app):
+        w = await make_world(db, app)
+        published = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        item = (await client.get(SEARCH, params={"q": "锂电池"})).json()["items"][0]
+        assert item["id"] == published["id"]
+        assert item["kind"] == "pilot_result"
+        assert item["trl"] == 7
+        assert item["price"] == {"amount": 500_000_000, "currency": "CNY"}
+        assert item["owner_name"] == "先进材料研究院"
+        assert item["centre_id"] == str(w.centre.id)
+        assert item["rank"] > 0
+
+
+class TestOnlyPublishedListings:
+    async def test_drafts_never_appear_even_to_their_owner(self, client, db, app):
+        w = await make_world(db, app)
+        await client.post("/api/v1/pilot-results", json=pilot_body(), headers=w.institute_staff)
+        response = await client.get(SEARCH, params={"q": "锂电池"}, headers=w.institute_staff)
+        assert response.json()["items"] == []
+
+    async def test_an_edit_is_searchable_at_once(self, client, db, app):
+        w = await make_world(db, app)
+        published = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        await client.patch(
+            f"/api/v1/pilot-results/{published['id']}",
+            json={"title": "固态电解质中试成果", "title_en": None, "abstract_en": "Solid electrolyte."},
+            headers=w.institute_staff,
+        )
+        assert await titles(client, q="固态") == ["固态电解质中试成果"]
+        assert await titles(client, q="cathode") == []
+
+    async def test_an_archived_listing_leaves_the_search(self, client, db, app):
+        w = await make_world(db, app)
+        published = await create_published(client, w.institute_staff, "service-offers", offer_body())
+        await client.post(f"/api/v1/service-offers/{published['id']}/archive", headers=w.institute_staff)
+        assert await titles(client, q="检测") == []
+
+
+class TestFilters:
+    async def _catalogue(self, client, db, app):
+        w = await make_world(db, app)
+        result = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        low_trl = await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(
+                title="钠离子电池负极材料",
+                trl=4,
+                transfer_modes=["assignment"],
+                asking_price=None,
+                fields=["new_energy"],
+            ),
+        )
+        instrument = await create_published(client, w.institute_staff, "instruments", instrument_body())
+        offer = await create_published(client, w.other_staff, "service-offers", offer_body(title="电池安全检测"))
+        return w, {"result": result, "low_trl": low_trl, "instrument": instrument, "offer": offer}
+
+    async def test_kind(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert await titles(client, kind="instrument") == [made["instrument"]["title"]]
+
+    async def test_field(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert set(await titles(client, field="new_materials")) == {
+            made["result"]["title"],
+            made["instrument"]["title"],
+        }
+
+    async def test_region_prefix(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert await titles(client, region="110000") == [made["offer"]["title"]]
+        assert len(await titles(client, region="32")) == 3
+
+    async def test_centre_includes_its_institutes(self, client, db, app):
+        w, made = await self._catalogue(client, db, app)
+        assert len(await titles(client, centre_id=str(w.centre.id))) == 3
+        assert await titles(client, centre_id=str(w.other_centre.id)) == [made["offer"]["title"]]
+
+    async def test_trl_minimum_keeps_results_at_or_above_it(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert await titles(client, trl_min=5) == [made["result"]["title"]]
+        assert len(await titles(client, trl_min=4)) == 2
+
+    async def test_price_maximum_leaves_out_dearer_and_negotiable_listings(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert set(await titles(client, price_max=300000)) == {made["instrument"]["title"], made["offer"]["title"]}
+        assert await titles(client, price_max=60000) == [made["instrument"]["title"]]
+
+    async def test_transfer_mode(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert await titles(client, transfer_mode="assignment") == [made["low_trl"]["title"]]
+
+    async def test_filters_combine_with_text(self, client, db, app):
+        _, made = await self._catalogue(client, db, app)
+        assert await titles(client, q="电池", kind="pilot_result", trl_min=5) == [made["result"]["title"]]
+
+    async def test_a_bad_region_is_refused(self, client, db, app):
+        response = await client.get(SEARCH, params={"region": "32A"})
+        assert response.status_code == 422
+
+    async def test_a_bad_sort_is_refused(self, client, db, app):
+        response = await client.get(SEARCH, params={"sort": "cheapest"})
+        assert response.status_code == 422
+
+
+class TestSorting:
+    async def test_newest_first(self, client, db, app):
+        w = await make_world(db, app)
+        for title in ("一号成果", "二号成果", "三号成果"):
+            await create_published(client, w.institute_staff, "pilot-results", pilot_body(title=title))
+        assert await titles(client, sort="newest") == ["三号成果", "二号成果", "一号成果"]
+
+    async def test_price_ascending_with_unpriced_last(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "pilot-results", pilot_body(title="面议", asking_price=None))
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(title="贵", asking_price={"amount": 900, "currency": "CNY"}),
+        )
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(title="便宜", asking_price={"amount": 100, "currency": "CNY"}),
+        )
+        assert await titles(client, sort="price") == ["便宜", "贵", "面议"]
+
+    async def test_relevance_puts_the_better_match_first(self, client, db, app):
+        w = await make_world(db, app)
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(
+                title="正极材料",
+                abstract="材料工艺。",
+                abstract_en="Process.",
+                title_en=None,
+                ip_assets=[],
+                key_metrics=[],
+            ),
+        )
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(
+                title="锂电池正极材料",
+                abstract="锂电池锂电池正极。",
+                title_en=None,
+                abstract_en="Lithium battery cathode, battery cells, battery packs.",
+            ),
+        )
+        assert (await titles(client, q="battery")) == ["锂电池正极材料"]
+        ranked = await titles(client, q="正极")
+        assert ranked[0] == "锂电池正极材料"
+
+
+class TestPaging:
+    async def _many(self, client, db, app, n=7):
+        w = await make_world(db, app)
+        made = []
+        for i in range(n):
+            body = pilot_body(
+                title=f"锂电池成果{i}",
+                asking_price={"amount": 1000 * (i % 3), "currency": "CNY"} if i % 4 else None,
+                abstract="锂电池" * (i + 1),
+            )
+            made.append((await create_published(client, w.institute_staff, "pilot-results", body))["id"])
+        return made
+
+    async def _walk(self, client, **params) -> list[str]:
+        seen, cursor = [], None
+        for _ in range(20):
+            query = {**params, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get(SEARCH, params=query)).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return seen
+
+    async def test_relevance_pages_have_no_repeats_or_gaps(self, client, db, app):
+        made = await self._many(client, db, app)
+        walked = await self._walk(client, q="锂电池")
+        assert sorted(walked) == sorted(made)
+        assert len(walked) == len(set(walked))
+        full = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
+        assert walked == [item["id"] for item in full]
+
+    async def test_price_pages_have_no_repeats_or_gaps(self, client, db, app):
+        made = await self._many(client, db, app)
+        walked = await self._walk(client, sort="price")
+        assert sorted(walked) == sorted(made)
+        full = (await client.get(SEARCH, params={"sort": "price", "limit": 100})).json()["items"]
+        assert walked == [item["id"] for item in full]
+
+    async def test_newest_pages_have_no_repeats_or_gaps(self, client, db, app):
+        made = await self._many(client, db, app)
+        walked = await self._walk(client, sort="newest")
+        assert walked == list(reversed(made))
+
+    async def test_a_forged_cursor_is_refused(self, client, db, app):
+        response = await client.get(SEARCH, params={"cursor": "not-a-cursor"})
+        assert response.status_code == 422
+
+
+async def test_anonymous_and_signed_in_callers_see_the_same_results(client, db, app):
+    w = await make_world(db, app)
+    await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+    sme = await create_org(db, OrganisationKind.sme)
+    _, headers = await create_member(db, app, sme, Role.sme_admin)
+    anonymous = (await client.get(SEARCH, params={"q": "锂电池"})).json()
+    signed_in = (await client.get(SEARCH, params={"q": "锂电池"}, headers=headers)).json()
+    assert anonymous == signed_in
+    assert len(anonymous["items"]) == 1
