@@ -21,6 +21,7 @@ from api import (
     problems,
     proposals,
     service_offers,
+    service_requests,
     sme_memberships,
 )
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -63,6 +64,7 @@ TAGS = [
         "name": "contracts",
         "description": "Technology contracts between centres and SMEs (drafts from accepted proposals)",
     },
+    {"name": "service requests", "description": "SMEs request service offers; providers accept, quote or decline"},
     {"name": "notifications", "description": "In-app notifications for the people concerned by a change"},
     {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
 ]
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     v1.include_router(problems.router)
     v1.include_router(proposals.router)
     v1.include_router(contracts.router)
+    v1.include_router(service_requests.router)
     v1.include_router(notifications.router)
     app.include_router(v1)
     app.include_router(health.router)

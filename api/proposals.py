@@ -79,6 +79,7 @@ def proposal_read(view: proposals.ProposalView) -> ProposalRead:
     return ProposalRead(
         id=p.id,
         problem_id=p.problem_id,
+        service_request_id=p.service_request_id,
         provider=OrganisationRef.model_validate(p.provider_org),
         status=p.status,
         revision=p.revision,

@@ -37,8 +37,10 @@ class Contract(IdMixin, TimestampMixin, Base):
     source: Mapped[ContractSource] = mapped_column(enum_column(ContractSource, "contract_source"))
     # One contract per accepted proposal: the database refuses a second.
     proposal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"), unique=True)
-    # Foreign keys added by the areas that own these tables (service requests, pilot results).
-    service_request_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    service_request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="RESTRICT"), index=True
+    )
+    # Foreign key added by the contracts area (pilot results).
     pilot_result_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 

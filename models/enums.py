@@ -197,3 +197,13 @@ class MilestoneStatus(StrEnum):
 
 
 SME_ROLES = frozenset({Role.sme_member, Role.sme_admin})
+
+
+class ServiceRequestStatus(StrEnum):
+    """An SME's request for a service offer (issue 4 item 4)."""
+
+    submitted = "submitted"  # waiting for the provider
+    quoted = "quoted"  # the provider answered with a proposal
+    accepted = "accepted"  # a draft contract exists (fixed price accepted, or a proposal accepted)
+    declined = "declined"  # the provider cannot take it on
+    withdrawn = "withdrawn"  # the SME took it back

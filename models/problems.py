@@ -128,6 +128,14 @@ class Proposal(IdMixin, TimestampMixin, Base):
             postgresql_where=text("status IN ('submitted', 'accepted')"),
             sqlite_where=text("status IN ('submitted', 'accepted')"),
         ),
+        # One live proposal per service request (a request names a single provider).
+        Index(
+            "uq_proposals_live_per_request",
+            "service_request_id",
+            unique=True,
+            postgresql_where=text("status IN ('submitted', 'accepted')"),
+            sqlite_where=text("status IN ('submitted', 'accepted')"),
+        ),
         # At most one accepted proposal per problem, whatever the concurrency.
         Index(
             "uq_proposals_one_accepted",
@@ -139,8 +147,9 @@ class Proposal(IdMixin, TimestampMixin, Base):
     )
 
     problem_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("problems.id", ondelete="RESTRICT"), index=True)
-    # Foreign key added by the service-requests migration (the table does not exist yet).
-    service_request_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    service_request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="RESTRICT"), index=True
+    )
     provider_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[ProposalStatus] = mapped_column(

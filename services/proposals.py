@@ -30,11 +30,13 @@ from models.enums import (
     ContractSource,
     ContractType,
     ProposalStatus,
+    ServiceRequestStatus,
 )
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation, Proposal, ProposalMilestone, ProposalRevision
-from services import contracts, problems
+from models.service_requests import ServiceRequest
+from services import contracts, problems, service_requests
 from services.actors import Actor
 from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.money import CURRENCIES
@@ -92,7 +94,8 @@ class ProposalTerms:
 
 
 def visible_proposals(actor: Actor) -> Select[tuple[Proposal]]:
-    """Proposals of the actor's own organisations, and every proposal on the actor's SME's problems."""
+    """Proposals of the actor's own organisations, and every proposal on the actor's SME's problems
+    and service requests."""
     stmt = select(Proposal).options(
         selectinload(Proposal.revisions).selectinload(ProposalRevision.milestones),
         selectinload(Proposal.provider_org),
@@ -100,8 +103,16 @@ def visible_proposals(actor: Actor) -> Select[tuple[Proposal]]:
     if actor.is_platform_admin:
         return stmt
     orgs = list(actor.organisation_ids)
-    return stmt.outerjoin(Problem, Problem.id == Proposal.problem_id).where(
-        or_(Proposal.provider_org_id.in_(orgs), Problem.sme_org_id.in_(orgs))
+    return (
+        stmt.outerjoin(Problem, Problem.id == Proposal.problem_id)
+        .outerjoin(ServiceRequest, ServiceRequest.id == Proposal.service_request_id)
+        .where(
+            or_(
+                Proposal.provider_org_id.in_(orgs),
+                Problem.sme_org_id.in_(orgs),
+                ServiceRequest.sme_org_id.in_(orgs),
+            )
+        )
     )
 
 
@@ -345,18 +356,86 @@ def _require_author_staff(actor: Actor, proposal: Proposal) -> None:
         raise RoleNotAllowed("only the proposing organisation's staff may do this")
 
 
+@dataclass
+class _Parent:
+    """What a proposal answers: a problem or a service request (exactly one is set)."""
+
+    sme_org_id: uuid.UUID
+    title: str
+    problem: Problem | None = None
+    request: ServiceRequest | None = None
+
+    def require_open(self, now: datetime) -> None:
+        if self.problem is not None:
+            problems.require_accepting(self.problem, now)
+        else:
+            service_requests.require_open(self.request)  # type: ignore[arg-type]
+
+
+async def _lock_parent(session: AsyncSession, actor: Actor, proposal: Proposal) -> _Parent:
+    """Lock the proposal's problem or service request row, so state changes on it serialise."""
+    if proposal.service_request_id is not None:
+        request = await service_requests.get(session, actor, proposal.service_request_id, lock=True)
+        return _Parent(request.sme_org_id, request.offer_title, request=request)
+    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
+    return _Parent(problem.sme_org_id, problem.title, problem=problem)
+
+
+async def submit_for_request(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, data: ProposalTerms
+) -> ProposalView:
+    """The provider answers a service request with a proposal (one live proposal per request);
+    the request becomes `quoted` and the SME's staff are notified."""
+    request = await service_requests.lock_for_provider(session, actor, request_id)
+    _validate_terms(data, problems.now_utc())
+    live = await session.scalar(
+        select(Proposal.id).where(
+            Proposal.service_request_id == request.id,
+            Proposal.status.in_([ProposalStatus.submitted, ProposalStatus.accepted]),
+        )
+    )
+    if live:
+        raise ProposalAlreadyLive("this request already has a live proposal; revise it instead")
+    proposal = Proposal(
+        service_request_id=request.id,
+        provider_org_id=request.provider_org_id,
+        created_by=actor.user_id,
+        status=ProposalStatus.submitted,
+    )
+    proposal.revision = 1
+    _apply_terms(proposal, data)
+    session.add(proposal)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent answer won
+        raise ProposalAlreadyLive() from exc
+    await _write_revision(session, actor, proposal, data, None)
+    request.status = ServiceRequestStatus.quoted
+    await service_requests.notify_client(
+        session,
+        request,
+        "service_request.answered",
+        "服务申请已报价",
+        f"报价 {_display(data.price_amount, data.currency)}，周期 {data.duration_days} 天。"
+        "The provider sent a proposal.",
+        "proposal",
+        proposal.id,
+    )
+    return await _reload(session, proposal.id)
+
+
 async def revise(
     session: AsyncSession, actor: Actor, proposal_id: uuid.UUID, data: ProposalTerms, *, note: str | None
 ) -> ProposalView:
     """Replace a pending proposal's terms with a new revision; earlier ones stay in the history."""
     proposal = await _get_row(session, actor, proposal_id)
     _require_author_staff(actor, proposal)
-    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
-    proposal = (await _reload(session, proposal.id)).proposal  # re-read under the problem's lock
+    parent = await _lock_parent(session, actor, proposal)
+    proposal = (await _reload(session, proposal.id)).proposal  # re-read under the parent's lock
     if proposal.status is not ProposalStatus.submitted:
         raise ProposalNotPending()
     now = problems.now_utc()
-    problems.require_accepting(problem, now)
+    parent.require_open(now)
     _validate_terms(data, now)
     proposal.revision += 1
     _apply_terms(proposal, data)
@@ -365,9 +444,9 @@ async def revise(
     await notify(
         session,
         kind="proposal.revised",
-        title=f"方案已修订（第 {proposal.revision} 版）：{problem.title}",
+        title=f"方案已修订（第 {proposal.revision} 版）：{parent.title}",
         body=note or "A proposal was revised.",
-        organisation_ids=[problem.sme_org_id],
+        organisation_ids=[parent.sme_org_id],
         roles=SME_ROLES,
         subject_type="proposal",
         subject_id=proposal.id,
@@ -379,24 +458,30 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
     """The proposing organisation takes back a pending proposal."""
     proposal = await _get_row(session, actor, proposal_id)
     _require_author_staff(actor, proposal)
-    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
-    proposal = (await _reload(session, proposal.id)).proposal  # re-read under the problem's lock
+    parent = await _lock_parent(session, actor, proposal)
+    proposal = (await _reload(session, proposal.id)).proposal  # re-read under the parent's lock
     if proposal.status is not ProposalStatus.submitted:
         raise ProposalNotPending()
     proposal.status = ProposalStatus.withdrawn
     proposal.withdrawn_at = problems.now_utc()
     await session.flush()
-    pending = await session.scalar(
-        select(Proposal.id).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
-    )
-    if pending is None and problem.status is S.in_review:
-        problem.status = S.open  # nothing left to review
+    if parent.request is not None:
+        if parent.request.status is ServiceRequestStatus.quoted:
+            parent.request.status = ServiceRequestStatus.submitted  # waiting for an answer again
+    else:
+        problem = parent.problem
+        assert problem is not None
+        pending = await session.scalar(
+            select(Proposal.id).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
+        )
+        if pending is None and problem.status is S.in_review:
+            problem.status = S.open  # nothing left to review
     await notify(
         session,
         kind="proposal.withdrawn",
-        title=f"方案已撤回：{problem.title}",
+        title=f"方案已撤回：{parent.title}",
         body="一家创新中心/研究院撤回了方案。A proposal was withdrawn.",
-        organisation_ids=[problem.sme_org_id],
+        organisation_ids=[parent.sme_org_id],
         roles=SME_ROLES,
         subject_type="proposal",
         subject_id=proposal.id,
@@ -408,6 +493,8 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
     """The SME accepts a proposal: the problem is awarded, the other live proposals are declined,
     and a draft contract is written with the proposal's parties, type, value and milestones."""
     proposal = await _get_row(session, actor, proposal_id)
+    if proposal.service_request_id is not None:
+        return await _accept_for_request(session, actor, proposal)
     problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
     problems.require_owner_staff(actor, problem)
     proposal = (await _reload(session, proposal.id)).proposal  # re-read under the problem's lock
@@ -473,3 +560,60 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
             subject_id=other.id,
         )
     return contract
+
+
+async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Proposal) -> Contract:
+    """The SME accepts the proposal answering its service request: the request is accepted and a
+    draft contract is written from the proposal (source: the service request)."""
+    request = await service_requests.lock_for_client(session, actor, proposal.service_request_id)  # type: ignore[arg-type]
+    proposal = (await _reload(session, proposal.id)).proposal  # re-read under the request's lock
+    now = problems.now_utc()
+    if proposal.status is not ProposalStatus.submitted:
+        raise ProposalNotPending()
+    if proposal.valid_until <= now:
+        raise ProposalLapsed()
+    proposal.status = ProposalStatus.accepted
+    proposal.decided_at = now
+    request.status = ServiceRequestStatus.accepted
+    request.decided_by = actor.user_id
+    request.decided_at = now
+    await session.flush()
+    current = proposal.revisions[-1]
+    contract = await contracts.create_draft(
+        session,
+        created_by=actor.user_id,
+        contract_type=proposal.contract_type,
+        title=request.offer_title,
+        provider_org_id=proposal.provider_org_id,
+        client_org_id=request.sme_org_id,
+        value_amount=proposal.price_amount,
+        currency=proposal.currency,
+        source=ContractSource.service_request,
+        service_request_id=request.id,
+        proposal_id=proposal.id,
+        milestones=[
+            contracts.MilestoneInput(m.title, m.amount, m.currency, m.due_offset_days) for m in current.milestones
+        ],
+    )
+    await notify(
+        session,
+        kind="proposal.accepted",
+        title=f"报价已被接受：{request.offer_title}",
+        body="企业接受了贵单位的报价，已生成合同草稿。Your proposal was accepted; a draft contract is ready.",
+        organisation_ids=[proposal.provider_org_id],
+        roles=PROVIDER_ROLES,
+        subject_type="contract",
+        subject_id=contract.id,
+    )
+    return contract
+
+
+async def list_for_request(
+    session: AsyncSession, actor: Actor, request_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page[ProposalView]:
+    """Proposals answering a visible service request, newest first."""
+    request = await service_requests.get(session, actor, request_id)
+    stmt = visible_proposals(actor).where(Proposal.service_request_id == request.id)
+    page = await paginate(session, stmt, [SortKey(Proposal.id, descending=True)], limit=limit, cursor=cursor)
+    contract_ids = await _contract_ids(session, [p.id for p in page.items])
+    return Page(items=[ProposalView(p, contract_ids.get(p.id)) for p in page.items], next_cursor=page.next_cursor)

@@ -68,7 +68,8 @@ class ProposalRead(OutputModel):
     """A proposal with its current terms (revision `revision`); the history is at `/proposals/{id}/revisions`."""
 
     id: uuid.UUID
-    problem_id: uuid.UUID | None
+    problem_id: uuid.UUID | None = Field(description="The problem answered, or null for a service request")
+    service_request_id: uuid.UUID | None = Field(default=None, description="The service request answered")
     provider: OrganisationRef
     status: ProposalStatus
     revision: int

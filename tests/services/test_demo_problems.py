@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models.contracts import Contract
-from models.enums import ConfidentialityTier, ProblemStatus
+from models.enums import ConfidentialityTier, ContractSource, ProblemStatus
 from models.problems import Problem, Proposal
 from services import demo
 
@@ -26,4 +26,5 @@ async def test_seed_covers_every_tier_and_runs_twice(db, settings):
         ).all()
         open_tiers = {tier for tier, status, n in rows if status is not ProblemStatus.awarded and n > 0}
         assert open_tiers == set(ConfidentialityTier)
-        assert await session.scalar(select(func.count()).select_from(Contract)) == 1
+        from_proposals = select(func.count()).select_from(Contract).where(Contract.source == ContractSource.proposal)
+        assert await session.scalar(from_proposals) == 1

@@ -1,0 +1,178 @@
+"""Service requests: SMEs ask for service offers; providers accept, answer with a proposal, or decline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.contracts import contract_read
+from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.errors import problem
+from api.problems import problems_doc
+from api.proposals import proposal_read, proposal_terms
+from api.schemas.common import Money, Page
+from api.schemas.contracts import ContractRead
+from api.schemas.proposals import ProposalRead, ProposalTerms
+from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead
+from models.enums import ServiceRequestStatus
+from models.service_requests import ServiceRequest
+from services import proposals, service_offers, service_requests
+from services.errors import Invalid, RoleNotAllowed
+
+router = APIRouter(tags=["service requests"])
+
+NOT_FOUND = {404: problem(service_requests.ServiceRequestNotFound)}
+
+
+def request_read(r: ServiceRequest, contract_id: uuid.UUID | None = None) -> ServiceRequestRead:
+    return ServiceRequestRead(
+        id=r.id,
+        offer_id=r.offer_id,
+        offer_title=r.offer_title,
+        service_kind=r.service_kind,
+        price_model=r.price_model,
+        offer_price=None if r.offer_price_amount is None else Money(amount=r.offer_price_amount, currency=r.currency),
+        lead_time_days=r.lead_time_days,
+        provider_org_id=r.provider_org_id,
+        sme_org_id=r.sme_org_id,
+        requested_by=r.requested_by,
+        status=r.status,
+        message=r.message,
+        quantity=r.quantity,
+        needed_by=r.needed_by,
+        decline_reason=r.decline_reason,
+        decided_at=r.decided_at,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        contract_id=contract_id,
+    )
+
+
+@router.post(
+    "/service-offers/{offer_id}/requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ServiceRequestRead,
+    responses={
+        404: problem(service_offers.ServiceOfferNotFound),
+        403: problem(RoleNotAllowed),
+        409: problem(service_requests.OfferNotRequestable),
+    },
+)
+async def request_service(
+    offer_id: uuid.UUID, body: ServiceRequestCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Ask for a published service offer (SME staff). The offer's terms are copied onto the request and
+    the provider's staff are notified."""
+    data = service_requests.RequestInput(
+        message=body.message, quantity=body.quantity, needed_by=body.needed_by, organisation_id=body.organisation_id
+    )
+
+    async def run() -> ServiceRequestRead:
+        return request_read(await service_requests.create(session, actor, offer_id, data))
+
+    return await idem.run(run, ServiceRequestRead, location=lambda r: f"/api/v1/service-requests/{r.id}")
+
+
+@router.get("/service-requests", response_model=Page[ServiceRequestRead])
+async def list_service_requests(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[ServiceRequestStatus | None, Query(alias="status")] = None,
+    role: Annotated[
+        Literal["client", "provider"] | None,
+        Query(description="`client`: requests your SMEs made; `provider`: requests to your centres and institutes"),
+    ] = None,
+) -> Page[ServiceRequestRead]:
+    """Service requests the caller's organisations made or received, newest first."""
+    result = await service_requests.list_visible(
+        session, actor, status=status_, role=role, limit=page.limit, cursor=page.cursor
+    )
+    return Page[ServiceRequestRead](items=[request_read(r) for r in result.items], next_cursor=result.next_cursor)
+
+
+@router.get("/service-requests/{request_id}", response_model=ServiceRequestRead, responses=NOT_FOUND)
+async def get_service_request(request_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ServiceRequestRead:
+    """One request, for the requesting SME and the provider only (404 for everyone else)."""
+    request = await service_requests.get(session, actor, request_id)
+    return request_read(request, await service_requests.contract_id_of(session, request.id))
+
+
+@router.post(
+    "/service-requests/{request_id}/accept",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ContractRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(RoleNotAllowed),
+        409: problems_doc(service_requests.NotFixedPrice, service_requests.ServiceRequestClosed),
+    },
+)
+async def accept_service_request(
+    request_id: uuid.UUID, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Accept a fixed-price request directly (provider staff): returns the draft contract at the offer's
+    price times the quantity, with one delivery milestone due after the offer's lead time."""
+
+    async def run() -> ContractRead:
+        return contract_read(await service_requests.accept(session, actor, request_id))
+
+    return await idem.run(run, ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}")
+
+
+@router.post(
+    "/service-requests/{request_id}/decline",
+    response_model=ServiceRequestRead,
+    responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(service_requests.ServiceRequestClosed)},
+)
+async def decline_service_request(
+    request_id: uuid.UUID, body: ServiceRequestDecline, actor: CurrentActor, session: SessionDep
+) -> ServiceRequestRead:
+    """Decline an open request with a reason (provider staff); the SME is notified."""
+    return request_read(await service_requests.decline(session, actor, request_id, reason=body.reason))
+
+
+@router.post(
+    "/service-requests/{request_id}/withdraw",
+    response_model=ServiceRequestRead,
+    responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(service_requests.ServiceRequestClosed)},
+)
+async def withdraw_service_request(
+    request_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+) -> ServiceRequestRead:
+    """Withdraw an open request (the requesting SME's staff); a pending proposal on it is declined."""
+    return request_read(await service_requests.withdraw(session, actor, request_id))
+
+
+@router.get("/service-requests/{request_id}/proposals", response_model=Page[ProposalRead], responses=NOT_FOUND)
+async def list_request_proposals(
+    request_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[ProposalRead]:
+    """Proposals answering a request (the current one and any withdrawn or declined before it)."""
+    result = await proposals.list_for_request(session, actor, request_id, limit=page.limit, cursor=page.cursor)
+    return Page[ProposalRead](items=[proposal_read(v) for v in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/service-requests/{request_id}/proposals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProposalRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(RoleNotAllowed),
+        409: problems_doc(service_requests.ServiceRequestClosed, proposals.ProposalAlreadyLive),
+        422: problem(Invalid),
+    },
+)
+async def propose_for_request(
+    request_id: uuid.UUID, body: ProposalTerms, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Answer a request with a proposal (provider staff): the same proposal object and flow as on problems
+    (milestones sum to the price; the SME accepts it with `POST /proposals/{id}/accept`)."""
+
+    async def run() -> ProposalRead:
+        return proposal_read(await proposals.submit_for_request(session, actor, request_id, proposal_terms(body)))
+
+    return await idem.run(run, ProposalRead, location=lambda p: f"/api/v1/proposals/{p.id}")
