@@ -149,7 +149,7 @@ WITH s AS (
            'Pilot-scale work on ' || en[e[1]] || ', ' || en[e[2]] || ' and ' || en[e[3]] || ' for '
                || en[e[4]] || ' ' || en[e[5]] || ' applications.',
            json_build_array(field), '[]'::json,
-           CASE WHEN g % 7 = 0 THEN NULL ELSE (g * 7919 % 5000000) * 100 END, 'CNY',
+           CASE WHEN g % 7 = 0 THEN NULL ELSE (g::bigint * 7919 % 5000000) * 100 END, 'CNY',
            concat_ws(' ', zt[c[1]], zt[c[2]], zt[c[3]], zt[c[1]], zt[c[2]], zt[c[3]], zt[c[4]], zt[c[5]],
                      zt[c[6]], zt[c[7]], zt[c[8]], en[e[1]], en[e[2]], en[e[3]], en[e[1]], en[e[2]], en[e[3]],
                      en[e[4]], en[e[5]]),

@@ -65,8 +65,8 @@ def settings() -> Settings:
     )
 
 
-async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float) -> dict:
-    """CONCURRENCY workers request `paths` round-robin for `seconds`; latencies in ms."""
+async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float, concurrency: int = CONCURRENCY) -> dict:
+    """`concurrency` workers request `paths` round-robin for `seconds`; latencies in ms."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -83,7 +83,7 @@ async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float) -> 
                 errors += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
@@ -132,6 +132,10 @@ async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
             ratio = out[f"{name}_app"]["rps"] / out[f"{name}_ref"]["rps"]
             out[f"{name}_throughput_ratio"] = round(ratio, 3)
             log(f"  {name}: app {out[f'{name}_app']} | ref {out[f'{name}_ref']} | app/ref {ratio:.0%}")
+        # Unloaded latency: one request at a time, so queueing on the two cores does not count.
+        out["search_app_serial"] = await drive(app_client, search_app, SECONDS / 2, concurrency=1)
+        out["search_ref_serial"] = await drive(ref_client, search_ref, SECONDS / 2, concurrency=1)
+        log(f"  search one at a time: app {out['search_app_serial']} | ref {out['search_ref_serial']}")
     return out
 
 
@@ -176,6 +180,9 @@ async def main() -> None:
     if len(report["runs"]) >= 2:
         first, last = report["runs"][0], report["runs"][-1]
         report["search_p50_growth"] = round(last["search_app"]["p50_ms"] / first["search_app"]["p50_ms"], 2)
+        report["search_serial_p50_growth"] = round(
+            last["search_app_serial"]["p50_ms"] / first["search_app_serial"]["p50_ms"], 2
+        )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(json.dumps(report, indent=2, ensure_ascii=False))
