@@ -31,6 +31,10 @@ run: seed
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make bench: catalogue search/get benchmark at 10k and 1M listings in PostgreSQL database ttm_bench (a few minutes)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -21,25 +21,14 @@ from services.errors import Invalid, RoleNotAllowed
 router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
 
-def _hit(row) -> SearchHit:
-    price = None if row.price_amount is None else {"amount": row.price_amount, "currency": row.price_currency}
-    return SearchHit(
-        id=row.id,
-        kind=row.kind,
-        title=row.title,
-        title_en=row.title_en,
-        abstract=row.abstract,
-        abstract_en=row.abstract_en,
-        fields=row.fields,
-        price=price,
-        trl=row.trl,
-        owner_org_id=row.owner_org_id,
-        owner_name=row.owner_name,
-        centre_id=row.centre_id,
-        region=row.region,
-        published_at=row.published_at,
-        rank=getattr(row, "rank", None),
-    )
+SearchPage = Page[SearchHit]
+
+
+def _hit(row) -> dict:
+    hit = dict(row._mapping)
+    amount, currency = hit.pop("price_amount"), hit.pop("price_currency")
+    hit["price"] = None if amount is None else {"amount": amount, "currency": currency}
+    return hit
 
 
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
@@ -66,7 +55,7 @@ async def search_catalogue(
         Literal["relevance", "newest", "price"],
         Query(description="relevance (newest without q), newest, or price ascending (no price last)"),
     ] = "relevance",
-) -> Page[SearchHit]:
+) -> Response:
     """Search published pilot-scale results, instruments and service offers in Chinese and English
     (jieba-segmented full text) with filters; anyone may search."""
     query = search.SearchQuery(
@@ -82,7 +71,9 @@ async def search_catalogue(
         sort=sort,
     )
     result = await search.search(session, query, limit=page.limit, cursor=page.cursor)
-    return Page[SearchHit](items=[_hit(r) for r in result.items], next_cursor=result.next_cursor)
+    # Validated and serialised once, in pydantic-core (the response_model above documents it).
+    body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get(

@@ -61,7 +61,9 @@ async def grant(
     centre = await _centre(session, centre_id)
     if not _is_centre_staff(actor, centre.id):
         raise RoleNotAllowed("only the centre's staff grant memberships")
-    sme = await session.get(Organisation, sme_id)
+    # Lock the SME's row so two concurrent grants cannot both pass the overlap check (PostgreSQL;
+    # SQLite transactions already take the write lock up front).
+    sme = await session.scalar(select(Organisation).where(Organisation.id == sme_id).with_for_update())
     if sme is None or sme.kind is not OrganisationKind.sme:
         raise Invalid("memberships are for SMEs", loc=["body", "sme_id"])
     if valid_until is not None and valid_until < valid_from:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from models.enums import OrganisationKind, Role
 from tests.api.catalogue_helpers import make_world
 from tests.factories import create_member, create_org
@@ -96,3 +98,14 @@ class TestListMemberships:
     async def test_signing_in_is_required(self, client, db, app):
         w = await make_world(db, app)
         assert (await client.get(path(w.centre))).status_code == 401
+
+
+async def test_two_concurrent_overlapping_grants_let_only_one_through(client, db, app):
+    w = await make_world(db, app)
+    responses = await asyncio.gather(
+        client.post(path(w.centre), json=grant_body(w.sme), headers=w.centre_staff),
+        client.post(path(w.centre), json=grant_body(w.sme, tier="silver"), headers=w.centre_staff),
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    listed = (await client.get(path(w.centre), headers=w.centre_staff)).json()["items"]
+    assert len(listed) == 1

@@ -1,0 +1,192 @@
+"""Catalogue benchmark: search and get-by-id, real endpoints vs. a bare FastAPI + asyncpg reference.
+
+    .venv/bin/python -m bench.run            # 10k then 1M listings in the ttm_bench database
+    BENCH_SIZES=10000 BENCH_SECONDS=3 .venv/bin/python -m bench.run   # a quick look
+
+Both apps run in this process and are driven through httpx's ASGI transport by the same
+concurrent workers, one phase at a time, so the difference is the application stack (routing,
+dependencies, session, ORM, Pydantic) and not the network or the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from api.main import create_app
+from bench import dataset
+from bench.reference import create_reference
+from services import migrations
+from services.settings import Environment, Settings
+
+DSN = os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1/ttm_bench")
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").split(",")]
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+RESULTS = Path(__file__).parent / "results"
+
+
+async def create_database() -> None:
+    admin = await asyncpg.connect(DSN.rsplit("/", 1)[0] + "/postgres")
+    try:
+        name = DSN.rsplit("/", 1)[1]
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def reset_schema() -> None:
+    conn = await asyncpg.connect(DSN)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+def settings() -> Settings:
+    return Settings(
+        env=Environment.test,
+        database_url=DSN.replace("postgresql://", "postgresql+asyncpg://"),
+        log_level="WARNING",
+        log_json=False,
+        db_pool_size=10,
+        db_max_overflow=0,
+    )
+
+
+async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float, concurrency: int = CONCURRENCY) -> dict:
+    """`concurrency` workers request `paths` round-robin for `seconds`; latencies in ms."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    counter = iter(range(10**9))
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            path = paths[next(counter) % len(paths)]
+            started = time.perf_counter()
+            response = await client.get(path)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 2),
+    }
+
+
+async def same_json(app_client, ref_client, app_path: str, ref_path: str) -> None:
+    a = (await app_client.get(app_path)).json()
+    b = (await ref_client.get(ref_path)).json()
+    if a != b:
+        raise SystemExit(
+            f"reference differs from the app for {app_path}:\n{json.dumps(a)[:800]}\n{json.dumps(b)[:800]}"
+        )
+
+
+async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
+    conn = await asyncpg.connect(DSN)
+    try:
+        ids = [str(r["id"]) for r in await conn.fetch("SELECT id FROM pilot_results ORDER BY id LIMIT 2000")]
+    finally:
+        await conn.close()
+    random.Random(3).shuffle(ids)
+    search_app = [httpx.URL("/api/v1/catalogue/search", params={"q": q}).raw_path.decode() for q in queries]
+    search_ref = [httpx.URL("/ref/search", params={"q": q}).raw_path.decode() for q in queries]
+    get_app = [f"/api/v1/pilot-results/{i}" for i in ids]
+    get_ref = [f"/ref/pilot-results/{i}" for i in ids]
+    out: dict = {"listings": size}
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as app_client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=ref), base_url="http://bench") as ref_client,
+    ):
+        for i in range(5):
+            await same_json(app_client, ref_client, search_app[i], search_ref[i])
+            await same_json(app_client, ref_client, get_app[i], get_ref[i])
+        for name, app_paths, ref_paths in (("search", search_app, search_ref), ("get", get_app, get_ref)):
+            await drive(app_client, app_paths, 1.0)  # warm caches and pools
+            await drive(ref_client, ref_paths, 1.0)
+            out[f"{name}_ref"] = await drive(ref_client, ref_paths, SECONDS)
+            out[f"{name}_app"] = await drive(app_client, app_paths, SECONDS)
+            ratio = out[f"{name}_app"]["rps"] / out[f"{name}_ref"]["rps"]
+            out[f"{name}_throughput_ratio"] = round(ratio, 3)
+            log(f"  {name}: app {out[f'{name}_app']} | ref {out[f'{name}_ref']} | app/ref {ratio:.0%}")
+        # Unloaded latency: one request at a time, so queueing on the two cores does not count.
+        out["search_app_serial"] = await drive(app_client, search_app, SECONDS / 2, concurrency=1)
+        out["search_ref_serial"] = await drive(ref_client, search_ref, SECONDS / 2, concurrency=1)
+        log(f"  search one at a time: app {out['search_app_serial']} | ref {out['search_ref_serial']}")
+    return out
+
+
+def machine() -> dict:
+    def run(cmd: str) -> str:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+
+    return {
+        "nproc": run("nproc"),
+        "free_g": run("free -g | sed -n 2p"),
+        "cpu": run("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip(),
+        "python": platform.python_version(),
+        "postgres": run(f"psql '{DSN}' -Atc 'show server_version'"),
+    }
+
+
+async def main() -> None:
+    await create_database()
+    await reset_schema()
+    await asyncio.to_thread(migrations.upgrade, settings())
+    app = create_app(settings())
+    ref = create_reference(DSN)
+    queries = dataset.queries(dataset.chinese_vocabulary(), dataset.english_vocabulary())
+    report = {"machine": machine(), "seconds": SECONDS, "concurrency": CONCURRENCY, "runs": []}
+    try:
+        for size in SIZES:
+            print(f"seeding {size:,} listings")
+            conn = await asyncpg.connect(DSN)
+            started = time.perf_counter()
+            try:
+                await dataset.grow(conn, size)
+            finally:
+                await conn.close()
+            seeded = round(time.perf_counter() - started, 1)
+            print(f"  seeded in {seeded}s; measuring")
+            run = await measure(size, app, ref, queries)
+            run["seed_seconds"] = seeded
+            report["runs"].append(run)
+    finally:
+        await app.state.db.dispose()
+        await ref.state.close()
+    if len(report["runs"]) >= 2:
+        first, last = report["runs"][0], report["runs"][-1]
+        report["search_p50_growth"] = round(last["search_app"]["p50_ms"] / first["search_app"]["p50_ms"], 2)
+        report["search_serial_p50_growth"] = round(
+            last["search_app_serial"]["p50_ms"] / first["search_app_serial"]["p50_ms"], 2
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
