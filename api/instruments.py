@@ -161,7 +161,7 @@ async def get_availability(
     to: Annotated[datetime, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")],
 ) -> Availability:
     """Free time in [from, to): weekly opening hours (in the centre's time zone) minus maintenance
-    blackouts, as merged half-open UTC intervals."""
+    blackouts and active bookings, as merged half-open UTC intervals."""
     instrument, free = await instruments.availability_of(session, actor, instrument_id, start=from_, end=to)
     return Availability(
         instrument_id=instrument.id,
