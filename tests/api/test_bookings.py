@@ -14,6 +14,7 @@ from models.bookings import Booking
 from models.catalogue import InstrumentBlackout, SmeMembership
 from models.enums import MembershipTier, OrganisationKind, Role
 from models.notifications import Notification
+from services.bookings import core
 from tests.api.booking_helpers import BASE, MONDAY, NOW, Clock, at, book, booked, setup, slot
 from tests.api.catalogue_helpers import instrument_body
 from tests.factories import create_member, create_org
@@ -630,3 +631,37 @@ class TestAvailability:
         await client.post(f"{BASE}/{created['id']}/cancel", headers=s.sme_member)
         free = (await client.get(f"{INSTRUMENTS}/{s.id}/availability", params=day)).json()["free"]
         assert free == [{"start": "2026-12-07T01:00:00Z", "end": "2026-12-07T09:00:00Z"}]
+
+
+class TestDatabaseGuardThroughTheApi:
+    async def test_a_request_racing_past_the_check_gets_the_same_409(self, client, db, app, monkeypatch):
+        s = await setup(client, db, app)
+        await booked(client, s)
+        real = core.conflicts
+        calls = []
+
+        async def blind_first(session, instrument, slots):
+            calls.append(slots)
+            return [] if len(calls) == 1 else await real(session, instrument, slots)
+
+        monkeypatch.setattr(core, "conflicts", blind_first)
+        response = await book(client, s, s.other_sme_member, **slot(start="10:00", end="12:00"))
+        assert response.status_code == 409
+        assert response.json()["type"] == "urn:ttm:problem:booking-overlap"
+        assert response.json()["conflicts"] == [
+            {"start_at": "2026-12-07T01:00:00+00:00", "end_at": "2026-12-07T03:00:00+00:00"}
+        ]
+        assert len(calls) == 2
+        assert await count_bookings(db) == 1
+
+
+class TestIdempotentBooking:
+    async def test_a_retry_with_the_same_key_returns_the_first_booking(self, client, db, app):
+        s = await setup(client, db, app)
+        headers = {**s.sme_member, "Idempotency-Key": "book-sem-2026-12-07"}
+        first = await client.post(BASE, json=s.body(), headers=headers)
+        again = await client.post(BASE, json=s.body(), headers=headers)
+        assert first.status_code == again.status_code == 201
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["idempotent-replayed"] == "true"
+        assert await count_bookings(db) == 1
