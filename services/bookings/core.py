@@ -19,6 +19,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.base import uuid7
 from models.bookings import Booking
 from models.catalogue import Instrument, InstrumentBlackout
 from models.enums import (
@@ -433,7 +434,7 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> B
     found = await conflicts(session, p.instrument, slots)  # type: ignore[arg-type]
     if found:
         raise _overlap_error(p.instrument, found)
-    series_id = uuid.uuid4() if len(p.occurrences) > 1 else None
+    series_id = uuid7() if len(p.occurrences) > 1 else None
     at = clock.now()
     rows = []
     for o in p.occurrences:
@@ -469,7 +470,7 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> B
         await notifications.notify(
             session,
             kind="booking.requested",
-            title=f"新的仪器预约待确认：{p.instrument.title}",
+            title=f"新的仪器预约待确认 New booking request: {p.instrument.title}",
             body=_describe(p.instrument, first, len(rows)),
             organisation_ids=[p.instrument.owner_org_id],
             roles=PROVIDER_ROLES,
@@ -532,7 +533,7 @@ async def confirm(session: AsyncSession, actor: Actor, booking_id: uuid.UUID) ->
     booking.confirmed_at = clock.now()
     booking.confirmed_by = actor.user_id
     await session.flush()
-    await _tell_customer(session, actor, booking, "booking.confirmed", "仪器预约已确认")
+    await _tell_customer(session, actor, booking, "booking.confirmed", "仪器预约已确认 Booking confirmed")
     return booking
 
 
@@ -542,7 +543,7 @@ async def reject(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     _require_state(booking, BookingState.requested, action="rejected")
     _close(booking, actor, BookingState.rejected, reason)
     await session.flush()
-    await _tell_customer(session, actor, booking, "booking.rejected", "仪器预约未获确认")
+    await _tell_customer(session, actor, booking, "booking.rejected", "仪器预约未获确认 Booking rejected")
     await waitlist.slot_freed(session, booking)
     return booking
 
@@ -573,13 +574,14 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
         record_charge(booking, ChargeKind.cancellation_fee, fee)
     await session.flush()
     if by_staff:
-        await _tell_customer(session, actor, booking, "booking.cancelled", "仪器预约已被中心取消")
+        title = "仪器预约已被中心取消 Booking cancelled by the centre"
+        await _tell_customer(session, actor, booking, "booking.cancelled", title)
     else:
         instrument = await session.get(Instrument, booking.instrument_id)
         await notifications.notify(
             session,
             kind="booking.cancelled",
-            title=f"仪器预约已取消：{instrument.title}",  # type: ignore[union-attr]
+            title=f"仪器预约已取消 Booking cancelled: {instrument.title}",  # type: ignore[union-attr]
             body=_describe(instrument, booking),  # type: ignore[arg-type]
             organisation_ids=[booking.provider_org_id],
             roles=PROVIDER_ROLES,

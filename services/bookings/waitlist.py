@@ -160,7 +160,7 @@ async def slot_freed(session: AsyncSession, booking: Booking) -> WaitlistEntry |
         await notifications.notify(
             session,
             kind="waitlist.slot_freed",
-            title=f"您等候的仪器时段已空出：{instrument.title}",  # type: ignore[union-attr]
+            title=f"您等候的仪器时段已空出 A slot you wait for is free: {instrument.title}",  # type: ignore[union-attr]
             body=f"{entry.start_at.isoformat()} – {entry.end_at.isoformat()} 现在可以预约，先到先得。",
             user_ids=[entry.user_id],
             subject_type="waitlist_entry",

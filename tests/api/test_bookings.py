@@ -665,3 +665,28 @@ class TestIdempotentBooking:
         assert again.json()["id"] == first.json()["id"]
         assert again.headers["idempotent-replayed"] == "true"
         assert await count_bookings(db) == 1
+
+
+class TestOpenApi:
+    async def test_the_bookings_endpoints_are_documented(self, client):
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        for path, method in [
+            ("/api/v1/bookings", "post"),
+            ("/api/v1/bookings", "get"),
+            ("/api/v1/bookings/{booking_id}", "get"),
+            ("/api/v1/bookings/{booking_id}/confirm", "post"),
+            ("/api/v1/bookings/{booking_id}/reject", "post"),
+            ("/api/v1/bookings/{booking_id}/cancel", "post"),
+            ("/api/v1/bookings/{booking_id}/complete", "post"),
+            ("/api/v1/bookings/{booking_id}/no-show", "post"),
+            ("/api/v1/instruments/{instrument_id}/trainings", "post"),
+            ("/api/v1/instruments/{instrument_id}/waitlist", "post"),
+            ("/api/v1/instruments/{instrument_id}/waitlist/{entry_id}", "delete"),
+            ("/api/v1/instruments/{instrument_id}/calendar.ics", "get"),
+            ("/api/v1/instruments/{instrument_id}/calendar-link", "post"),
+        ]:
+            operation = paths[path][method]
+            assert operation["tags"] == ["bookings"], (path, method)
+            assert operation["description"] or operation["summary"], (path, method)
+        create = paths["/api/v1/bookings"]["post"]
+        assert {"200", "201", "409", "422"} <= set(create["responses"])
