@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint ci clean bench
+.PHONY: run test install migrate seed serve lint ci clean bench bench-bookings
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,3 +45,8 @@ ci:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## make bench-bookings: 32 clients booking 100 slots with contention vs uncontended, on PostgreSQL (wipes BENCH_BOOKINGS_DB)
+BENCH_BOOKINGS_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_bookings
+bench-bookings: $(STAMP)
+	$(BIN)/python bench/bookings_bench.py --database-url $(BENCH_BOOKINGS_DB)

@@ -22,7 +22,7 @@ from api.schemas.catalogue import (
 from api.schemas.common import Page
 from models.catalogue import Instrument
 from models.enums import ListingStatus
-from services import catalogue, instrument_calendar, instruments
+from services import catalogue, instruments
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/instruments", tags=["catalogue"])
@@ -161,7 +161,7 @@ async def get_availability(
     to: Annotated[datetime, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")],
 ) -> Availability:
     """Free time in [from, to): weekly opening hours (in the centre's time zone) minus maintenance
-    blackouts, as merged half-open UTC intervals."""
+    blackouts and active bookings, as merged half-open UTC intervals."""
     instrument, free = await instruments.availability_of(session, actor, instrument_id, start=from_, end=to)
     return Availability(
         instrument_id=instrument.id,
@@ -169,20 +169,4 @@ async def get_availability(
         start=from_,
         end=to,
         free=[Interval(start=s, end=e) for s, e in free],
-    )
-
-
-@router.get(
-    "/{instrument_id}/calendar.ics",
-    response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}, **NOT_FOUND},
-)
-async def get_calendar(instrument_id: uuid.UUID, actor: OptionalActor, session: SessionDep) -> Response:
-    """The instrument's schedule as an iCalendar feed: weekly opening hours (recurring, in the
-    centre's time zone) and maintenance blackouts."""
-    body = await instrument_calendar.feed(session, actor, instrument_id)
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'inline; filename="instrument-{instrument_id}.ics"'},
     )

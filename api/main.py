@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import (
     auth,
+    bookings,
     catalogue,
     contracts,
     errors,
@@ -61,6 +62,10 @@ TAGS = [
     },
     {"name": "proposals", "description": "Centres' proposals on problems: compare, revise, withdraw, accept"},
     {
+        "name": "bookings",
+        "description": "Instrument bookings: rules, frozen prices, states and fees, trainings, waitlist, calendar feed",
+    },
+    {
         "name": "contracts",
         "description": "Technology contracts between centres and SMEs (drafts from accepted proposals)",
     },
@@ -105,6 +110,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     v1.include_router(catalogue.router)
     v1.include_router(problems.router)
     v1.include_router(proposals.router)
+    v1.include_router(bookings.router)
+    v1.include_router(bookings.instrument_router)
     v1.include_router(contracts.router)
     v1.include_router(service_requests.router)
     v1.include_router(notifications.router)

@@ -207,3 +207,33 @@ class ServiceRequestStatus(StrEnum):
     accepted = "accepted"  # a draft contract exists (fixed price accepted, or a proposal accepted)
     declined = "declined"  # the provider cannot take it on
     withdrawn = "withdrawn"  # the SME took it back
+
+
+# Instrument bookings (issue 5).
+
+
+class BookingState(StrEnum):
+    requested = "requested"  # waiting for the centre's confirmation
+    confirmed = "confirmed"
+    completed = "completed"  # used; the final charge is set from the actual usage
+    no_show = "no_show"  # confirmed but the customer did not come; the no-show fee is charged
+    cancelled = "cancelled"
+    rejected = "rejected"
+
+
+# States that hold the instrument's time: two such bookings of one instrument never overlap.
+SLOT_HOLDING_STATES = (BookingState.requested, BookingState.confirmed, BookingState.completed, BookingState.no_show)
+
+
+class ChargeKind(StrEnum):
+    """Why a booking owes money (the settlement area bills it)."""
+
+    usage = "usage"  # completed: actual usage (at least the minimum) at the frozen rate
+    cancellation_fee = "cancellation_fee"  # cancelled inside the fee window
+    no_show_fee = "no_show_fee"
+
+
+class WaitlistState(StrEnum):
+    waiting = "waiting"
+    notified = "notified"  # the slot freed and this party was told
+    withdrawn = "withdrawn"

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.bookings import Booking
 from models.catalogue import (
     Instrument,
     InstrumentBlackout,
@@ -25,6 +26,7 @@ from models.catalogue import (
     InstrumentRate,
 )
 from models.enums import (
+    SLOT_HOLDING_STATES,
     CustomerTier,
     ListingKind,
     ListingStatus,
@@ -356,7 +358,7 @@ async def remove_blackout(
 async def availability_of(
     session: AsyncSession, actor: Actor | None, instrument_id: uuid.UUID, *, start: datetime, end: datetime
 ) -> tuple[Instrument, list[availability.Interval]]:
-    """Free intervals in [start, end): opening hours minus blackouts (bookings are subtracted by that area)."""
+    """Free intervals in [start, end): opening hours minus blackouts and slot-holding bookings."""
     start = _require_aware(start, ["query", "from"])
     end = _require_aware(end, ["query", "to"])
     if start >= end:
@@ -371,8 +373,21 @@ async def availability_of(
             InstrumentBlackout.ends_at > start,
         )
     )
+    booked = await session.execute(
+        select(Booking.start_at, Booking.end_at).where(
+            Booking.instrument_id == instrument.id,
+            Booking.state.in_(SLOT_HOLDING_STATES),
+            Booking.start_at < end,
+            Booking.end_at > start,
+        )
+    )
     weekly = [(h.weekday, h.opens_minute, h.closes_minute) for h in instrument.opening_hours]
     free = availability.free_intervals(
-        weekly, instrument.timezone, start, end, blackouts=[(b.starts_at, b.ends_at) for b in blackouts]
+        weekly,
+        instrument.timezone,
+        start,
+        end,
+        blackouts=[(b.starts_at, b.ends_at) for b in blackouts],
+        busy=[(b.start_at, b.end_at) for b in booked],
     )
     return instrument, free

@@ -295,34 +295,3 @@ async def test_a_manager_of_another_institute_gets_404_on_a_draft(client, db, ap
     _, headers = await create_member(db, app, other, Role.centre_manager)
     draft = (await client.post(BASE, json=instrument_body(), headers=w.institute_staff)).json()
     assert (await client.patch(f"{BASE}/{draft['id']}", json={"location": "x"}, headers=headers)).status_code == 404
-
-
-class TestCalendarFeed:
-    async def test_opening_hours_and_blackouts_as_icalendar(self, client, db, app):
-        from icalendar import Calendar
-
-        w = await make_world(db, app)
-        published = await create_published(client, w.institute_staff, "instruments", instrument_body())
-        await client.post(
-            f"{BASE}/{published['id']}/blackouts",
-            json={"starts_at": "2099-12-08T10:00:00+08:00", "ends_at": "2099-12-08T12:00:00+08:00", "reason": "年检"},
-            headers=w.institute_staff,
-        )
-        response = await client.get(f"{BASE}/{published['id']}/calendar.ics")
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/calendar")
-        calendar = Calendar.from_ical(response.content)
-        events = calendar.walk("VEVENT")
-        opening = [e for e in events if str(e["uid"]).startswith("opening-")]
-        assert len(opening) == 5
-        assert {e["rrule"]["byday"][0] for e in opening} == {"MO", "TU", "WE", "TH", "FR"}
-        assert all(e["dtstart"].dt.hour == 9 and str(e["dtstart"].dt.tzinfo) == "Asia/Shanghai" for e in opening)
-        [blackout] = [e for e in events if str(e["uid"]).startswith("blackout-")]
-        assert str(blackout["summary"]) == "维护停机 Maintenance: 年检"
-        assert blackout["dtstart"].dt.isoformat() == "2099-12-08T02:00:00+00:00"
-        assert calendar.walk("VTIMEZONE")
-
-    async def test_a_drafts_calendar_is_404_to_others(self, client, db, app):
-        w = await make_world(db, app)
-        draft = (await client.post(BASE, json=instrument_body(), headers=w.institute_staff)).json()
-        assert (await client.get(f"{BASE}/{draft['id']}/calendar.ics")).status_code == 404

@@ -1,0 +1,64 @@
+"""Instrument bookings (issue 5): booking and its states, trainings, waitlist, calendar feed.
+
+`services.bookings` re-exports the public names of its modules, so callers write
+`bookings.create(...)`, `bookings.amount_owed(...)`, `bookings.trainings.record(...)`.
+"""
+
+from services.bookings import calendar, pricing, trainings, waitlist
+from services.bookings.core import (
+    MAX_WEEKLY_OCCURRENCES,
+    BookingNotFound,
+    BookingOverlap,
+    BookingRuleViolated,
+    InstrumentNotBookable,
+    InvalidBookingTransition,
+    NoRateForCustomer,
+    NotStaffOfInstrument,
+    Owed,
+    Plan,
+    amount_owed,
+    cancel,
+    complete,
+    confirm,
+    conflicts,
+    create,
+    get,
+    is_overlap_violation,
+    list_visible,
+    mark_no_show,
+    plan,
+    record_charge,
+    reject,
+    visible_bookings,
+)
+
+__all__ = [
+    "MAX_WEEKLY_OCCURRENCES",
+    "BookingNotFound",
+    "BookingOverlap",
+    "BookingRuleViolated",
+    "InstrumentNotBookable",
+    "InvalidBookingTransition",
+    "NoRateForCustomer",
+    "NotStaffOfInstrument",
+    "Owed",
+    "Plan",
+    "amount_owed",
+    "calendar",
+    "cancel",
+    "complete",
+    "confirm",
+    "conflicts",
+    "create",
+    "get",
+    "is_overlap_violation",
+    "list_visible",
+    "mark_no_show",
+    "plan",
+    "pricing",
+    "record_charge",
+    "reject",
+    "trainings",
+    "visible_bookings",
+    "waitlist",
+]

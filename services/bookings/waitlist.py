@@ -1,0 +1,171 @@
+"""The waitlist: a party waits for a taken slot; when a booking frees it (cancelled or rejected),
+the first waiting party whose slot is now entirely free is notified in the same transaction.
+
+The slot is not held for them: they book it like anyone else (first come, first served).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.bookings import Booking, WaitlistEntry
+from models.catalogue import Instrument
+from models.enums import SLOT_HOLDING_STATES, Role, WaitlistState
+from services import instruments, notifications
+from services.actors import Actor
+from services.bookings import clock
+from services.errors import Conflict, Invalid, NotFound
+from services.pagination import Page, SortKey, paginate
+
+
+class WaitlistEntryNotFound(NotFound):
+    title = "Waitlist entry not found"
+    slug = "waitlist-entry-not-found"
+
+
+class SlotNotTaken(Conflict):
+    title = "The slot is free: book it instead of waiting"
+    slug = "slot-not-taken"
+
+
+class AlreadyWaiting(Conflict):
+    title = "Your organisation already waits for this slot"
+    slug = "already-waiting"
+
+
+def _aware(value: datetime, loc: list[str | int]) -> datetime:
+    if value.tzinfo is None:
+        raise Invalid("give an offset (RFC 3339), e.g. 2026-12-01T09:00:00+08:00", loc=loc)
+    return value.astimezone(UTC)
+
+
+def _taken(instrument_id: uuid.UUID, start: datetime, end: datetime):
+    return select(Booking.id).where(
+        Booking.instrument_id == instrument_id,
+        Booking.state.in_(SLOT_HOLDING_STATES),
+        Booking.start_at < end,
+        Booking.end_at > start,
+    )
+
+
+async def join(
+    session: AsyncSession,
+    actor: Actor,
+    instrument_id: uuid.UUID,
+    *,
+    start_at: datetime,
+    end_at: datetime,
+    customer_org_id: uuid.UUID | None,
+) -> WaitlistEntry:
+    """Wait for a slot that overlaps an existing booking; refused (409) when the slot is free."""
+    instrument = await instruments.get(session, actor, instrument_id)
+    start, end = _aware(start_at, ["body", "start_at"]), _aware(end_at, ["body", "end_at"])
+    if start >= end:
+        raise Invalid("the slot must end after it starts", loc=["body", "end_at"])
+    if start <= clock.now():
+        raise Invalid("the slot must be in the future", loc=["body", "start_at"])
+    own = {m.organisation_id for m in actor.memberships if m.role is not Role.evaluator}
+    if customer_org_id is None:
+        smes = actor.sme_ids()
+        if len(smes) != 1:
+            raise Invalid("say which organisation waits", loc=["body", "customer_org_id"])
+        customer_org_id = next(iter(smes))
+    elif customer_org_id not in own:
+        raise Invalid("you can wait only for an organisation you belong to", loc=["body", "customer_org_id"])
+    if await session.scalar(_taken(instrument.id, start, end).limit(1)) is None:
+        raise SlotNotTaken()
+    duplicate = await session.scalar(
+        select(WaitlistEntry.id).where(
+            WaitlistEntry.instrument_id == instrument.id,
+            WaitlistEntry.customer_org_id == customer_org_id,
+            WaitlistEntry.state == WaitlistState.waiting,
+            WaitlistEntry.start_at == start,
+            WaitlistEntry.end_at == end,
+        )
+    )
+    if duplicate is not None:
+        raise AlreadyWaiting()
+    entry = WaitlistEntry(
+        instrument_id=instrument.id,
+        customer_org_id=customer_org_id,
+        user_id=actor.user_id,
+        start_at=start,
+        end_at=end,
+        state=WaitlistState.waiting,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+def _visible(actor: Actor, instrument: Instrument):
+    stmt = select(WaitlistEntry).where(WaitlistEntry.instrument_id == instrument.id)
+    if instrument.owner_org_id not in actor.provider_org_ids():
+        stmt = stmt.where(WaitlistEntry.customer_org_id.in_({m.organisation_id for m in actor.memberships}))
+    return stmt
+
+
+async def list_visible(
+    session: AsyncSession,
+    actor: Actor,
+    instrument_id: uuid.UUID,
+    *,
+    state: WaitlistState | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[WaitlistEntry]:
+    """The instrument's waitlist in order (first come first): all of it for staff, own entries for others."""
+    instrument = await instruments.get(session, actor, instrument_id)
+    stmt = _visible(actor, instrument)
+    if state is not None:
+        stmt = stmt.where(WaitlistEntry.state == state)
+    return await paginate(session, stmt, [SortKey(WaitlistEntry.id)], limit=limit, cursor=cursor)
+
+
+async def leave(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, entry_id: uuid.UUID) -> None:
+    """Withdraw a waitlist entry (its organisation's members, or the instrument's staff)."""
+    instrument = await instruments.get(session, actor, instrument_id)
+    entry = await session.scalar(_visible(actor, instrument).where(WaitlistEntry.id == entry_id))
+    if entry is None:
+        raise WaitlistEntryNotFound()
+    entry.state = WaitlistState.withdrawn
+    await session.flush()
+
+
+async def slot_freed(session: AsyncSession, booking: Booking) -> WaitlistEntry | None:
+    """Tell the first waiting party whose slot overlaps the freed booking and is now entirely free."""
+    if booking.start_at is None or booking.end_at is None:
+        return None
+    candidates = await session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.instrument_id == booking.instrument_id,
+            WaitlistEntry.state == WaitlistState.waiting,
+            WaitlistEntry.start_at < booking.end_at,
+            WaitlistEntry.end_at > booking.start_at,
+        )
+        .order_by(WaitlistEntry.id)
+        .with_for_update()
+    )
+    for entry in candidates.all():
+        if await session.scalar(_taken(entry.instrument_id, entry.start_at, entry.end_at).limit(1)) is not None:
+            continue
+        entry.state = WaitlistState.notified
+        entry.notified_at = clock.now()
+        instrument = await session.get(Instrument, entry.instrument_id)
+        await notifications.notify(
+            session,
+            kind="waitlist.slot_freed",
+            title=f"您等候的仪器时段已空出 A slot you wait for is free: {instrument.title}",  # type: ignore[union-attr]
+            body=f"{entry.start_at.isoformat()} – {entry.end_at.isoformat()} 现在可以预约，先到先得。",
+            user_ids=[entry.user_id],
+            subject_type="waitlist_entry",
+            subject_id=entry.id,
+        )
+        await session.flush()
+        return entry
+    return None
