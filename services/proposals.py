@@ -438,7 +438,7 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
     current = proposal.revisions[-1]
     contract = await contracts.create_draft(
         session,
-        created_by=actor.user_id,
+        actor,
         contract_type=proposal.contract_type,
         title=problem.title,
         provider_org_id=proposal.provider_org_id,
