@@ -170,6 +170,9 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> C
     providers = actor.require_provider_staff()
     provider_org_id = data.get("provider_org_id")
     if provider_org_id is None:
+        # Default: the one centre or institute the actor is staff of directly (not via HQ).
+        direct = {m.organisation_id for m in actor.memberships if m.organisation_id in providers}
+        providers = direct or providers
         if len(providers) != 1:
             raise Invalid(
                 "you act for several organisations: say which is the provider", loc=["body", "provider_org_id"]
