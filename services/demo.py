@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.codes import uscc_check_character
 from models.enums import CentreCategory, OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
-from services import demo_catalogue, demo_problems
+from services import demo_catalogue, demo_contracts, demo_problems
 from services.security import PasswordHasher
 from services.settings import Settings
 
@@ -213,6 +213,7 @@ async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
     await session.flush()
     await demo_catalogue.seed(session, report)
     await demo_problems.seed(session, report)
+    await demo_contracts.seed(session, report)
     return report
 
 

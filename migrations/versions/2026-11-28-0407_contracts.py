@@ -8,10 +8,9 @@ Revises: ecbb99edfd79
 Create Date: 2026-11-28 04:07:55.632017+00:00
 """
 
-from collections.abc import Sequence
-
 import json
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op

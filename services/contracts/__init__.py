@@ -1,6 +1,6 @@
 """Contracts: Civil Code technology contracts with IP terms, signed versions, amendments, milestones.
 
-A package (core, terms, document, versions, drafts, milestones) re-exporting its public names:
+A package (core, terms, rendering, versions, drafts, milestones) re-exporting its public names:
 `from services import contracts` … `contracts.sign(...)`.
 """
 

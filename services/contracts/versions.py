@@ -26,7 +26,7 @@ from models.enums import (
 )
 from models.organisations import User
 from services.actors import Actor
-from services.contracts import document as doc
+from services.contracts import rendering as doc
 from services.contracts import terms
 from services.contracts.core import (
     AlreadySigned,
