@@ -288,14 +288,20 @@ async def _replace_co_builders(session: AsyncSession, contract: Contract, ids: l
         for o in wanted
         if o not in present
     )
-    # Shares naming a party that left no longer add up: the IP terms are agreed again.
+    # Terms naming a party that left are dropped; the shares then no longer add up and are agreed again.
     kept = {str(o) for o in {contract.provider_org_id, contract.client_org_id, *wanted}}
-    if any(
-        s["organisation_id"] not in kept
-        for key in ("new_ip_ownership", "revenue_shares")
-        for s in contract.ip_terms[key]
-    ):
-        contract.ip_terms = {**contract.ip_terms, "new_ip_ownership": [], "revenue_shares": []}
+    ip = contract.ip_terms
+    named = [s["organisation_id"] for key in ("new_ip_ownership", "revenue_shares", "background_ip") for s in ip[key]]
+    named += [g["licensee_org_id"] for g in ip["licences"]]
+    if any(org not in kept for org in named):
+        contract.ip_terms = {
+            **ip,
+            "new_ip_ownership": [],
+            "revenue_shares": [],
+            "background_ip": [b for b in ip["background_ip"] if b["organisation_id"] in kept],
+            "licences": [g for g in ip["licences"] if g["licensee_org_id"] in kept],
+        }
+        await terms.sync_licences(session, contract)
 
 
 async def set_ip_terms(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, data: dict[str, Any]) -> Contract:

@@ -328,6 +328,37 @@ class TestSign:
         assert response.json()["type"].endswith("nothing-to-sign")
 
 
+class TestEditDraft:
+    async def test_removing_a_co_builder_drops_its_terms_and_its_view(self, client, cast, draft):
+        await put_terms(client, cast.provider_staff, draft["id"], ip_terms_body(cast))
+        response = await client.patch(
+            f"/api/v1/contracts/{draft['id']}", json={"co_builder_org_ids": []}, headers=cast.provider_staff.headers
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert sorted(p["role"] for p in body["parties"]) == ["client", "provider"]
+        assert (body["ip_terms"]["new_ip_ownership"], body["ip_terms"]["revenue_shares"]) == ([], [])
+        assert [b["organisation_id"] for b in body["ip_terms"]["background_ip"]] == [str(cast.provider_staff.org.id)]
+        gone = await client.get(f"/api/v1/contracts/{draft['id']}", headers=cast.co_builder_member.headers)
+        assert gone.status_code == 404
+
+    async def test_the_client_may_not_edit_the_draft(self, client, cast, draft):
+        response = await client.patch(
+            f"/api/v1/contracts/{draft['id']}", json={"title": "改"}, headers=cast.client_signer.headers
+        )
+        assert response.status_code == 403
+
+    async def test_replacing_milestones(self, client, cast, draft):
+        milestones = [
+            {"title": "一次性交付", "amount": {"amount": 80_000_000, "currency": "CNY"}, "due_offset_days": 90}
+        ]
+        response = await client.patch(
+            f"/api/v1/contracts/{draft['id']}", json={"milestones": milestones}, headers=cast.provider_staff.headers
+        )
+        assert response.status_code == 200
+        assert [(m["seq"], m["title"]) for m in response.json()["milestones"]] == [(1, "一次性交付")]
+
+
 class TestChangesAfterSigning:
     async def test_editing_a_draft_rewrites_its_version(self, client, cast, draft):
         url = f"/api/v1/contracts/{draft['id']}"
