@@ -516,6 +516,26 @@ class TestAmendments:
         assert versions[1]["reason"] == "增加第三阶段：量产工艺验证"
         assert versions[0]["document_sha256"] != versions[1]["document_sha256"]
 
+    async def test_an_amendment_while_signing_supersedes_the_partly_signed_version(self, client, cast, draft):
+        url = f"/api/v1/contracts/{draft['id']}"
+        assert (await sign(client, cast.provider_signer, draft["id"])).status_code == 200
+        response = await client.post(
+            f"{url}/amendments",
+            json={"reason": "委托方要求缩短保密期", "confidentiality_months": 24},
+            headers=cast.client_signer.headers,
+        )
+        assert response.status_code == 201
+        for actor in (cast.provider_signer, cast.client_signer, cast.co_builder_signer):
+            signed = await sign(client, actor, draft["id"])
+            assert signed.status_code == 200, signed.text
+        body = signed.json()
+        assert (body["status"], body["confidentiality_months"], body["effective_version"]) == ("active", 24, 2)
+        versions = (await client.get(f"{url}/versions", headers=cast.client_signer.headers)).json()["items"]
+        assert [(v["number"], v["status"], len(v["signatures"])) for v in versions] == [
+            (1, "superseded", 1),
+            (2, "signed", 3),
+        ]
+
     async def test_an_amendment_may_not_change_a_delivered_milestone(self, client, cast):
         contract = await active_contract(client, cast)
         milestone = contract["milestones"][0]
