@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import PilotResult
+from models.catalogue import Listing, PilotResult
 from models.codes import normalise_patent_number, patent_number_problem
 from models.contracts import CentrePolicy, Contract, ContractLicence
 from models.enums import ContractStatus, LicenceKind, TeamRewardSource
@@ -170,6 +170,11 @@ async def check_exclusive(session: AsyncSession, contract: Contract, terms: dict
     for grant in terms.get("licences", []):
         if grant["kind"] != LicenceKind.exclusive or grant["pilot_result_id"] is None:
             continue
+        # Serialise the checks of one result's exclusive licences (two contracts activating at once):
+        # the row lock makes the second wait, then see the first's licence committed.
+        await session.execute(
+            select(Listing.id).where(Listing.id == uuid.UUID(grant["pilot_result_id"])).with_for_update()
+        )
         others = (
             await session.execute(
                 select(ContractLicence, Contract.title)
