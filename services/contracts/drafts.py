@@ -267,7 +267,8 @@ async def update(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, ch
     await session.flush()
     if drafting:
         await versions.refresh_draft(session, contract)
-    await record(session, contract, actor, "edited", fields=sorted(changes))
+    if changes:
+        await record(session, contract, actor, "edited", fields=sorted(changes))
     return await reload(session, contract.id)
 
 

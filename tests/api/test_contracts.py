@@ -3,6 +3,7 @@ termination, events and visibility."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import uuid
@@ -282,6 +283,19 @@ class TestSign:
                 ).all()
             )
         assert {"contract.sign_requested", "contract.activated"} <= kinds
+
+    async def test_the_last_two_signatures_at_once_activate_the_contract_once(self, client, cast, draft):
+        assert (await sign(client, cast.provider_signer, draft["id"])).status_code == 200
+        both = await asyncio.gather(
+            sign(client, cast.client_signer, draft["id"]), sign(client, cast.co_builder_signer, draft["id"])
+        )
+        assert sorted(r.status_code for r in both) == [200, 200]
+        contract = (await client.get(f"/api/v1/contracts/{draft['id']}", headers=cast.client_signer.headers)).json()
+        assert contract["status"] == "active"
+        events = (
+            await client.get(f"/api/v1/contracts/{draft['id']}/events", headers=cast.client_signer.headers)
+        ).json()
+        assert [e["kind"] for e in events["items"]].count("activated") == 1
 
     async def test_centre_staff_without_a_manager_role_may_not_sign(self, client, cast, draft):
         response = await sign(client, cast.provider_staff, draft["id"])
