@@ -1,21 +1,41 @@
-"""Contracts: the parties read their drafts (signing, IP terms and amendments come with the contracts area)."""
+"""Contracts: drafting, IP terms, signing, amendments, the canonical document, milestones, events."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
 
-from api.deps import CurrentActor, PageDep, SessionDep
+from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Money, Page
-from api.schemas.contracts import ContractMilestoneRead, ContractRead
-from models.contracts import Contract
+from api.schemas.contracts import (
+    AmendmentIn,
+    ContractCreate,
+    ContractEventRead,
+    ContractMilestoneRead,
+    ContractPartyRead,
+    ContractRead,
+    ContractUpdate,
+    ContractVersionRead,
+    DeliverIn,
+    IpTermsIn,
+    IpTermsRead,
+    ReasonIn,
+    RegistrationRead,
+    SignIn,
+)
+from models.contracts import Contract, ContractVersion
 from models.enums import ContractStatus, ContractType
 from services import contracts
+from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
+
+NOT_FOUND = {404: problem(contracts.ContractNotFound)}
+MILESTONE_NOT_FOUND = {404: problem(contracts.MilestoneNotFound)}
 
 
 def contract_read(c: Contract) -> ContractRead:
@@ -24,13 +44,42 @@ def contract_read(c: Contract) -> ContractRead:
         contract_type=c.contract_type,
         status=c.status,
         title=c.title,
+        scope=c.scope,
         provider_org_id=c.provider_org_id,
         client_org_id=c.client_org_id,
+        parties=[
+            ContractPartyRead(
+                organisation_id=p.organisation_id,
+                name=p.organisation.name,
+                role=p.role,
+                signatory_user_id=p.signatory_user_id,
+            )
+            for p in c.parties
+        ],
         value=Money(amount=c.value_amount, currency=c.currency),
+        technology_portion=None
+        if c.technology_amount is None
+        else Money(amount=c.technology_amount, currency=c.currency),
+        registration=RegistrationRead(
+            number=c.registration_number,
+            date=c.registration_date,
+            registry=c.registration_registry,
+            vat_exempt=c.vat_exempt,
+        ),
+        start_date=c.start_date,
+        end_date=c.end_date,
+        confidentiality_months=c.confidentiality_months,
+        ip_terms=IpTermsRead.model_validate(c.ip_terms),
         source=c.source,
         proposal_id=c.proposal_id,
         service_request_id=c.service_request_id,
         pilot_result_id=c.pilot_result_id,
+        version=c.version,
+        effective_version=c.effective_version,
+        activated_at=c.activated_at,
+        completed_at=c.completed_at,
+        terminated_at=c.terminated_at,
+        termination_reason=c.termination_reason,
         created_by=c.created_by,
         created_at=c.created_at,
         updated_at=c.updated_at,
@@ -41,11 +90,21 @@ def contract_read(c: Contract) -> ContractRead:
                 title=m.title,
                 amount=Money(amount=m.amount, currency=m.currency),
                 due_offset_days=m.due_offset_days,
+                due_on=m.due_on,
                 status=m.status,
+                delivered_at=m.delivered_at,
+                delivery_note=m.delivery_note,
+                delivery_attachment_ids=m.delivery_attachment_ids or [],
+                accepted_at=m.accepted_at,
+                rejection_reason=m.rejection_reason,
             )
             for m in c.milestones
         ],
     )
+
+
+def version_read(v: ContractVersion) -> ContractVersionRead:
+    return ContractVersionRead.model_validate(v, from_attributes=True)
 
 
 @router.get("", response_model=Page[ContractRead])
@@ -63,7 +122,193 @@ async def list_contracts(
     return Page[ContractRead](items=[contract_read(c) for c in result.items], next_cursor=result.next_cursor)
 
 
-@router.get("/{contract_id}", response_model=ContractRead, responses={404: problem(contracts.ContractNotFound)})
+@router.post(
+    "",
+    status_code=201,
+    response_model=ContractRead,
+    responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
+)
+async def create_contract(body: ContractCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep) -> Any:
+    """Centre staff draft a contract directly, or (with `pilot_result_id`) a transfer or licence of their result."""
+    return await idem.run(
+        lambda: _created(session, actor, body), ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}"
+    )
+
+
+async def _created(session: Any, actor: Any, body: ContractCreate) -> ContractRead:
+    return contract_read(await contracts.create(session, actor, body.model_dump()))
+
+
+@router.get("/{contract_id}", response_model=ContractRead, responses=NOT_FOUND)
 async def get_contract(contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ContractRead:
-    """One contract with its milestones; only its parties see it (404 for anyone else)."""
+    """One contract with its parties, IP terms and milestones; only its parties see it (404 for anyone else)."""
     return contract_read(await contracts.get(session, actor, contract_id))
+
+
+@router.patch(
+    "/{contract_id}",
+    response_model=ContractRead,
+    responses={**NOT_FOUND, 403: problem(contracts.NotProviderStaff), 409: problem(contracts.ContractVersionSigned)},
+)
+async def update_contract(
+    contract_id: uuid.UUID, body: ContractUpdate, actor: CurrentActor, session: SessionDep
+) -> ContractRead:
+    """Provider staff edit a draft (409 once anyone signed); registration fields may be set at any time."""
+    return contract_read(await contracts.update(session, actor, contract_id, body.model_dump(exclude_unset=True)))
+
+
+@router.put(
+    "/{contract_id}/ip-terms",
+    response_model=ContractRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(contracts.NotProviderStaff),
+        409: problem(contracts.ExclusiveLicenceConflict),
+        422: problem(Invalid),
+    },
+)
+async def put_ip_terms(
+    contract_id: uuid.UUID, body: IpTermsIn, actor: CurrentActor, session: SessionDep
+) -> ContractRead:
+    """Set a draft's IP terms: background IP, new-IP ownership and revenue shares (each exactly 10000 bps of
+    parties), licence grants, the team reward share (default: the centre's policy, else 5000) and publication rights."""
+    return contract_read(await contracts.set_ip_terms(session, actor, contract_id, body.model_dump()))
+
+
+@router.post(
+    "/{contract_id}/sign",
+    response_model=ContractRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(contracts.NotAuthorisedSignatory),
+        409: problem(contracts.AlreadySigned),
+        422: problem(Invalid),
+    },
+)
+async def sign_contract(contract_id: uuid.UUID, body: SignIn, actor: CurrentActor, session: SessionDep) -> ContractRead:
+    """An authorised member signs the open version for their party (records the document's SHA-256); when every
+    party has signed, the version is in force and the contract active."""
+    return contract_read(
+        await contracts.sign(
+            session, actor, contract_id, organisation_id=body.organisation_id, document_sha256=body.document_sha256
+        )
+    )
+
+
+@router.post(
+    "/{contract_id}/amendments",
+    status_code=201,
+    response_model=ContractVersionRead,
+    responses={
+        **NOT_FOUND,
+        403: problem(contracts.NotAuthorisedSignatory),
+        409: problem(contracts.AmendmentNotAllowed),
+        422: problem(Invalid),
+    },
+)
+async def amend_contract(
+    contract_id: uuid.UUID, body: AmendmentIn, actor: CurrentActor, session: SessionDep
+) -> ContractVersionRead:
+    """Propose a new version of a signed contract; it is in force once every party has signed it again."""
+    return version_read(await contracts.amend(session, actor, contract_id, body.model_dump(exclude_unset=True)))
+
+
+@router.get("/{contract_id}/versions", response_model=Page[ContractVersionRead], responses=NOT_FOUND)
+async def list_versions(
+    contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[ContractVersionRead]:
+    """The contract's versions, first to last, with who signed each and the hash they signed."""
+    result = await contracts.list_versions(session, actor, contract_id, limit=page.limit, cursor=page.cursor)
+    return Page[ContractVersionRead](items=[version_read(v) for v in result.items], next_cursor=result.next_cursor)
+
+
+@router.get(
+    "/{contract_id}/document",
+    response_class=HTMLResponse,
+    responses={**NOT_FOUND, 200: {"content": {"text/html": {}}}},
+)
+async def get_document(
+    contract_id: uuid.UUID,
+    actor: CurrentActor,
+    session: SessionDep,
+    version: Annotated[int | None, Query(ge=1, description="Default: the latest version")] = None,
+) -> HTMLResponse:
+    """The printable document of a version. Removing what lies between `<!--signature-record-->` and
+    `<!--/signature-record-->` gives the canonical bytes whose SHA-256 the parties signed."""
+    return HTMLResponse(await contracts.document(session, actor, contract_id, version))
+
+
+@router.get("/{contract_id}/events", response_model=Page[ContractEventRead], responses=NOT_FOUND)
+async def list_events(
+    contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[ContractEventRead]:
+    """Every change of the contract, oldest first: who, when, what."""
+    result = await contracts.list_events(session, actor, contract_id, limit=page.limit, cursor=page.cursor)
+    return Page[ContractEventRead](
+        items=[ContractEventRead.model_validate(e, from_attributes=True) for e in result.items],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.post(
+    "/{contract_id}/milestones/{milestone_id}/deliver",
+    response_model=ContractRead,
+    responses={
+        **MILESTONE_NOT_FOUND,
+        403: problem(contracts.NotProviderStaff),
+        409: problem(contracts.MilestoneStateConflict),
+    },
+)
+async def deliver_milestone(
+    contract_id: uuid.UUID, milestone_id: uuid.UUID, body: DeliverIn, actor: CurrentActor, session: SessionDep
+) -> ContractRead:
+    """The provider delivers a milestone of an active contract (note, attachment ids)."""
+    return contract_read(
+        await contracts.deliver(
+            session, actor, contract_id, milestone_id, note=body.note, attachment_ids=body.attachment_ids
+        )
+    )
+
+
+@router.post(
+    "/{contract_id}/milestones/{milestone_id}/accept",
+    response_model=ContractRead,
+    responses={
+        **MILESTONE_NOT_FOUND,
+        403: problem(contracts.NotClientMember),
+        409: problem(contracts.MilestoneStateConflict),
+    },
+)
+async def accept_milestone(
+    contract_id: uuid.UUID, milestone_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+) -> ContractRead:
+    """The client accepts a delivered milestone: its amount becomes owed; all accepted completes the contract."""
+    return contract_read(await contracts.accept(session, actor, contract_id, milestone_id))
+
+
+@router.post(
+    "/{contract_id}/milestones/{milestone_id}/reject",
+    response_model=ContractRead,
+    responses={
+        **MILESTONE_NOT_FOUND,
+        403: problem(contracts.NotClientMember),
+        409: problem(contracts.MilestoneStateConflict),
+    },
+)
+async def reject_milestone(
+    contract_id: uuid.UUID, milestone_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep
+) -> ContractRead:
+    """The client rejects a delivery with a reason; the milestone goes back to in progress."""
+    return contract_read(await contracts.reject(session, actor, contract_id, milestone_id, reason=body.reason))
+
+
+@router.post(
+    "/{contract_id}/terminate",
+    response_model=ContractRead,
+    responses={**NOT_FOUND, 403: problem(contracts.NotAuthorisedSignatory), 409: problem(contracts.ContractClosed)},
+)
+async def terminate_contract(
+    contract_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep
+) -> ContractRead:
+    """A party ends the contract with a reason; accepted milestones stay owed, the others are cancelled."""
+    return contract_read(await contracts.terminate(session, actor, contract_id, reason=body.reason))

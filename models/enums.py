@@ -237,3 +237,39 @@ class WaitlistState(StrEnum):
     waiting = "waiting"
     notified = "notified"  # the slot freed and this party was told
     withdrawn = "withdrawn"
+
+
+# Contracts (issue 6): parties, versions, licences and what milestones leave owed.
+
+
+class ContractPartyRole(StrEnum):
+    provider = "provider"  # the centre or institute that performs (principal party, 受托方/让与方/许可方)
+    client = "client"  # the SME (principal party, 委托方/受让方/被许可方)
+    co_builder = "co_builder"  # 共建单位: universities, institutes, firms sharing IP and income
+
+
+class ContractVersionStatus(StrEnum):
+    open = "open"  # awaiting signatures (a draft while nobody has signed)
+    signed = "signed"  # every party signed: in force (or was, until a later version)
+    superseded = "superseded"  # replaced by a later amendment before every party signed
+
+
+class LicenceKind(StrEnum):
+    exclusive = "exclusive"  # 独占许可: only the licensee, not even the licensor
+    sole = "sole"  # 排他许可: the licensee and the licensor
+    non_exclusive = "non_exclusive"  # 普通许可
+
+
+class TeamRewardSource(StrEnum):
+    agreement = "agreement"  # set in this contract's IP terms
+    centre_policy = "centre_policy"  # the provider centre's rule (centre_policies)
+    statutory_default = "statutory_default"  # 促进科技成果转化法 第四十五条: 50% of net transfer / licence income
+
+
+class IncomeKind(StrEnum):
+    """The income account a contract's owed amounts are booked to (market-service income by kind)."""
+
+    contract_rd = "contract_rd"  # 合同研发 (development contracts)
+    transfer_licensing = "transfer_licensing"  # 技术转让与许可
+    consulting = "consulting"  # 技术咨询
+    testing = "testing"  # 检验检测与技术服务 (service contracts)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.codes import uscc_check_character
 from models.enums import CentreCategory, OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
-from services import demo_bookings, demo_catalogue, demo_problems, demo_service_requests
+from services import demo_bookings, demo_catalogue, demo_contracts, demo_problems, demo_service_requests
 from services.security import PasswordHasher
 from services.settings import Settings
 
@@ -215,6 +215,7 @@ async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
     await demo_problems.seed(session, report)
     await demo_service_requests.seed(session, report)
     await demo_bookings.seed(session, report)
+    await demo_contracts.seed(session, report)
     return report
 
 

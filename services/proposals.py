@@ -489,6 +489,47 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
     return await _reload(session, proposal.id)
 
 
+async def _draft_from_proposal(
+    session: AsyncSession,
+    actor: Actor,
+    proposal: Proposal,
+    parent: _Parent,
+    *,
+    source: ContractSource,
+    service_request_id: uuid.UUID | None = None,
+) -> Contract:
+    """The draft contract an accepted proposal starts (its parties, type, value and milestones),
+    and the notice to the proposing organisation."""
+    current = proposal.revisions[-1]
+    contract = await contracts.create_draft(
+        session,
+        actor,
+        contract_type=proposal.contract_type,
+        title=parent.title,
+        provider_org_id=proposal.provider_org_id,
+        client_org_id=parent.sme_org_id,
+        value_amount=proposal.price_amount,
+        currency=proposal.currency,
+        source=source,
+        proposal_id=proposal.id,
+        service_request_id=service_request_id,
+        milestones=[
+            contracts.MilestoneInput(m.title, m.amount, m.currency, m.due_offset_days) for m in current.milestones
+        ],
+    )
+    await notify(
+        session,
+        kind="proposal.accepted",
+        title=f"方案已被采纳：{parent.title}",
+        body="采纳了贵单位的方案，已生成合同草稿。Your proposal was accepted; a draft contract is ready.",
+        organisation_ids=[proposal.provider_org_id],
+        roles=PROVIDER_ROLES,
+        subject_type="contract",
+        subject_id=contract.id,
+    )
+    return contract
+
+
 async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) -> Contract:
     """The SME accepts a proposal: the problem is awarded, the other live proposals are declined,
     and a draft contract is written with the proposal's parties, type, value and milestones."""
@@ -522,31 +563,12 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
         other.status = ProposalStatus.declined
         other.decided_at = now
     await session.flush()
-    current = proposal.revisions[-1]
-    contract = await contracts.create_draft(
+    contract = await _draft_from_proposal(
         session,
-        created_by=actor.user_id,
-        contract_type=proposal.contract_type,
-        title=problem.title,
-        provider_org_id=proposal.provider_org_id,
-        client_org_id=problem.sme_org_id,
-        value_amount=proposal.price_amount,
-        currency=proposal.currency,
+        actor,
+        proposal,
+        _Parent(problem.sme_org_id, problem.title, problem=problem),
         source=ContractSource.proposal,
-        proposal_id=proposal.id,
-        milestones=[
-            contracts.MilestoneInput(m.title, m.amount, m.currency, m.due_offset_days) for m in current.milestones
-        ],
-    )
-    await notify(
-        session,
-        kind="proposal.accepted",
-        title=f"方案已被采纳：{problem.title}",
-        body="发布方采纳了贵单位的方案，已生成合同草稿。Your proposal was accepted; a draft contract is ready.",
-        organisation_ids=[proposal.provider_org_id],
-        roles=PROVIDER_ROLES,
-        subject_type="contract",
-        subject_id=contract.id,
     )
     for other in others:
         await notify(
@@ -578,34 +600,14 @@ async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Pro
     request.decided_by = actor.user_id
     request.decided_at = now
     await session.flush()
-    current = proposal.revisions[-1]
-    contract = await contracts.create_draft(
+    return await _draft_from_proposal(
         session,
-        created_by=actor.user_id,
-        contract_type=proposal.contract_type,
-        title=request.offer_title,
-        provider_org_id=proposal.provider_org_id,
-        client_org_id=request.sme_org_id,
-        value_amount=proposal.price_amount,
-        currency=proposal.currency,
+        actor,
+        proposal,
+        _Parent(request.sme_org_id, request.offer_title, request=request),
         source=ContractSource.service_request,
         service_request_id=request.id,
-        proposal_id=proposal.id,
-        milestones=[
-            contracts.MilestoneInput(m.title, m.amount, m.currency, m.due_offset_days) for m in current.milestones
-        ],
     )
-    await notify(
-        session,
-        kind="proposal.accepted",
-        title=f"报价已被接受：{request.offer_title}",
-        body="企业接受了贵单位的报价，已生成合同草稿。Your proposal was accepted; a draft contract is ready.",
-        organisation_ids=[proposal.provider_org_id],
-        roles=PROVIDER_ROLES,
-        subject_type="contract",
-        subject_id=contract.id,
-    )
-    return contract
 
 
 async def list_for_request(

@@ -214,7 +214,7 @@ async def accept(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> 
     request.decided_at = datetime.now(UTC)
     contract = await contracts.create_draft(
         session,
-        created_by=actor.user_id,
+        actor,
         contract_type=CONTRACT_TYPE_FOR_KIND[request.service_kind],
         title=request.offer_title,
         provider_org_id=request.provider_org_id,

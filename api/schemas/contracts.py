@@ -1,14 +1,159 @@
-"""Contracts on the wire (drafts for now; the contracts area adds parties, IP terms, signatures)."""
+"""Contracts on the wire: parties, IP terms, versions, signatures, milestones, events."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from api.schemas.common import Money, OutputModel
-from models.enums import ContractSource, ContractStatus, ContractType, MilestoneStatus
+from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
+from models.enums import (
+    ContractPartyRole,
+    ContractSource,
+    ContractStatus,
+    ContractType,
+    ContractVersionStatus,
+    LicenceKind,
+    MilestoneStatus,
+    TeamRewardSource,
+)
+
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Sha256 = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="Lower-case hex SHA-256")]
+
+
+class MilestoneIn(InputModel):
+    title: Text200
+    amount: Money
+    due_offset_days: Annotated[int | None, Field(ge=0, le=3650, description="Days after the start date")] = None
+
+
+class ContractCreate(InputModel):
+    contract_type: ContractType
+    title: Text200
+    scope: Annotated[
+        str | None, Field(max_length=20000, description="标的与范围: what is to be done or transferred")
+    ] = None
+    provider_org_id: uuid.UUID | None = Field(
+        default=None, description="The centre or institute; may be omitted when you act for exactly one"
+    )
+    client_org_id: uuid.UUID = Field(description="The SME")
+    co_builder_org_ids: Annotated[list[uuid.UUID], Field(max_length=20)] = Field(
+        default_factory=list, description="共建单位 bound by the contract (universities, institutes, firms)"
+    )
+    value: Money
+    technology_portion: Money | None = Field(default=None, description="技术性收入: the technology part of the value")
+    start_date: date | None = None
+    end_date: date | None = Field(default=None, description="Exclusive end")
+    confidentiality_months: Annotated[int | None, Field(ge=0, le=1200)] = None
+    pilot_result_id: uuid.UUID | None = Field(
+        default=None, description="A pilot-scale result of the provider to transfer or license (transfer/licence only)"
+    )
+    milestones: Annotated[list[MilestoneIn], Field(min_length=1, max_length=50)]
+
+
+class ContractUpdate(InputModel):
+    """Draft fields (409 once anyone signed) and the registration fields (any time: not in the signed text)."""
+
+    title: Text200 | None = None
+    scope: Annotated[str | None, Field(max_length=20000)] = None
+    co_builder_org_ids: Annotated[list[uuid.UUID] | None, Field(max_length=20)] = None
+    value: Money | None = None
+    technology_portion: Money | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    confidentiality_months: Annotated[int | None, Field(ge=0, le=1200)] = None
+    milestones: Annotated[list[MilestoneIn] | None, Field(min_length=1, max_length=50)] = None
+    registration_number: Annotated[str | None, Field(max_length=64, description="技术合同登记号")] = None
+    registration_date: date | None = None
+    registration_registry: Annotated[
+        str | None, Field(max_length=200, description="技术合同登记机构 (the registry)")
+    ] = None
+    vat_exempt: bool | None = Field(default=None, description="免征增值税 (技术转让、技术开发及相关咨询服务)")
+
+
+class BackgroundIp(InputModel):
+    organisation_id: uuid.UUID = Field(description="The party that brings it")
+    pilot_result_id: uuid.UUID | None = None
+    patent_numbers: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=100)] = Field(
+        default_factory=list
+    )
+    description: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class Share(InputModel):
+    organisation_id: uuid.UUID
+    bps: BasisPoints
+
+
+class LicenceGrant(InputModel):
+    licensee_org_id: uuid.UUID
+    kind: LicenceKind
+    pilot_result_id: uuid.UUID | None = Field(default=None, description="Defaults to the contract's pilot result")
+    field_of_use: Annotated[
+        str, Field(min_length=1, max_length=200, description='"all fields" / "全部领域" = every field')
+    ]
+    territory: Annotated[
+        str, Field(min_length=1, max_length=200, description='"worldwide" / "全球" / "全国" = everywhere')
+    ]
+    starts_on: date
+    ends_on: date | None = Field(default=None, description="Exclusive end; null until the rights lapse")
+    sublicensable: bool = False
+
+
+class IpTermsIn(InputModel):
+    background_ip: Annotated[list[BackgroundIp], Field(max_length=50)] = Field(default_factory=list)
+    new_ip_ownership: Annotated[list[Share], Field(min_length=1, max_length=20)] = Field(
+        description="Ownership of new IP per party; sums to exactly 10000"
+    )
+    licences: Annotated[list[LicenceGrant], Field(max_length=20)] = Field(default_factory=list)
+    revenue_shares: Annotated[list[Share], Field(min_length=1, max_length=20)] = Field(
+        description="Shares of this contract's income per party; sums to exactly 10000"
+    )
+    team_reward_bps: BasisPoints | None = Field(
+        default=None,
+        description="The research team's share of net transfer/licence income; default: the centre's policy, "
+        "else 5000 (促进科技成果转化法 第四十五条)",
+    )
+    publication_rights: Annotated[str | None, Field(max_length=4000)] = None
+
+
+class SignIn(InputModel):
+    organisation_id: uuid.UUID | None = Field(
+        default=None, description="The party you sign for; may be omitted when you can sign for exactly one"
+    )
+    document_sha256: Sha256 | None = Field(
+        default=None, description="The hash of the document you reviewed; 409 if the version changed since"
+    )
+
+
+class AmendmentIn(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    title: Text200 | None = None
+    scope: Annotated[str | None, Field(max_length=20000)] = None
+    value: Money | None = None
+    technology_portion: Money | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    confidentiality_months: Annotated[int | None, Field(ge=0, le=1200)] = None
+    milestones: Annotated[list[MilestoneIn] | None, Field(min_length=1, max_length=50)] = Field(
+        default=None, description="The full new list, in order; delivered or accepted milestones must stay as they are"
+    )
+    ip_terms: IpTermsIn | None = None
+
+
+class DeliverIn(InputModel):
+    note: Annotated[str, Field(min_length=1, max_length=4000)]
+    attachment_ids: Annotated[list[uuid.UUID], Field(max_length=20)] = Field(default_factory=list)
+
+
+class ReasonIn(InputModel):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+# Outputs.
 
 
 class ContractMilestoneRead(OutputModel):
@@ -17,7 +162,60 @@ class ContractMilestoneRead(OutputModel):
     title: str
     amount: Money
     due_offset_days: int | None = Field(description="Days after the contract starts")
+    due_on: date | None = Field(description="Fixed when the contract becomes active")
     status: MilestoneStatus
+    delivered_at: datetime | None
+    delivery_note: str | None
+    delivery_attachment_ids: list[uuid.UUID]
+    accepted_at: datetime | None
+    rejection_reason: str | None
+
+
+class ContractPartyRead(OutputModel):
+    organisation_id: uuid.UUID
+    name: str
+    role: ContractPartyRole
+    signatory_user_id: uuid.UUID | None = Field(description="Who signed the version in force for this party")
+
+
+class ShareRead(OutputModel):
+    organisation_id: uuid.UUID
+    bps: int
+
+
+class BackgroundIpRead(OutputModel):
+    organisation_id: uuid.UUID
+    pilot_result_id: uuid.UUID | None
+    patent_numbers: list[str]
+    description: str | None
+
+
+class LicenceGrantRead(OutputModel):
+    licensee_org_id: uuid.UUID
+    kind: LicenceKind
+    pilot_result_id: uuid.UUID | None
+    field_of_use: str
+    territory: str
+    starts_on: date
+    ends_on: date | None
+    sublicensable: bool
+
+
+class IpTermsRead(OutputModel):
+    background_ip: list[BackgroundIpRead]
+    new_ip_ownership: list[ShareRead]
+    licences: list[LicenceGrantRead]
+    revenue_shares: list[ShareRead]
+    team_reward_bps: int
+    team_reward_source: TeamRewardSource
+    publication_rights: str | None
+
+
+class RegistrationRead(OutputModel):
+    number: str | None
+    date: date | None
+    registry: str | None
+    vat_exempt: bool
 
 
 class ContractRead(OutputModel):
@@ -25,14 +223,55 @@ class ContractRead(OutputModel):
     contract_type: ContractType
     status: ContractStatus
     title: str
+    scope: str | None
     provider_org_id: uuid.UUID = Field(description="The centre or institute")
     client_org_id: uuid.UUID = Field(description="The SME")
+    parties: list[ContractPartyRead]
     value: Money
+    technology_portion: Money | None
+    registration: RegistrationRead
+    start_date: date | None
+    end_date: date | None
+    confidentiality_months: int | None
+    ip_terms: IpTermsRead
     source: ContractSource
     proposal_id: uuid.UUID | None
     service_request_id: uuid.UUID | None
     pilot_result_id: uuid.UUID | None
+    version: int = Field(description="The latest version (open or signed)")
+    effective_version: int | None = Field(description="The latest version every party signed")
+    activated_at: datetime | None
+    completed_at: datetime | None
+    terminated_at: datetime | None
+    termination_reason: str | None
     created_by: uuid.UUID
     created_at: datetime
     updated_at: datetime
     milestones: list[ContractMilestoneRead]
+
+
+class SignatureRead(OutputModel):
+    organisation_id: uuid.UUID
+    user_id: uuid.UUID
+    signed_at: datetime
+    document_sha256: str
+
+
+class ContractVersionRead(OutputModel):
+    number: int
+    status: ContractVersionStatus
+    document_sha256: str = Field(description="SHA-256 of the canonical document of this version")
+    reason: str | None
+    created_by: uuid.UUID
+    created_at: datetime
+    signed_at: datetime | None = Field(description="When the last party signed")
+    signatures: list[SignatureRead]
+
+
+class ContractEventRead(OutputModel):
+    id: uuid.UUID
+    kind: str
+    actor_user_id: uuid.UUID | None
+    version: int | None
+    details: dict[str, Any]
+    created_at: datetime

@@ -1,0 +1,197 @@
+"""Milestones (provider delivers, client accepts or rejects), what acceptance leaves owed, termination."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.contracts import Contract, ContractAmountOwed, ContractMilestone
+from models.enums import PROVIDER_ROLES, SME_ROLES, ContractStatus, ContractType, IncomeKind, MilestoneStatus
+from services.actors import Actor
+from services.contracts.core import (
+    ContractNotActive,
+    MilestoneNotFound,
+    MilestoneStateConflict,
+    NotClientMember,
+    get,
+    now_utc,
+    record,
+    reload,
+    require_authorised,
+    require_open,
+    require_provider_staff,
+    tell_parties,
+)
+
+INCOME_KIND = {
+    ContractType.development: IncomeKind.contract_rd,
+    ContractType.transfer: IncomeKind.transfer_licensing,
+    ContractType.licence: IncomeKind.transfer_licensing,
+    ContractType.consulting: IncomeKind.consulting,
+    ContractType.service: IncomeKind.testing,
+}
+
+
+async def _milestone(
+    session: AsyncSession, actor: Actor, contract_id: uuid.UUID, milestone_id: uuid.UUID
+) -> tuple[Contract, ContractMilestone]:
+    contract = await get(session, actor, contract_id, lock=True)
+    milestone = next((m for m in contract.milestones if m.id == milestone_id), None)
+    if milestone is None:
+        raise MilestoneNotFound()
+    if contract.status is not ContractStatus.active:
+        raise ContractNotActive(f"the contract is {contract.status.value}")
+    return contract, milestone
+
+
+def _require_client(actor: Actor, contract: Contract) -> None:
+    if contract.client_org_id not in actor.sme_ids():
+        raise NotClientMember()
+
+
+async def deliver(
+    session: AsyncSession,
+    actor: Actor,
+    contract_id: uuid.UUID,
+    milestone_id: uuid.UUID,
+    *,
+    note: str,
+    attachment_ids: list[uuid.UUID],
+) -> Contract:
+    """The provider delivers a pending or in-progress milestone for the client to accept."""
+    contract, milestone = await _milestone(session, actor, contract_id, milestone_id)
+    require_provider_staff(actor, contract)
+    if milestone.status not in (MilestoneStatus.pending, MilestoneStatus.in_progress):
+        raise MilestoneStateConflict(f"the milestone is {milestone.status.value}")
+    milestone.status = MilestoneStatus.delivered
+    milestone.delivered_at = now_utc()
+    milestone.delivery_note = note
+    milestone.delivery_attachment_ids = [str(a) for a in attachment_ids]
+    await record(session, contract, actor, "milestone_delivered", milestone_id=str(milestone.id), seq=milestone.seq)
+    await tell_parties(
+        session,
+        actor,
+        contract,
+        kind="contract.milestone_delivered",
+        title=f"里程碑已交付：{milestone.title}",
+        body="提供方已交付，请验收。The provider delivered a milestone; please accept or reject it.",
+        organisation_ids=[contract.client_org_id],
+        roles=SME_ROLES,
+    )
+    return await reload(session, contract.id)
+
+
+async def amount_owed(session: AsyncSession, contract: Contract, milestone: ContractMilestone) -> ContractAmountOwed:
+    """Record what the client owes for an accepted milestone (the settlement area bills it here)."""
+    owed = ContractAmountOwed(
+        contract_id=contract.id,
+        milestone_id=milestone.id,
+        provider_org_id=contract.provider_org_id,
+        client_org_id=contract.client_org_id,
+        amount=milestone.amount,
+        currency=milestone.currency,
+        income_kind=INCOME_KIND[contract.contract_type],
+        owed_at=milestone.accepted_at or now_utc(),
+    )
+    session.add(owed)
+    await session.flush()
+    return owed
+
+
+async def accept(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, milestone_id: uuid.UUID) -> Contract:
+    """The client accepts a delivered milestone: its amount becomes owed; all accepted completes the contract."""
+    contract, milestone = await _milestone(session, actor, contract_id, milestone_id)
+    _require_client(actor, contract)
+    if milestone.status is not MilestoneStatus.delivered:
+        raise MilestoneStateConflict(f"the milestone is {milestone.status.value}, not delivered")
+    now = now_utc()
+    milestone.status = MilestoneStatus.accepted
+    milestone.accepted_at = now
+    owed = await amount_owed(session, contract, milestone)
+    await record(
+        session,
+        contract,
+        actor,
+        "milestone_accepted",
+        milestone_id=str(milestone.id),
+        seq=milestone.seq,
+        amount_owed={"amount": owed.amount, "currency": owed.currency},
+    )
+    await tell_parties(
+        session,
+        actor,
+        contract,
+        kind="contract.milestone_accepted",
+        title=f"里程碑已验收：{milestone.title}",
+        body="委托方已验收该里程碑，款项已计入应收。The client accepted the milestone; its amount is now owed.",
+        organisation_ids=[contract.provider_org_id],
+        roles=PROVIDER_ROLES,
+    )
+    live = [m for m in contract.milestones if m.status is not MilestoneStatus.cancelled]
+    if all(m.status is MilestoneStatus.accepted for m in live):
+        contract.status = ContractStatus.completed
+        contract.completed_at = now
+        await record(session, contract, actor, "completed")
+        await tell_parties(
+            session,
+            actor,
+            contract,
+            kind="contract.completed",
+            title="合同已完成",
+            body="全部里程碑已验收。Every milestone has been accepted.",
+        )
+    return await reload(session, contract.id)
+
+
+async def reject(
+    session: AsyncSession, actor: Actor, contract_id: uuid.UUID, milestone_id: uuid.UUID, *, reason: str
+) -> Contract:
+    """The client rejects a delivery with a reason; the milestone goes back to in progress."""
+    contract, milestone = await _milestone(session, actor, contract_id, milestone_id)
+    _require_client(actor, contract)
+    if milestone.status is not MilestoneStatus.delivered:
+        raise MilestoneStateConflict(f"the milestone is {milestone.status.value}, not delivered")
+    milestone.status = MilestoneStatus.in_progress
+    milestone.rejection_reason = reason
+    await record(
+        session,
+        contract,
+        actor,
+        "milestone_rejected",
+        milestone_id=str(milestone.id),
+        seq=milestone.seq,
+        reason=reason,
+    )
+    await tell_parties(
+        session,
+        actor,
+        contract,
+        kind="contract.milestone_rejected",
+        title=f"里程碑未通过验收：{milestone.title}",
+        body=f"原因 / Reason: {reason}",
+        organisation_ids=[contract.provider_org_id],
+        roles=PROVIDER_ROLES,
+    )
+    return await reload(session, contract.id)
+
+
+async def terminate(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, *, reason: str) -> Contract:
+    """A party (authorised member, or provider staff) ends the contract; accepted milestones stay owed."""
+    contract = await get(session, actor, contract_id, lock=True)
+    require_open(contract)
+    require_authorised(actor, contract)
+    now = now_utc()
+    cancelled = []
+    for m in contract.milestones:
+        if m.status is not MilestoneStatus.accepted and m.status is not MilestoneStatus.cancelled:
+            m.status = MilestoneStatus.cancelled
+            cancelled.append(m.seq)
+    contract.status = ContractStatus.terminated
+    contract.terminated_at = now
+    contract.termination_reason = reason
+    await record(session, contract, actor, "terminated", reason=reason, cancelled_milestones=cancelled)
+    await tell_parties(
+        session, actor, contract, kind="contract.terminated", title="合同已终止", body=f"原因 / Reason: {reason}"
+    )
+    return await reload(session, contract.id)

@@ -1,0 +1,216 @@
+"""IP terms: validation of shares and licences, the team-reward default, exclusive-licence conflicts.
+
+Stored as JSON on the contract (and in each version's body); licence grants are also rows of
+`contract_licences` so the exclusivity check is a query.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.catalogue import Listing, PilotResult
+from models.codes import normalise_patent_number, patent_number_problem
+from models.contracts import CentrePolicy, Contract, ContractLicence
+from models.enums import ContractStatus, LicenceKind, TeamRewardSource
+from models.organisations import Organisation
+from services.contracts.core import ExclusiveLicenceConflict, party_ids
+from services.errors import Invalid
+
+# 促进科技成果转化法 第四十五条: without a rule or agreement, at least 50% of net transfer or licence income.
+STATUTORY_TEAM_REWARD_BPS = 5000
+WHOLE = 10_000
+ALL_FIELDS = frozenset({"all", "all fields", "全部领域", "所有领域", "全领域", "不限"})
+EVERYWHERE = frozenset({"worldwide", "global", "全球", "全世界", "全国"})
+# A licence of a contract in these states binds (payment milestones being done does not end it).
+IN_FORCE = (ContractStatus.active, ContractStatus.completed)
+
+
+async def team_reward_default(session: AsyncSession, provider_org_id: uuid.UUID) -> tuple[int, TeamRewardSource]:
+    """The provider's policy, else its parent centre's, else article 45's 5000 bps."""
+    parent_id = await session.scalar(select(Organisation.parent_id).where(Organisation.id == provider_org_id))
+    for org_id in (provider_org_id, parent_id):
+        if org_id is None:
+            continue
+        policy = await session.get(CentrePolicy, org_id)
+        if policy is not None:
+            return policy.team_reward_bps, TeamRewardSource.centre_policy
+    return STATUTORY_TEAM_REWARD_BPS, TeamRewardSource.statutory_default
+
+
+def default_terms(team_reward: tuple[int, TeamRewardSource]) -> dict[str, Any]:
+    """IP terms of a new draft: nothing agreed yet but the team reward default."""
+    return {
+        "background_ip": [],
+        "new_ip_ownership": [],
+        "licences": [],
+        "revenue_shares": [],
+        "team_reward_bps": team_reward[0],
+        "team_reward_source": team_reward[1].value,
+        "publication_rights": None,
+    }
+
+
+def _shares(shares: list[dict[str, Any]], parties: set[uuid.UUID], loc: list[str | int]) -> list[dict[str, Any]]:
+    seen: set[uuid.UUID] = set()
+    for i, s in enumerate(shares):
+        if s["organisation_id"] not in parties:
+            raise Invalid("shares must name parties of the contract", loc=[*loc, i, "organisation_id"])
+        if s["organisation_id"] in seen:
+            raise Invalid("a party appears twice", loc=[*loc, i, "organisation_id"])
+        seen.add(s["organisation_id"])
+    total = sum(s["bps"] for s in shares)
+    if total != WHOLE:
+        raise Invalid(f"shares must sum to exactly {WHOLE} basis points (got {total})", loc=loc)
+    return [{"organisation_id": str(s["organisation_id"]), "bps": s["bps"]} for s in shares]
+
+
+async def _require_result(session: AsyncSession, result_id: uuid.UUID | None, loc: list[str | int]) -> None:
+    if result_id is not None and await session.get(PilotResult, result_id) is None:
+        raise Invalid("no pilot-scale result with this id", loc=loc)
+
+
+def _patents(numbers: list[str], loc: list[str | int]) -> list[str]:
+    out = []
+    for j, raw in enumerate(numbers):
+        number = normalise_patent_number(raw)
+        problem = patent_number_problem(number)
+        if problem:
+            raise Invalid(f"patent number {problem}", loc=[*loc, j])
+        out.append(number)
+    return list(dict.fromkeys(out))
+
+
+async def build(
+    session: AsyncSession, contract: Contract, data: dict[str, Any], *, loc: list[str | int] | None = None
+) -> dict[str, Any]:
+    """Validated IP terms (an `IpTermsIn` dump) as stored: 422 for a non-party, shares not summing to
+    10000, bad dates."""
+    loc = loc if loc is not None else ["body"]
+    parties = party_ids(contract)
+    background = []
+    for i, b in enumerate(data["background_ip"]):
+        if b["organisation_id"] not in parties:
+            raise Invalid("background IP must be brought by a party", loc=[*loc, "background_ip", i, "organisation_id"])
+        await _require_result(session, b["pilot_result_id"], [*loc, "background_ip", i, "pilot_result_id"])
+        background.append(
+            {
+                "organisation_id": str(b["organisation_id"]),
+                "pilot_result_id": str(b["pilot_result_id"]) if b["pilot_result_id"] else None,
+                "patent_numbers": _patents(b["patent_numbers"], [*loc, "background_ip", i, "patent_numbers"]),
+                "description": b["description"],
+            }
+        )
+    licences = []
+    for i, g in enumerate(data["licences"]):
+        here = [*loc, "licences", i]
+        if g["licensee_org_id"] not in parties:
+            raise Invalid("the licensee must be a party", loc=[*here, "licensee_org_id"])
+        if g["ends_on"] is not None and g["ends_on"] <= g["starts_on"]:
+            raise Invalid("ends_on must be after starts_on", loc=[*here, "ends_on"])
+        result_id = g["pilot_result_id"] or contract.pilot_result_id
+        await _require_result(session, result_id, [*here, "pilot_result_id"])
+        licences.append(
+            {
+                "licensee_org_id": str(g["licensee_org_id"]),
+                "kind": LicenceKind(g["kind"]).value,
+                "pilot_result_id": str(result_id) if result_id else None,
+                "field_of_use": g["field_of_use"],
+                "territory": g["territory"],
+                "starts_on": g["starts_on"].isoformat(),
+                "ends_on": g["ends_on"].isoformat() if g["ends_on"] else None,
+                "sublicensable": g["sublicensable"],
+            }
+        )
+    if data.get("team_reward_bps") is None:
+        reward = await team_reward_default(session, contract.provider_org_id)
+    else:
+        reward = (data["team_reward_bps"], TeamRewardSource.agreement)
+    return {
+        "background_ip": background,
+        "new_ip_ownership": _shares(data["new_ip_ownership"], parties, [*loc, "new_ip_ownership"]),
+        "licences": licences,
+        "revenue_shares": _shares(data["revenue_shares"], parties, [*loc, "revenue_shares"]),
+        "team_reward_bps": reward[0],
+        "team_reward_source": reward[1].value,
+        "publication_rights": data.get("publication_rights"),
+    }
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def overlaps(a: dict[str, Any] | ContractLicence, b: ContractLicence) -> bool:
+    """Same field or either is all fields; same territory or either is everywhere; terms intersect."""
+
+    def get(x: Any, name: str) -> Any:
+        return x[name] if isinstance(x, dict) else getattr(x, name)
+
+    fa, fb = _norm(get(a, "field_of_use")), _norm(b.field_of_use)
+    if not (fa == fb or fa in ALL_FIELDS or fb in ALL_FIELDS):
+        return False
+    ta, tb = _norm(get(a, "territory")), _norm(b.territory)
+    if not (ta == tb or ta in EVERYWHERE or tb in EVERYWHERE):
+        return False
+    a_start, a_end = _as_date(get(a, "starts_on")), _as_date(get(a, "ends_on"))
+    return (a_end is None or b.starts_on < a_end) and (b.ends_on is None or a_start < b.ends_on)
+
+
+def _as_date(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def check_exclusive(session: AsyncSession, contract: Contract, terms: dict[str, Any]) -> None:
+    """409 when an exclusive licence in `terms` overlaps an exclusive licence of another contract in force."""
+    for grant in terms.get("licences", []):
+        if grant["kind"] != LicenceKind.exclusive or grant["pilot_result_id"] is None:
+            continue
+        # Serialise the checks of one result's exclusive licences (two contracts activating at once):
+        # the row lock makes the second wait, then see the first's licence committed.
+        await session.execute(
+            select(Listing.id).where(Listing.id == uuid.UUID(grant["pilot_result_id"])).with_for_update()
+        )
+        others = (
+            await session.execute(
+                select(ContractLicence, Contract.title)
+                .join(Contract, Contract.id == ContractLicence.contract_id)
+                .where(
+                    ContractLicence.pilot_result_id == uuid.UUID(grant["pilot_result_id"]),
+                    ContractLicence.kind == LicenceKind.exclusive,
+                    ContractLicence.contract_id != contract.id,
+                    Contract.status.in_(IN_FORCE),
+                )
+            )
+        ).all()
+        for other, title in others:
+            if overlaps(grant, other):
+                raise ExclusiveLicenceConflict(
+                    f"overlaps the exclusive licence of contract {other.contract_id} ({title}) "
+                    f"in field {other.field_of_use!r}, territory {other.territory!r}",
+                    contract_id=str(other.contract_id),
+                )
+
+
+async def sync_licences(session: AsyncSession, contract: Contract) -> None:
+    """Rewrite the licence rows from the contract's IP terms."""
+    await session.execute(delete(ContractLicence).where(ContractLicence.contract_id == contract.id))
+    session.add_all(
+        ContractLicence(
+            contract_id=contract.id,
+            pilot_result_id=uuid.UUID(g["pilot_result_id"]) if g["pilot_result_id"] else None,
+            licensee_org_id=uuid.UUID(g["licensee_org_id"]),
+            kind=LicenceKind(g["kind"]),
+            field_of_use=g["field_of_use"],
+            territory=g["territory"],
+            starts_on=date.fromisoformat(g["starts_on"]),
+            ends_on=date.fromisoformat(g["ends_on"]) if g["ends_on"] else None,
+            sublicensable=g["sublicensable"],
+        )
+        for g in contract.ip_terms.get("licences", [])
+    )
+    await session.flush()
