@@ -17,8 +17,13 @@ from sqlalchemy.pool import NullPool
 from services.settings import Settings
 
 
-def create_engine(settings: Settings, *, null_pool: bool = False) -> AsyncEngine:
-    """An engine configured for the dialect in the settings."""
+def create_engine(settings: Settings, *, null_pool: bool = False, autocommit: bool = False) -> AsyncEngine:
+    """An engine configured for the dialect in the settings.
+
+    `autocommit=True` makes a PostgreSQL engine for reads only: its connections run every
+    statement on its own (no BEGIN / COMMIT round trips), and the pool's pre-ping is then one
+    round trip instead of three (the driver wraps a ping outside autocommit in BEGIN / ROLLBACK).
+    """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings, url)
@@ -31,6 +36,8 @@ def create_engine(settings: Settings, *, null_pool: bool = False) -> AsyncEngine
         }
     }
     kwargs: dict = {"pool_pre_ping": True, "connect_args": connect_args}
+    if autocommit:
+        kwargs["isolation_level"] = "AUTOCOMMIT"
     if null_pool:
         kwargs["poolclass"] = NullPool
     else:
@@ -62,18 +69,32 @@ def _sqlite_engine(settings: Settings, url) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
+        # Read sessions (Database.read_session) run on AUTOCOMMIT connections: no transaction,
+        # so no write lock and nothing left open; every statement reads the latest commit.
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 class Database:
-    """The engine and session factory of one process (or one test)."""
+    """The engines and session factories of one process (or one test)."""
 
     def __init__(self, settings: Settings, *, engine: AsyncEngine | None = None) -> None:
         self.settings = settings
         self.engine = engine or create_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads without a transaction: on PostgreSQL a second pool of AUTOCOMMIT connections (the
+        # isolation level is fixed per connection, so the pre-ping needs no BEGIN / ROLLBACK); on
+        # SQLite the same engine with AUTOCOMMIT execution options (no BEGIN IMMEDIATE, no lock).
+        if self.engine.dialect.name == "sqlite":
+            self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._own_read_engine = False
+        else:
+            self.read_engine = create_engine(settings, autocommit=True)
+            self._own_read_engine = True
+        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:
@@ -90,5 +111,18 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: AUTOCOMMIT, so no BEGIN / COMMIT and no transaction left open.
+
+        Each statement sees the latest committed data on its own (no snapshot across statements),
+        which suits single-query reads such as search and get-by-id. Never write through it: a
+        flush would commit statement by statement, outside the one-commit-per-request rule.
+        """
+        async with self.read_sessionmaker() as session:
+            yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._own_read_engine:
+            await self.read_engine.dispose()
