@@ -25,7 +25,7 @@ SearchPage = Page[SearchHit]
 
 
 def _hit(row) -> dict:
-    hit = dict(row._mapping)
+    hit = dict(row)
     hit.pop("ranked", None)
     amount, currency = hit.pop("price_amount"), hit.pop("price_currency")
     hit["price"] = None if amount is None else {"amount": amount, "currency": currency}

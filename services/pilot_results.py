@@ -13,6 +13,7 @@ from models.codes import normalise_patent_number, patent_number_problem
 from models.enums import ListingKind, ListingStatus, TransferMode
 from services import catalogue
 from services.actors import Actor
+from services.db import fetch_rows
 from services.errors import Invalid
 from services.pagination import Page
 
@@ -148,12 +149,10 @@ async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID)
     currency} or None (no ORM identity map or entity; the API validates it once)."""
     needs_own = actor is not None and (actor.is_platform_admin or actor.provider_org_ids())
     stmt = _read_statement(actor) if needs_own else _READ_PUBLISHED
-    # Core execution on the session's connection: no ORM compile or loading steps.
-    conn = await session.connection()
-    row = (await conn.execute(stmt, {"result_id": result_id})).mappings().first()
-    if row is None:
+    rows = await fetch_rows(session, stmt, {"result_id": result_id}, static=stmt is _READ_PUBLISHED)
+    if not rows:
         raise PilotResultNotFound()
-    out = dict(row)
+    out = dict(rows[0])
     amount, currency = out.pop("price_amount"), out.pop("price_currency")
     out["price"] = None if amount is None else {"amount": amount, "currency": currency}
     return out

@@ -47,6 +47,7 @@ from models.catalogue import Listing, ListingField, PilotResult, PilotResultTran
 from models.enums import ListingKind, ListingStatus, TechField, TransferMode
 from models.organisations import Organisation
 from services import segmentation
+from services.db import fetch_rows
 from services.errors import Invalid
 from services.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 
@@ -345,13 +346,12 @@ async def search(
     cursor: str | None,
     rank_cap: int = DEFAULT_RANK_CAP,
 ) -> Page[Any]:
-    """A page of published listings matching the query: Core rows with the columns of `_columns`,
+    """A page of published listings matching the query: row mappings with the columns of `_columns`,
     plus `rank` when there is a query (and `ranked`, the number of ranked matches, on ranked rows)."""
     if query.sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", loc=["query", "sort"])
     limit = max(1, min(limit, MAX_LIMIT))
-    conn = await session.connection()
-    dialect = conn.dialect.name
+    dialect = session.get_bind().dialect.name
     tokens = segmentation.query_tokens(query.q) if query.q else []
     params = _parameters(query, dialect, tokens, rank_cap)
     sort = query.sort if tokens or query.sort != "relevance" else "newest"
@@ -363,8 +363,8 @@ async def search(
         # Sort keys of a relevance page: rank, published_at, id; of the others: their two keys.
         params.update({f"c{i}": v for i, v in enumerate(values)}, limit=limit + 1)
         shape = _shape(query, dialect, tokens, after=bool(values), older=False)
-        rows = list((await conn.execute(_statement(shape), params)).all())
-        ranked_full = sort == "relevance" and bool(rows) and rows[0].ranked >= rank_cap
+        rows = list(await fetch_rows(session, _statement(shape), params))
+        ranked_full = sort == "relevance" and bool(rows) and rows[0]["ranked"] >= rank_cap
         if sort == "relevance" and not rows and values:
             ranked_full = True  # a page that ended exactly at the last ranked match: try the older ones
     if sort == "relevance" and (older or (len(rows) <= limit and ranked_full)):
@@ -372,17 +372,18 @@ async def search(
         after = values[1:] if older else []
         params.update({f"c{i}": v for i, v in enumerate(after)}, limit=limit + 1 - len(rows))
         shape = _shape(query, dialect, tokens, after=bool(after), older=True)
-        rows += list((await conn.execute(_statement(shape), params)).all())
+        rows += list(await fetch_rows(session, _statement(shape), params))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         if sort == "price":
-            next_cursor = encode_cursor([NO_PRICE if last.price_amount is None else last.price_amount, last.id])
+            price = last["price_amount"]
+            next_cursor = encode_cursor([NO_PRICE if price is None else price, last["id"]])
         elif sort == "newest":
-            next_cursor = encode_cursor([last.published_at, last.id])
-        elif "ranked" in last._mapping:
-            next_cursor = encode_cursor([last.rank, last.published_at, last.id])
+            next_cursor = encode_cursor([last["published_at"], last["id"]])
+        elif "ranked" in last:
+            next_cursor = encode_cursor([last["rank"], last["published_at"], last["id"]])
         else:
-            next_cursor = encode_cursor([OLDER, last.published_at, last.id])
+            next_cursor = encode_cursor([OLDER, last["published_at"], last["id"]])
     return Page(items=rows, next_cursor=next_cursor)

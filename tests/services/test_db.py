@@ -1,13 +1,17 @@
-"""Database.read_session: reads without a transaction, so they neither lock nor stay open."""
+"""Database.read_session: reads without a transaction, so they neither lock nor stay open; fetch_rows."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from models.organisations import Organisation
-from services.db import Database
+from services import pilot_results, search, segmentation
+from services.db import Database, fetch_rows
+from tests.api.catalogue_helpers import create_published, make_world, pilot_body
 from tests.factories import create_org
 
 
@@ -48,3 +52,33 @@ class TestReadSession:
                 await create_org(db, name="并发写入中心")
             after = await reader.scalar(select(func.count()).select_from(Organisation))
         assert after == before + 1  # and each read statement sees the latest commit
+
+
+class TestFetchRows:
+    """The driver path of fetch_rows (PostgreSQL) gives the same rows as an ordinary Core execution."""
+
+    async def test_search_and_get_rows_match_the_core_execution(self, client, db, app) -> None:
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        query = search.SearchQuery(q="锂电池 battery", trl_min=1)
+        stmt = search.statement(query, db.engine.dialect.name)
+        tokens = segmentation.query_tokens(query.q)
+        params = {**search._parameters(query, db.engine.dialect.name, tokens, 1000), "limit": 21}
+        async with db.read_session() as session:
+            fast = [dict(r) for r in await fetch_rows(session, stmt, params)]
+            core = [dict(r) for r in await fetch_rows(session, stmt, params, static=False)]
+            got = await fetch_rows(session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])})
+            got_core = await fetch_rows(
+                session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])}, static=False
+            )
+        assert len(fast) == 1 and fast == core
+        assert str(fast[0]["id"]) == made["id"]
+        assert [dict(r) for r in got] == [dict(r) for r in got_core]
+        assert got[0]["published_at"].utcoffset() == timedelta(0)
+
+    async def test_statements_with_in_lists_take_the_core_path(self, db) -> None:
+        org = await create_org(db, name="列表中心")
+        stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
+        async with db.read_session() as session:
+            rows = await fetch_rows(session, stmt, {})
+        assert [r["name"] for r in rows] == ["列表中心"]
