@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentActor, OptionalActor, PageDep, SessionDep, SettingsDep
+from api.deps import CurrentActor, OptionalActor, PageDep, ReadSessionDep, SessionDep, SettingsDep
 from api.errors import problem
 from api.schemas.catalogue import AttachmentRead, SearchHit
 from api.schemas.common import Page
@@ -25,7 +25,8 @@ SearchPage = Page[SearchHit]
 
 
 def _hit(row) -> dict:
-    hit = dict(row._mapping)
+    hit = dict(row)
+    hit.pop("ranked", None)
     amount, currency = hit.pop("price_amount"), hit.pop("price_currency")
     hit["price"] = None if amount is None else {"amount": amount, "currency": currency}
     return hit
@@ -33,7 +34,8 @@ def _hit(row) -> dict:
 
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
 async def search_catalogue(
-    session: SessionDep,
+    session: ReadSessionDep,
+    settings: SettingsDep,
     page: PageDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Words in Chinese or English; every word must match")
@@ -70,7 +72,9 @@ async def search_catalogue(
         transfer_mode=transfer_mode,
         sort=sort,
     )
-    result = await search.search(session, query, limit=page.limit, cursor=page.cursor)
+    result = await search.search(
+        session, query, limit=page.limit, cursor=page.cursor, rank_cap=settings.search_rank_cap
+    )
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
     return Response(body.model_dump_json(), media_type="application/json")

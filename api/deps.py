@@ -57,8 +57,16 @@ async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIt
             await session.commit()
 
 
+async def get_read_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+    """A read-only session for GET endpoints that run one query: no transaction (AUTOCOMMIT), so no
+    BEGIN / COMMIT round trips; nothing may be written through it (see Database.read_session)."""
+    async with db.read_session() as session:
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
 
 
@@ -88,8 +96,18 @@ async def optional_actor(
     return await current_actor(request, token, session, auth)
 
 
+async def optional_read_actor(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)], session: ReadSessionDep, auth: AuthDep
+) -> Actor | None:
+    """`optional_actor` for endpoints on the read session (authentication only reads)."""
+    if not token:
+        return None
+    return await current_actor(request, token, session, auth)
+
+
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
+OptionalReadActor = Annotated[Actor | None, Depends(optional_read_actor)]
 
 
 class PageParams(BaseModel):

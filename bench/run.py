@@ -22,9 +22,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy import event
 
 from api.main import create_app
-from bench import dataset
+from bench import dataset, reference
 from bench.reference import create_reference
 from services import migrations
 from services.settings import Environment, Settings
@@ -33,6 +34,9 @@ DSN = os.environ.get("BENCH_DSN", "postgresql://postgres@127.0.0.1/ttm_bench")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").split(",")]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
+# While iterating: keep the database as it is when it already holds the first size (no reset,
+# no seeding); the recorded figures always come from a clean run without it.
+REUSE = os.environ.get("BENCH_REUSE") == "1"
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -50,6 +54,16 @@ async def reset_schema() -> None:
     conn = await asyncpg.connect(DSN)
     try:
         await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+async def _listing_count() -> int | None:
+    conn = await asyncpg.connect(DSN)
+    try:
+        if not await conn.fetchval("SELECT to_regclass('public.listings') IS NOT NULL"):
+            return None
+        return await conn.fetchval("SELECT count(*) FROM listings")
     finally:
         await conn.close()
 
@@ -96,13 +110,22 @@ async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float, con
     }
 
 
-async def same_json(app_client, ref_client, app_path: str, ref_path: str) -> None:
+def _normalised(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+async def same_json(app_client, ref_client, app_path: str, ref_path: str, app_sql: list[str], ref_sql: str) -> None:
+    """Both answer with equal JSON, and the app's query is the reference's SQL text."""
+    app_sql.clear()
     a = (await app_client.get(app_path)).json()
+    sent = list(app_sql)
     b = (await ref_client.get(ref_path)).json()
     if a != b:
         raise SystemExit(
             f"reference differs from the app for {app_path}:\n{json.dumps(a)[:800]}\n{json.dumps(b)[:800]}"
         )
+    if _normalised(ref_sql) not in [_normalised(s) for s in sent]:
+        raise SystemExit(f"the app did not send the reference's SQL for {app_path}; it sent:\n" + "\n".join(sent))
 
 
 async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
@@ -121,9 +144,31 @@ async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as app_client,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=ref), base_url="http://bench") as ref_client,
     ):
-        for i in range(5):
-            await same_json(app_client, ref_client, search_app[i], search_ref[i])
-            await same_json(app_client, ref_client, get_app[i], get_ref[i])
+        # What the app sends: through SQLAlchemy (cursor events) or straight to asyncpg
+        # (services.db.fetch_rows), recorded where asyncpg looks each query text up.
+        app_sql: list[str] = []
+
+        def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+            app_sql.append(statement)
+
+        original = asyncpg.connection.Connection._get_statement
+
+        async def recording(self, query, *args, **kwargs):
+            app_sql.append(query)
+            return await original(self, query, *args, **kwargs)
+
+        engines = {app.state.db.engine.sync_engine, app.state.db.read_engine.sync_engine}
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", record)
+        asyncpg.connection.Connection._get_statement = recording
+        try:
+            for i in range(5):
+                await same_json(app_client, ref_client, search_app[i], search_ref[i], app_sql, reference.SEARCH_SQL)
+                await same_json(app_client, ref_client, get_app[i], get_ref[i], app_sql, reference.GET_SQL)
+        finally:
+            asyncpg.connection.Connection._get_statement = original
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", record)
         for name, app_paths, ref_paths in (("search", search_app, search_ref), ("get", get_app, get_ref)):
             await drive(app_client, app_paths, 1.0)  # warm caches and pools
             await drive(ref_client, ref_paths, 1.0)
@@ -154,21 +199,33 @@ def machine() -> dict:
 
 async def main() -> None:
     await create_database()
-    await reset_schema()
-    await asyncio.to_thread(migrations.upgrade, settings())
+    reuse = REUSE and await _listing_count() == SIZES[0]
+    if not reuse:
+        await reset_schema()
+        await asyncio.to_thread(migrations.upgrade, settings())
     app = create_app(settings())
     ref = create_reference(DSN)
     queries = dataset.queries(dataset.chinese_vocabulary(), dataset.english_vocabulary())
-    report = {"machine": machine(), "seconds": SECONDS, "concurrency": CONCURRENCY, "runs": []}
+    report = {
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        "seconds": SECONDS,
+        "concurrency": CONCURRENCY,
+        "reused_database": reuse,
+        "runs": [],
+    }
     try:
         for size in SIZES:
-            print(f"seeding {size:,} listings")
-            conn = await asyncpg.connect(DSN)
             started = time.perf_counter()
-            try:
-                await dataset.grow(conn, size)
-            finally:
-                await conn.close()
+            if reuse and size == SIZES[0]:
+                print(f"reusing {size:,} listings (BENCH_REUSE=1)")
+            else:
+                print(f"seeding {size:,} listings")
+                conn = await asyncpg.connect(DSN)
+                try:
+                    await dataset.grow(conn, size)
+                finally:
+                    await conn.close()
             seeded = round(time.perf_counter() - started, 1)
             print(f"  seeded in {seeded}s; measuring")
             run = await measure(size, app, ref, queries)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.base import utcnow
 from models.catalogue import Listing, ListingField
@@ -57,13 +58,17 @@ class InvalidListingTransition(Conflict):
 
 def visible_listings(actor: Actor | None, model: type[L] = Listing) -> Select[tuple[L]]:  # type: ignore[assignment]
     """Listings of `model` the actor may read: published ones, plus their own organisations' others."""
-    stmt = select(model)
+    return select(model).where(visible_condition(actor))
+
+
+def visible_condition(actor: Actor | None) -> ColumnElement[bool]:
+    """The WHERE condition of `visible_listings` on the `listings` table (for Core reads too)."""
     if actor is not None and actor.is_platform_admin:
-        return stmt.where(true())
+        return true()
     own = actor.provider_org_ids() if actor is not None else set()
     if own:
-        return stmt.where(or_(model.status == ListingStatus.published, model.owner_org_id.in_(own)))
-    return stmt.where(model.status == ListingStatus.published)
+        return or_(Listing.status == ListingStatus.published, Listing.owner_org_id.in_(own))
+    return Listing.status == ListingStatus.published
 
 
 async def get_visible(

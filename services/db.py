@@ -6,19 +6,26 @@ One commit per request, webhook event or job: services only flush; the request d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Select
 
 from services.settings import Settings
 
 
-def create_engine(settings: Settings, *, null_pool: bool = False) -> AsyncEngine:
-    """An engine configured for the dialect in the settings."""
+def create_engine(settings: Settings, *, null_pool: bool = False, autocommit: bool = False) -> AsyncEngine:
+    """An engine configured for the dialect in the settings.
+
+    `autocommit=True` makes a PostgreSQL engine for reads only: its connections run every
+    statement on its own (no BEGIN / COMMIT round trips), and the pool's pre-ping is then one
+    round trip instead of three (the driver wraps a ping outside autocommit in BEGIN / ROLLBACK).
+    """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings, url)
@@ -31,6 +38,8 @@ def create_engine(settings: Settings, *, null_pool: bool = False) -> AsyncEngine
         }
     }
     kwargs: dict = {"pool_pre_ping": True, "connect_args": connect_args}
+    if autocommit:
+        kwargs["isolation_level"] = "AUTOCOMMIT"
     if null_pool:
         kwargs["poolclass"] = NullPool
     else:
@@ -62,18 +71,32 @@ def _sqlite_engine(settings: Settings, url) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
+        # Read sessions (Database.read_session) run on AUTOCOMMIT connections: no transaction,
+        # so no write lock and nothing left open; every statement reads the latest commit.
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
 class Database:
-    """The engine and session factory of one process (or one test)."""
+    """The engines and session factories of one process (or one test)."""
 
     def __init__(self, settings: Settings, *, engine: AsyncEngine | None = None) -> None:
         self.settings = settings
         self.engine = engine or create_engine(settings)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads without a transaction: on PostgreSQL a second pool of AUTOCOMMIT connections (the
+        # isolation level is fixed per connection, so the pre-ping needs no BEGIN / ROLLBACK); on
+        # SQLite the same engine with AUTOCOMMIT execution options (no BEGIN IMMEDIATE, no lock).
+        if self.engine.dialect.name == "sqlite":
+            self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._own_read_engine = False
+        else:
+            self.read_engine = create_engine(settings, autocommit=True)
+            self._own_read_engine = True
+        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:
@@ -90,5 +113,56 @@ class Database:
                 await session.rollback()
                 raise
 
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: AUTOCOMMIT, so no BEGIN / COMMIT and no transaction left open.
+
+        Each statement sees the latest committed data on its own (no snapshot across statements),
+        which suits single-query reads such as search and get-by-id. Never write through it: a
+        flush would commit statement by statement, outside the one-commit-per-request rule.
+        """
+        async with self.read_sessionmaker() as session:
+            yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._own_read_engine:
+            await self.read_engine.dispose()
+
+
+# Compiled forms of the statements fetch_rows runs on asyncpg: id(stmt) -> (stmt, dialect, compiled).
+# The statements are built once per shape by their modules, so this stays small.
+_COMPILED: dict[int, tuple[Select[Any], Any, Any]] = {}
+
+
+async def fetch_rows(
+    session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any], *, static: bool = True
+) -> Sequence[Mapping[str, Any]]:
+    """Rows of a Core SELECT as mappings (`row["column"]`, `"column" in row`), for hot reads.
+
+    On PostgreSQL (asyncpg) a `static` statement (built once and kept by its module, so its
+    compiled form can be kept too) is compiled once by SQLAlchemy and its SQL text run by asyncpg
+    directly on the session's connection (bind values go through SQLAlchemy's own bind
+    processors), which skips SQLAlchemy's per-execution and result-processing work: the rows are
+    asyncpg records. Only for columns whose driver values are already right: uuid, text, numbers,
+    timestamptz (asyncpg gives aware UTC datetimes), json/jsonb (decoded by the dialect's codec)
+    and enum columns as their string values. Statements built per request, statements with
+    expanding parameters (IN lists), and other databases take an ordinary Core execution.
+    Reads only: nothing here is flushed or committed.
+    """
+    conn = await session.connection()
+    dialect = conn.dialect
+    if not static or dialect.name != "postgresql" or dialect.driver != "asyncpg":
+        return (await conn.execute(stmt, params)).mappings().all()
+    entry = _COMPILED.get(id(stmt))
+    if entry is None or entry[0] is not stmt or entry[1] is not dialect:
+        entry = (stmt, dialect, stmt.compile(dialect=dialect))
+        _COMPILED[id(stmt)] = entry
+    compiled = entry[2]
+    if compiled.post_compile_params or compiled.literal_execute_params:
+        return (await conn.execute(stmt, params)).mappings().all()
+    values = compiled.construct_params(params)
+    processors = compiled._bind_processors
+    args = [processors[name](values[name]) if name in processors else values[name] for name in compiled.positiontup]
+    raw = await conn.get_raw_connection()
+    return await raw.driver_connection.fetch(compiled.string, *args)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import PilotResult, PilotResultTransferMode
+from models.catalogue import Listing, PilotResult, PilotResultTransferMode
 from models.codes import normalise_patent_number, patent_number_problem
 from models.enums import ListingKind, ListingStatus, TransferMode
 from services import catalogue
 from services.actors import Actor
+from services.db import fetch_rows
 from services.errors import Invalid
 from services.pagination import Page
 
@@ -94,6 +95,67 @@ async def get(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) 
         return await catalogue.get_visible(session, actor, PilotResult, result_id)
     except catalogue.ListingNotFound as exc:
         raise PilotResultNotFound() from exc
+
+
+_listings = Listing.__table__
+_results = PilotResult.__table__
+# The columns of a result as the API shows it (PilotResultRead), for the Core read below.
+_READ_COLUMNS = (
+    *(
+        _listings.c[name]
+        for name in (
+            "id",
+            "kind",
+            "status",
+            "owner_org_id",
+            "centre_id",
+            "title",
+            "title_en",
+            "abstract",
+            "abstract_en",
+            "fields",
+            "keywords",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "published_at",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        )
+    ),
+    *(_results.c[name] for name in ("trl", "pilot_scale", "key_metrics", "ip_assets", "transfer_modes")),
+    _listings.c.price_amount,
+    _listings.c.price_currency,
+    _results.c.price_negotiable,
+)
+
+
+def _read_statement(actor: Actor | None) -> Select[Any]:
+    return (
+        select(*_READ_COLUMNS)
+        .select_from(_listings.join(_results, _results.c.id == _listings.c.id))
+        .where(_listings.c.id == bindparam("result_id"), catalogue.visible_condition(actor))
+    )
+
+
+# Built once: anonymous and plain signed-in readers (no provider role) share it; the compiled
+# form is then cached by SQLAlchemy and only the id is bound per request.
+_READ_PUBLISHED = _read_statement(None)
+
+
+async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
+    """`get` as one Core row, for the read endpoint: the response's fields with `price` as {amount,
+    currency} or None (no ORM identity map or entity; the API validates it once)."""
+    needs_own = actor is not None and (actor.is_platform_admin or actor.provider_org_ids())
+    stmt = _read_statement(actor) if needs_own else _READ_PUBLISHED
+    rows = await fetch_rows(session, stmt, {"result_id": result_id}, static=stmt is _READ_PUBLISHED)
+    if not rows:
+        raise PilotResultNotFound()
+    out = dict(rows[0])
+    amount, currency = out.pop("price_amount"), out.pop("price_currency")
+    out["price"] = None if amount is None else {"amount": amount, "currency": currency}
+    return out
 
 
 async def update(session: AsyncSession, actor: Actor, result_id: uuid.UUID, changes: dict[str, Any]) -> PilotResult:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 from models.enums import OrganisationKind, Role
 from tests.api.catalogue_helpers import create_published, instrument_body, make_world, offer_body, pilot_body
 from tests.factories import create_member, create_org
@@ -293,3 +296,64 @@ async def test_anonymous_and_signed_in_callers_see_the_same_results(client, db, 
     signed_in = (await client.get(SEARCH, params={"q": "锂电池"}, headers=headers)).json()
     assert anonymous == signed_in
     assert len(anonymous["items"]) == 1
+
+
+class TestCappedRelevance:
+    """Relevance ranks only the `search_rank_cap` most recent matches; older matches follow them,
+    newest first, so paging still reaches every match exactly once."""
+
+    async def _made(self, client, db, app, n=7) -> list[str]:
+        w = await make_world(db, app)
+        made = []
+        for i in range(n):
+            # Older listings mention the word more often, so they would rank higher uncapped.
+            body = pilot_body(title=f"锂电池成果{i}", abstract="锂电池正极材料。" * (n - i))
+            made.append((await create_published(client, w.institute_staff, "pilot-results", body))["id"])
+        return made  # oldest first
+
+    async def _walk(self, client, limit: int) -> list[dict]:
+        seen, cursor = [], None
+        for _ in range(20):
+            query = {"q": "锂电池", "limit": limit, **({"cursor": cursor} if cursor else {})}
+            response = await client.get(SEARCH, params=query)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            seen += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return seen
+
+    async def test_paging_past_the_cap_reaches_every_match_once(self, client, db, app, settings):
+        made = await self._made(client, db, app)
+        app.state.settings = settings.model_copy(update={"search_rank_cap": 3})
+        full = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
+        for limit in (1, 2, 3, 4):
+            walked = await self._walk(client, limit)
+            assert [item["id"] for item in walked] == [item["id"] for item in full]
+        ids = [item["id"] for item in full]
+        assert sorted(ids) == sorted(made) and len(set(ids)) == len(made)
+
+    async def test_the_most_recent_matches_come_first_by_rank_then_the_rest_newest_first(
+        self, client, db, app, settings
+    ):
+        made = await self._made(client, db, app)
+        app.state.settings = settings.model_copy(update={"search_rank_cap": 3})
+        items = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
+        ranked, rest = items[:3], items[3:]
+        assert {item["id"] for item in ranked} == set(made[-3:])
+        assert [item["rank"] for item in ranked] == sorted((item["rank"] for item in ranked), reverse=True)
+        assert [item["id"] for item in rest] == list(reversed(made[:-3]))
+        assert all(item["rank"] is not None for item in rest)  # still shown, just not used for order
+
+    async def test_without_the_cap_every_match_is_ranked(self, client, db, app):
+        await self._made(client, db, app)
+        items = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
+        assert [item["rank"] for item in items] == sorted((item["rank"] for item in items), reverse=True)
+        assert items[0]["title"] == "锂电池成果0"  # the oldest mentions the word most
+
+    async def test_a_cursor_with_values_of_the_wrong_type_is_refused(self, client, db, app):
+        forged = base64.urlsafe_b64encode(json.dumps(["x", 1, 2]).encode()).decode().rstrip("=")
+        response = await client.get(SEARCH, params={"q": "锂电池", "cursor": forged})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["query", "cursor"]

@@ -22,5 +22,5 @@ async def test_demo_catalogue_is_idempotent_and_searchable(db, settings):
     assert first.created["pilot results"] >= 10
     assert count >= 24
     assert not any(key in second.created for key in ("pilot results", "instruments", "service offers"))
-    assert "高能量密度锂电池正极材料中试成果" in [row.title for row in hits.items]
+    assert "高能量密度锂电池正极材料中试成果" in [row["title"] for row in hits.items]
     assert len(english.items) >= 3

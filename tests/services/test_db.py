@@ -1,0 +1,84 @@
+"""Database.read_session: reads without a transaction, so they neither lock nor stay open; fetch_rows."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from models.organisations import Organisation
+from services import pilot_results, search, segmentation
+from services.db import Database, fetch_rows
+from tests.api.catalogue_helpers import create_published, make_world, pilot_body
+from tests.factories import create_org
+
+
+async def _connection_in_transaction(session, is_postgres: bool) -> bool:
+    """Whether the database connection under the session has a transaction open (asked of the driver)."""
+    conn = await session.connection()
+    raw = (await conn.get_raw_connection()).driver_connection
+    if is_postgres:
+        return raw.is_in_transaction()  # asyncpg: the server's ReadyForQuery status
+    return bool(raw._conn.in_transaction)  # aiosqlite -> sqlite3
+
+
+class TestReadSession:
+    async def test_reads_committed_rows(self, db: Database) -> None:
+        org = await create_org(db, name="读会话中心")
+        async with db.read_session() as session:
+            name = await session.scalar(select(Organisation.name).where(Organisation.id == org.id))
+        assert name == "读会话中心"
+
+    async def test_leaves_no_transaction_open_after_a_read(self, db: Database, is_postgres: bool) -> None:
+        async with db.read_session() as session:
+            await session.execute(select(func.count()).select_from(Organisation))
+            assert await _connection_in_transaction(session, is_postgres) is False
+
+    async def test_write_session_is_a_transaction(self, db: Database, is_postgres: bool) -> None:
+        # The control for the test above: the same probe sees the request session's transaction.
+        async with db.session_scope() as session:
+            await session.execute(select(func.count()).select_from(Organisation))
+            assert await _connection_in_transaction(session, is_postgres) is True
+
+    async def test_an_open_read_does_not_block_a_writer(self, db: Database) -> None:
+        async with db.read_session() as reader:
+            before = await reader.scalar(select(func.count()).select_from(Organisation))
+            # The read session is still open (its connection checked out) while another session
+            # writes and commits; on SQLite a BEGIN IMMEDIATE by the reader would make this wait
+            # for the busy timeout (10 s) and fail.
+            async with asyncio.timeout(5):
+                await create_org(db, name="并发写入中心")
+            after = await reader.scalar(select(func.count()).select_from(Organisation))
+        assert after == before + 1  # and each read statement sees the latest commit
+
+
+class TestFetchRows:
+    """The driver path of fetch_rows (PostgreSQL) gives the same rows as an ordinary Core execution."""
+
+    async def test_search_and_get_rows_match_the_core_execution(self, client, db, app) -> None:
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        query = search.SearchQuery(q="锂电池 battery", trl_min=1)
+        stmt = search.statement(query, db.engine.dialect.name)
+        tokens = segmentation.query_tokens(query.q)
+        params = {**search._parameters(query, db.engine.dialect.name, tokens, 1000), "limit": 21}
+        async with db.read_session() as session:
+            fast = [dict(r) for r in await fetch_rows(session, stmt, params)]
+            core = [dict(r) for r in await fetch_rows(session, stmt, params, static=False)]
+            got = await fetch_rows(session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])})
+            got_core = await fetch_rows(
+                session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])}, static=False
+            )
+        assert len(fast) == 1 and fast == core
+        assert str(fast[0]["id"]) == made["id"]
+        assert [dict(r) for r in got] == [dict(r) for r in got_core]
+        assert got[0]["published_at"].utcoffset() == timedelta(0)
+
+    async def test_statements_with_in_lists_take_the_core_path(self, db) -> None:
+        org = await create_org(db, name="列表中心")
+        stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
+        async with db.read_session() as session:
+            rows = await fetch_rows(session, stmt, {})
+        assert [r["name"] for r in rows] == ["列表中心"]
