@@ -144,8 +144,8 @@ async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as app_client,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=ref), base_url="http://bench") as ref_client,
     ):
-        # What the app sends: through SQLAlchemy (cursor events) or straight to asyncpg
-        # (services.db.fetch_rows), recorded where asyncpg looks each query text up.
+        # What the app sends, recorded by SQLAlchemy's cursor events and where asyncpg looks each
+        # query text up.
         app_sql: list[str] = []
 
         def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:

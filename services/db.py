@@ -130,39 +130,13 @@ class Database:
             await self.read_engine.dispose()
 
 
-# Compiled forms of the statements fetch_rows runs on asyncpg: id(stmt) -> (stmt, dialect, compiled).
-# The statements are built once per shape by their modules, so this stays small.
-_COMPILED: dict[int, tuple[Select[Any], Any, Any]] = {}
-
-
 async def fetch_rows(
-    session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any], *, static: bool = True
+    session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]
 ) -> Sequence[Mapping[str, Any]]:
-    """Rows of a Core SELECT as mappings (`row["column"]`, `"column" in row`), for hot reads.
+    """Rows of a Core SELECT as mappings (`row["column"]`), for hot reads that skip ORM loading.
 
-    On PostgreSQL (asyncpg) a `static` statement (built once and kept by its module, so its
-    compiled form can be kept too) is compiled once by SQLAlchemy and its SQL text run by asyncpg
-    directly on the session's connection (bind values go through SQLAlchemy's own bind
-    processors), which skips SQLAlchemy's per-execution and result-processing work: the rows are
-    asyncpg records. Only for columns whose driver values are already right: uuid, text, numbers,
-    timestamptz (asyncpg gives aware UTC datetimes), json/jsonb (decoded by the dialect's codec)
-    and enum columns as their string values. Statements built per request, statements with
-    expanding parameters (IN lists), and other databases take an ordinary Core execution.
-    Reads only: nothing here is flushed or committed.
+    Statements built once by their modules hit SQLAlchemy's compiled cache. (A path that ran the
+    compiled SQL on asyncpg directly saved ~0.1 ms of CPU per request but bypassed SQLAlchemy's
+    error translation and used private APIs; it was removed: docs/benchmarks.md.)
     """
-    conn = await session.connection()
-    dialect = conn.dialect
-    if not static or dialect.name != "postgresql" or dialect.driver != "asyncpg":
-        return (await conn.execute(stmt, params)).mappings().all()
-    entry = _COMPILED.get(id(stmt))
-    if entry is None or entry[0] is not stmt or entry[1] is not dialect:
-        entry = (stmt, dialect, stmt.compile(dialect=dialect))
-        _COMPILED[id(stmt)] = entry
-    compiled = entry[2]
-    if compiled.post_compile_params or compiled.literal_execute_params:
-        return (await conn.execute(stmt, params)).mappings().all()
-    values = compiled.construct_params(params)
-    processors = compiled._bind_processors
-    args = [processors[name](values[name]) if name in processors else values[name] for name in compiled.positiontup]
-    raw = await conn.get_raw_connection()
-    return await raw.driver_connection.fetch(compiled.string, *args)
+    return (await session.execute(stmt, params)).mappings().all()

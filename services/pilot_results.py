@@ -149,7 +149,7 @@ async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID)
     currency} or None (no ORM identity map or entity; the API validates it once)."""
     needs_own = actor is not None and (actor.is_platform_admin or actor.provider_org_ids())
     stmt = _read_statement(actor) if needs_own else _READ_PUBLISHED
-    rows = await fetch_rows(session, stmt, {"result_id": result_id}, static=stmt is _READ_PUBLISHED)
+    rows = await fetch_rows(session, stmt, {"result_id": result_id})
     if not rows:
         raise PilotResultNotFound()
     out = dict(rows[0])

@@ -55,9 +55,9 @@ class TestReadSession:
 
 
 class TestFetchRows:
-    """The driver path of fetch_rows (PostgreSQL) gives the same rows as an ordinary Core execution."""
+    """fetch_rows returns the rows of a Core statement as mappings, on both databases."""
 
-    async def test_search_and_get_rows_match_the_core_execution(self, client, db, app) -> None:
+    async def test_search_and_get_rows(self, client, db, app) -> None:
         w = await make_world(db, app)
         made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
         query = search.SearchQuery(q="锂电池 battery", trl_min=1)
@@ -65,18 +65,13 @@ class TestFetchRows:
         tokens = segmentation.query_tokens(query.q)
         params = {**search._parameters(query, db.engine.dialect.name, tokens, 1000), "limit": 21}
         async with db.read_session() as session:
-            fast = [dict(r) for r in await fetch_rows(session, stmt, params)]
-            core = [dict(r) for r in await fetch_rows(session, stmt, params, static=False)]
+            found = await fetch_rows(session, stmt, params)
             got = await fetch_rows(session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])})
-            got_core = await fetch_rows(
-                session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])}, static=False
-            )
-        assert len(fast) == 1 and fast == core
-        assert str(fast[0]["id"]) == made["id"]
-        assert [dict(r) for r in got] == [dict(r) for r in got_core]
+        assert [str(r["id"]) for r in found] == [made["id"]]
+        assert str(got[0]["id"]) == made["id"]
         assert got[0]["published_at"].utcoffset() == timedelta(0)
 
-    async def test_statements_with_in_lists_take_the_core_path(self, db) -> None:
+    async def test_statements_with_in_lists(self, db) -> None:
         org = await create_org(db, name="列表中心")
         stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
         async with db.read_session() as session:
