@@ -489,6 +489,16 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
     return await _reload(session, proposal.id)
 
 
+def _mark_accepted(proposal: Proposal, now: datetime) -> None:
+    """A pending, still valid proposal becomes accepted (409 otherwise)."""
+    if proposal.status is not ProposalStatus.submitted:
+        raise ProposalNotPending()
+    if proposal.valid_until <= now:
+        raise ProposalLapsed()
+    proposal.status = ProposalStatus.accepted
+    proposal.decided_at = now
+
+
 async def _draft_from_proposal(
     session: AsyncSession,
     actor: Actor,
@@ -543,12 +553,7 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
     if problem.status is S.awarded:
         raise ProblemAlreadyAwarded()
     problems.require_accepting(problem, now)
-    if proposal.status is not ProposalStatus.submitted:
-        raise ProposalNotPending()
-    if proposal.valid_until <= now:
-        raise ProposalLapsed()
-    proposal.status = ProposalStatus.accepted
-    proposal.decided_at = now
+    _mark_accepted(proposal, now)
     problem.status = S.awarded
     problem.awarded_at = now
     problem.awarded_org_id = proposal.provider_org_id
@@ -590,12 +595,7 @@ async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Pro
     request = await service_requests.lock_for_client(session, actor, proposal.service_request_id)  # type: ignore[arg-type]
     proposal = (await _reload(session, proposal.id)).proposal  # re-read under the request's lock
     now = problems.now_utc()
-    if proposal.status is not ProposalStatus.submitted:
-        raise ProposalNotPending()
-    if proposal.valid_until <= now:
-        raise ProposalLapsed()
-    proposal.status = ProposalStatus.accepted
-    proposal.decided_at = now
+    _mark_accepted(proposal, now)
     request.status = ServiceRequestStatus.accepted
     request.decided_by = actor.user_id
     request.decided_at = now
