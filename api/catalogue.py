@@ -26,7 +26,7 @@ SearchPage = Page[SearchHit]
 
 def _hit(row) -> dict:
     hit = dict(row)
-    hit.pop("ranked", None)
+    hit.pop("seq", None)
     amount, currency = hit.pop("price_amount"), hit.pop("price_currency")
     hit["price"] = None if amount is None else {"amount": amount, "currency": currency}
     return hit
@@ -35,7 +35,6 @@ def _hit(row) -> dict:
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
 async def search_catalogue(
     session: ReadSessionDep,
-    settings: SettingsDep,
     page: PageDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Words in Chinese or English; every word must match")
@@ -72,9 +71,7 @@ async def search_catalogue(
         transfer_mode=transfer_mode,
         sort=sort,
     )
-    result = await search.search(
-        session, query, limit=page.limit, cursor=page.cursor, rank_cap=settings.search_rank_cap
-    )
+    result = await search.search(session, query, limit=page.limit, cursor=page.cursor)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
     return Response(body.model_dump_json(), media_type="application/json")

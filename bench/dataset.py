@@ -138,8 +138,8 @@ WITH s AS (
     FROM s
 ), ins AS (
     INSERT INTO listings (id, kind, status, owner_org_id, centre_id, title, title_en, abstract, abstract_en,
-                          fields, keywords, price_amount, price_currency, search_text, published_at,
-                          created_at, updated_at)
+                          fields, keywords, price_amount, price_currency, search_text, title_text,
+                          publication_seq, published_at, created_at, updated_at)
     SELECT gen_random_uuid(), kind, 'published', ($9::uuid[])[owner], ($10::uuid[])[owner],
            zh[c[1]] || zh[c[2]] || zh[c[3]] || CASE kind WHEN 'pilot_result' THEN '中试成果'
                                                          WHEN 'instrument' THEN '分析仪' ELSE '检测服务' END,
@@ -153,6 +153,8 @@ WITH s AS (
            concat_ws(' ', zt[c[1]], zt[c[2]], zt[c[3]], zt[c[1]], zt[c[2]], zt[c[3]], zt[c[4]], zt[c[5]],
                      zt[c[6]], zt[c[7]], zt[c[8]], en[e[1]], en[e[2]], en[e[3]], en[e[1]], en[e[2]], en[e[3]],
                      en[e[4]], en[e[5]]),
+           concat_ws(' ', zt[c[1]], zt[c[2]], zt[c[3]], en[e[1]], en[e[2]], en[e[3]]),
+           2000000000 - g,
            now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g)
     FROM rows
     RETURNING id, kind, price_amount, fields
@@ -176,6 +178,14 @@ INSERT INTO listing_fields (listing_id, field) SELECT id, fields->>0 FROM ins
 """
 
 
+# The RUM indexes exactly as the search-tiers migration creates them (posting lists in publication order).
+RUM_INDEXES = {
+    name: f"CREATE INDEX {name} ON listings USING rum ({column} rum_tsvector_addon_ops, publication_seq) "
+    f"WITH (attach = 'publication_seq', to = '{column}', order_by_attach = TRUE) WHERE status = 'published'"
+    for name, column in (("ix_listings_title_rum", "title_tsv"), ("ix_listings_search_rum", "search_tsv"))
+}
+
+
 async def grow(conn: asyncpg.Connection, total: int, *, batch: int = 100_000, log=print) -> None:
     """Add published listings until there are `total`, in batches of set-based INSERTs."""
     zh, en = chinese_vocabulary(), english_vocabulary()
@@ -186,16 +196,22 @@ async def grow(conn: asyncpg.Connection, total: int, *, batch: int = 100_000, lo
     if have >= total:
         return
     await conn.execute("SELECT setseed(0.42)")
-    await conn.execute("DROP INDEX IF EXISTS ix_listings_search_tsv")
+    # Text indexes are built once after the load (much faster than row by row).
+    for name in ("ix_listings_search_tsv", *RUM_INDEXES):
+        await conn.execute(f"DROP INDEX IF EXISTS {name}")
     start = have + 1
     while start <= total:
         end = min(start + batch - 1, total)
         await conn.execute(SEED_SQL, len(zh), len(en), zh, tokens, en, len(owners), start, end, owners, centres)
         log(f"  seeded listings {start:,}-{end:,}")
         start = end + 1
+    await conn.execute("SET maintenance_work_mem = '512MB'")
     await conn.execute(
         "CREATE INDEX ix_listings_search_tsv ON listings USING gin (search_tsv) WHERE status = 'published'"
     )
+    for statement in RUM_INDEXES.values():
+        await conn.execute(statement)
+    await conn.execute("SELECT setval('listing_publication_seq', max(publication_seq) + 1, false) FROM listings")
     await conn.execute("VACUUM ANALYZE listings")
     for name in ("pilot_results", "listing_fields", "organisations", "pilot_result_transfer_modes"):
         await conn.execute(f"ANALYZE {name}")

@@ -15,32 +15,33 @@ import asyncpg
 from fastapi import FastAPI, Response
 
 from services import segmentation
-from services.search import DEFAULT_RANK_CAP as RANK_CAP
+from services.search import FIRST_SEQ
 
 # Exactly the app's SQL (services/search.py, services/pilot_results.py as compiled for asyncpg),
 # laid out for reading; bench/run.py checks before timing that the app sends this text (up to
 # whitespace) and that both answer with equal JSON.
 SEARCH_SQL = """
-WITH candidates AS
-(SELECT listings.id AS id, listings.published_at AS published_at,
-        ts_rank(listings.search_tsv, to_tsquery('simple'::regconfig, $1)) AS rank
+WITH page AS
+(SELECT tiers.id AS id, tiers.seq AS seq, tiers.tier AS tier
+FROM ((SELECT listings.id AS id, listings.publication_seq AS seq, 2 AS tier
+FROM listings
+WHERE listings.status = 'published' AND (listings.title_tsv @@ to_tsquery('simple'::regconfig, $1))
+  AND listings.publication_seq < $2::BIGINT ORDER BY listings.publication_seq <=| $2::BIGINT
+ LIMIT $3) UNION ALL (SELECT listings.id AS id, listings.publication_seq AS seq, 1 AS tier
 FROM listings
 WHERE listings.status = 'published' AND (listings.search_tsv @@ to_tsquery('simple'::regconfig, $1))
-ORDER BY listings.published_at DESC, listings.id DESC
- LIMIT $2),
-page AS
-(SELECT candidates.id AS id, candidates.published_at AS published_at, candidates.rank AS rank
-FROM candidates ORDER BY candidates.rank DESC, candidates.published_at DESC, candidates.id DESC
+  AND NOT (listings.title_tsv @@ to_tsquery('simple'::regconfig, $1))
+  AND listings.publication_seq < $4::BIGINT ORDER BY listings.publication_seq <=| $4::BIGINT
+ LIMIT $3)) AS tiers ORDER BY tiers.tier DESC, tiers.seq DESC
  LIMIT $3)
  SELECT listings.id, listings.kind, listings.title, listings.title_en,
         substr(listings.abstract, 1, 280) AS abstract, substr(listings.abstract_en, 1, 280) AS abstract_en,
         listings.fields, listings.price_amount, listings.price_currency, listings.owner_org_id,
         listings.centre_id, listings.published_at, organisations.name AS owner_name,
-        organisations.region AS region, pilot.trl AS trl, page.rank AS rank, (SELECT count(*) AS count_1
-FROM candidates) AS ranked
+        organisations.region AS region, pilot.trl AS trl, page.tier AS rank, page.seq AS seq
 FROM page JOIN listings ON listings.id = page.id JOIN organisations ON organisations.id = listings.owner_org_id
 LEFT OUTER JOIN pilot_results AS pilot ON pilot.id = listings.id
-ORDER BY page.rank DESC, page.published_at DESC, page.id DESC
+ORDER BY page.tier DESC, page.seq DESC
 """
 
 GET_SQL = """
@@ -86,7 +87,7 @@ def create_reference(dsn: str, pool_size: int = 10) -> FastAPI:
     @app.get("/ref/search")
     async def search(q: str, limit: int = 20) -> Response:
         async with (await pool()).acquire() as conn:
-            rows = await conn.fetch(SEARCH_SQL, tsquery(q), RANK_CAP, limit + 1)
+            rows = await conn.fetch(SEARCH_SQL, tsquery(q), FIRST_SEQ, limit + 1, FIRST_SEQ)
         items = [
             {
                 "id": str(r["id"]),
@@ -112,7 +113,7 @@ def create_reference(dsn: str, pool_size: int = 10) -> FastAPI:
         next_cursor = None
         if len(rows) > limit:
             last = rows[limit - 1]
-            next_cursor = cursor([last["rank"], {"t": last["published_at"].isoformat()}, {"u": last["id"].hex}])
+            next_cursor = cursor([last["rank"], last["seq"]])
         body = json.dumps({"items": items, "next_cursor": next_cursor}, ensure_ascii=False, separators=(",", ":"))
         return Response(body, media_type="application/json")
 

@@ -14,10 +14,10 @@ def render_item(type_: str, obj: object, autogen_context) -> str | bool:
 
 # Objects autogenerate cannot see in the models, created by hand in revisions: the SQLite FTS5
 # search table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated tsvector
-# column on listings and its GIN index.
+# columns on listings, its GIN index and the RUM indexes of the search-tiers revision.
 UNMODELLED_TABLE_PREFIXES = ("listing_fts",)
-UNMODELLED_INDEXES = frozenset({"ix_listings_search_tsv"})
-UNMODELLED_COLUMNS = frozenset({("listings", "search_tsv")})
+UNMODELLED_INDEXES = frozenset({"ix_listings_search_tsv", "ix_listings_title_rum", "ix_listings_search_rum"})
+UNMODELLED_COLUMNS = frozenset({("listings", "search_tsv"), ("listings", "title_tsv")})
 
 
 def include_name(name: str | None, type_: str, parent_names) -> bool:

@@ -50,6 +50,7 @@ class Listing(IdMixin, TimestampMixin, Base):
         CheckConstraint("price_amount IS NULL OR price_amount >= 0", name="price_not_negative"),
         Index("ix_listings_status_published", "status", "published_at", "id"),
         Index("ix_listings_status_price", "status", "price_amount", "id"),
+        Index("ix_listings_publication_seq", "publication_seq", unique=True),
     )
     __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_on": "kind"}
 
@@ -76,6 +77,12 @@ class Listing(IdMixin, TimestampMixin, Base):
     # Space-separated jieba tokens of the texts above (services/search.py); PostgreSQL indexes it
     # with to_tsvector('simple', ...) + GIN, SQLite copies it into the FTS5 table by trigger.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The jieba tokens of the titles alone: relevance puts listings with every query word in a title
+    # first (PostgreSQL: generated title_tsv + RUM index; SQLite: the FTS5 table's title column).
+    title_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set from a sequence each time the listing is published (unique, increasing): search pages
+    # newest-first by it, and PostgreSQL's RUM indexes keep their posting lists in its order.
+    publication_seq: Mapped[int | None] = mapped_column(BigInteger)
     published_at: Mapped[datetime | None]
     archived_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

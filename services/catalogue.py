@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, or_, select, true
+from sqlalchemy import Select, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -167,6 +167,16 @@ async def refresh_search_text(session: AsyncSession, listing: Listing, extra: It
         owner.name_en if owner else None,
         *extra,
     )
+    listing.title_text = segmentation.index_tokens(listing.title, listing.title_en)
+
+
+async def _next_publication_seq(session: AsyncSession) -> int:
+    """The next publication number: a sequence on PostgreSQL; on SQLite max + 1, safe because every
+    write transaction there holds the write lock from its start (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return (await session.execute(select(func.nextval("listing_publication_seq")))).scalar_one()
+    latest = (await session.execute(select(func.max(Listing.publication_seq)))).scalar_one()
+    return (latest or 0) + 1
 
 
 async def publish(session: AsyncSession, actor: Actor, model: type[L], listing_id: uuid.UUID, *options: Any) -> L:
@@ -176,6 +186,7 @@ async def publish(session: AsyncSession, actor: Actor, model: type[L], listing_i
         raise InvalidListingTransition("the listing is already published")
     listing.status = ListingStatus.published
     listing.published_at = utcnow()
+    listing.publication_seq = await _next_publication_seq(session)
     listing.archived_at = None
     await session.flush()
     return listing

@@ -2,20 +2,21 @@
 
 Text: the query is segmented by jieba like the index (services/segmentation.py); a listing
 matches when it contains every query token (ASCII tokens also match as prefixes: `batter`
-finds `battery`). PostgreSQL evaluates `search_tsv @@ to_tsquery('simple', ...)`, where
-`search_tsv` is a stored generated column `to_tsvector('simple', search_text)` with a partial
-GIN index, and ranks with ts_rank; SQLite uses the FTS5 table and bm25.
-Filters combine with AND. Sorts: relevance (text rank, then newest; newest without a query),
-newest (published_at), price (ascending, listings without a price last). Cursor pages.
+finds `battery`). PostgreSQL evaluates `search_tsv @@ to_tsquery('simple', ...)` over the stored
+generated column `to_tsvector('simple', search_text)`; SQLite uses the FTS5 table.
+Filters combine with AND. Sorts: relevance (newest without a query), newest (published_at), price
+(ascending, listings without a price last). Cursor pages.
 
-Bounded ranking: relevance ranks only the `rank_cap` most recent matches (a CTE picks them in
-published_at order, so PostgreSQL can stop early for common words or take the GIN bitmap for rare
-ones); matches older than those follow them, newest first (still with their rank shown). Every
-match is reachable by paging; only the order of the older ones ignores relevance.
+Relevance is two tiers: listings with every query word in a title (`title_text`) first, then the
+other matches; within a tier, the most recently published first (`publication_seq`, unique and
+increasing). `rank` in a hit is its tier (2 or 1). On PostgreSQL each tier is read from a RUM
+index whose posting lists are kept in publication order, so a page costs about `limit` index
+entries and heap rows however many listings match (docs/benchmarks.md); a cursor resumes a tier
+from its last publication number. SQLite computes the tier for every match (development sizes).
 
-Statements are built once per shape (which filters are present, the sort, first page or not)
-with bind parameters, so SQLAlchemy's compiled cache serves every later request of that shape;
-rows come back as Core rows, not ORM entities.
+Statements are built once per shape (which filters are present, the sort, the cursor's tier) with
+bind parameters, so SQLAlchemy's compiled cache serves every later request of that shape; rows
+come back as Core rows, not ORM entities.
 """
 
 from __future__ import annotations
@@ -27,18 +28,21 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    CTE,
-    Float,
+    BigInteger,
+    Integer,
     Select,
     and_,
     bindparam,
+    case,
     column,
     exists,
     func,
     literal_column,
+    not_,
     or_,
     select,
     table,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -54,8 +58,10 @@ from services.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 SORTS = ("relevance", "newest", "price")
 NO_PRICE = 9_000_000_000_000_000_000  # sorts listings without a price after every real one
 SNIPPET_CHARS = 280
-DEFAULT_RANK_CAP = 1000
-OLDER = "older"  # first cursor value on pages past the ranked matches
+TITLE, TEXT = 2, 1  # relevance tiers: every query word in a title; the other matches
+# Above every publication number: a tier read from its start. RUM's ordering operator returns the
+# distance as float8, so it must stay where doubles are exact (2**53), or nearby numbers would tie.
+FIRST_SEQ = 2**53
 
 _fts = table("listing_fts", column("listing_id"), column("body"))
 _pilot = PilotResult.__table__.alias("pilot")
@@ -88,13 +94,22 @@ def _tsquery(tokens: list[str]) -> str:
     return " & ".join(f"'{t}':*" if segmentation.is_latin(t) else f"'{t}'" for t in tokens)
 
 
+def _fts_phrase(token: str) -> str:
+    return f'"{token}"*' if segmentation.is_latin(token) else f'"{token}"'
+
+
 def _fts_query(tokens: list[str]) -> str:
-    return " AND ".join(f'"{t}"*' if segmentation.is_latin(t) else f'"{t}"' for t in tokens)
+    return " AND ".join(_fts_phrase(t) for t in tokens)
+
+
+def _fts_title_query(tokens: list[str]) -> str:
+    return " AND ".join(f"title : {_fts_phrase(t)}" for t in tokens)
 
 
 _listings = Listing.__table__
 _orgs = Organisation.__table__
 _ONE, _SNIPPET = literal_column("1"), literal_column(str(SNIPPET_CHARS))
+_SEQ = _listings.c.publication_seq
 
 
 def _columns() -> list[Any]:
@@ -133,21 +148,22 @@ class _Shape:
     transfer_mode: bool
     sort: str
     after: bool  # a cursor: rows after the previous page's last one
-    older: bool  # relevance pages past the ranked (capped) matches
+    tiers: tuple[int, ...] = (TITLE, TEXT)  # relevance tiers still to read (a cursor in TEXT skips TITLE)
 
 
-def _published_matches(shape: _Shape, *columns: Any, joins: bool = True) -> Select[Any]:
+def _published_matches(shape: _Shape, *columns: Any, joins: bool = True, vector: str = "search_tsv") -> Select[Any]:
     """Published listings matching the text and filters of `shape`; `joins=False` joins the owner
-    and the pilot-result row only when a filter needs them (for the candidate ids)."""
+    and the pilot-result row only when a filter needs them. `vector` names the PostgreSQL tsvector
+    matched (`title_tsv` for the title tier)."""
     stmt = select(*columns).select_from(_listings)
     if joins or shape.region:
         stmt = stmt.join(_orgs, _orgs.c.id == _listings.c.owner_org_id)
     if joins or shape.trl:
         stmt = stmt.outerjoin(_pilot, _pilot.c.id == _listings.c.id)
-    # A literal (not a bind parameter) so PostgreSQL can always use the partial GIN index.
+    # A literal (not a bind parameter) so PostgreSQL can always use the partial indexes.
     stmt = stmt.where(_listings.c.status == literal_column(f"'{ListingStatus.published.value}'"))
     if shape.text and shape.dialect == "postgresql":
-        stmt = stmt.where(_vector().op("@@")(_tsq()))
+        stmt = stmt.where(_matches(vector))
     elif shape.text:
         stmt = stmt.join(_fts, _fts.c.listing_id == _listings.c.id).where(
             literal_column("listing_fts").op("MATCH")(bindparam("q"))
@@ -157,19 +173,11 @@ def _published_matches(shape: _Shape, *columns: Any, joins: bool = True) -> Sele
     return _filtered(stmt, shape)
 
 
-def _vector() -> ColumnElement[Any]:
-    # The generated column to_tsvector('simple', search_text), made by the migration (PostgreSQL only).
-    return literal_column("listings.search_tsv")
-
-
-def _tsq() -> ColumnElement[Any]:
-    return func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("q"))
-
-
-def _rank(shape: _Shape) -> ColumnElement[float]:
-    if shape.dialect == "postgresql":
-        return func.ts_rank(_vector(), _tsq(), type_=Float).label("rank")
-    return (-func.bm25(literal_column("listing_fts"), type_=Float)).label("rank")
+def _matches(vector: str) -> ColumnElement[bool]:
+    # Generated columns to_tsvector('simple', search_text / title_text), made by the migrations
+    # (PostgreSQL only).
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"), bindparam("q"))
+    return literal_column(f"listings.{vector}").op("@@")(tsquery)
 
 
 def _filtered(stmt: Select[Any], shape: _Shape) -> Select[Any]:
@@ -221,18 +229,50 @@ def _ordered(stmt: Select[Any], shape: _Shape, keys: list[tuple[Any, bool]]) -> 
 _NEWEST = [(_listings.c.published_at, True), (_listings.c.id, True)]
 
 
-def _candidates(shape: _Shape) -> CTE:
-    """The `rank_cap` most recent matches with their rank: the only ones relevance orders."""
+def _tier(shape: _Shape, tier: int) -> Select[Any]:
+    """PostgreSQL: the next `limit` listings of one tier, newest published first, from publication
+    number `s<tier>` down. `publication_seq <=| s` is RUM's ordering operator: the index hands back
+    its posting list in that order and the scan stops after the page."""
+    start = bindparam(f"s{tier}", type_=BigInteger)
+    tier_label = literal_column(str(tier)).label("tier")
+    if tier == TITLE:
+        stmt = _published_matches(shape, _listings.c.id, _SEQ.label("seq"), tier_label, joins=False, vector="title_tsv")
+    else:
+        stmt = _published_matches(shape, _listings.c.id, _SEQ.label("seq"), tier_label, joins=False).where(
+            not_(_matches("title_tsv"))
+        )
+    return stmt.where(_SEQ < start).order_by(_SEQ.op("<=|")(start)).limit(bindparam("limit"))
+
+
+def _relevance_postgresql(shape: _Shape) -> Select[Any]:
+    branches = [_tier(shape, tier) for tier in shape.tiers]
+    tiers = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery("tiers")
+    page = (
+        select(tiers.c.id, tiers.c.seq, tiers.c.tier)
+        .order_by(tiers.c.tier.desc(), tiers.c.seq.desc())
+        .limit(bindparam("limit"))
+        .cte("page")
+    )
     return (
-        _published_matches(shape, _listings.c.id, _listings.c.published_at, _rank(shape), joins=False)
-        .order_by(_listings.c.published_at.desc(), _listings.c.id.desc())
-        .limit(bindparam("rank_cap"))
-        .cte("candidates")
+        select(*_columns(), page.c.tier.label("rank"), page.c.seq.label("seq"))
+        .select_from(page)
+        .join(_listings, _listings.c.id == page.c.id)
+        .join(_orgs, _orgs.c.id == _listings.c.owner_org_id)
+        .outerjoin(_pilot, _pilot.c.id == _listings.c.id)
+        .order_by(page.c.tier.desc(), page.c.seq.desc())
     )
 
 
-def _count(candidates: CTE) -> ColumnElement[int]:
-    return select(func.count()).select_from(candidates).scalar_subquery()
+def _relevance_sqlite(shape: _Shape) -> Select[Any]:
+    in_title = _listings.c.id.in_(
+        select(_fts.c.listing_id).where(literal_column("listing_fts").op("MATCH")(bindparam("title_q")))
+    )
+    tier = case((in_title, TITLE), else_=TEXT)
+    stmt = _published_matches(shape, *_columns(), tier.label("rank"), _SEQ.label("seq"))
+    if shape.after:
+        c0, c1 = bindparam("c0", type_=Integer), bindparam("c1", type_=BigInteger)
+        stmt = stmt.where(or_(tier < c0, and_(tier == c0, _SEQ < c1)))
+    return stmt.order_by(tier.desc(), _SEQ.desc()).limit(bindparam("limit"))
 
 
 @lru_cache(maxsize=512)
@@ -244,46 +284,20 @@ def _statement(shape: _Shape) -> Select[Any]:
         return _ordered(_published_matches(shape, *_columns()), shape, keys)
     if not (shape.text and shape.sort == "relevance"):
         return _ordered(_published_matches(shape, *_columns()), shape, _NEWEST)
-    candidates = _candidates(shape)
-    if shape.older:
-        # Matches older than the oldest ranked one, newest first (their rank is still shown); only
-        # when the candidates were capped, else there are none.
-        oldest = select(candidates.c.published_at, candidates.c.id).order_by(
-            candidates.c.published_at.asc(), candidates.c.id.asc()
-        )
-        oldest_at = oldest.with_only_columns(candidates.c.published_at).limit(_ONE).scalar_subquery()
-        oldest_id = oldest.with_only_columns(candidates.c.id).limit(_ONE).scalar_subquery()
-        stmt = _published_matches(shape, *_columns(), _rank(shape)).where(
-            or_(
-                _listings.c.published_at < oldest_at,
-                and_(_listings.c.published_at == oldest_at, _listings.c.id < oldest_id),
-            ),
-            _count(candidates) == bindparam("rank_cap"),
-        )
-        return _ordered(stmt, shape, _NEWEST)
-    # One page of the candidates in rank order, then the page's rows joined for their columns.
-    page = _ordered(
-        select(candidates.c.id, candidates.c.published_at, candidates.c.rank),
-        shape,
-        [(candidates.c.rank, True), (candidates.c.published_at, True), (candidates.c.id, True)],
-    ).cte("page")
-    return (
-        select(*_columns(), page.c.rank.label("rank"), _count(candidates).label("ranked"))
-        .select_from(page)
-        .join(_listings, _listings.c.id == page.c.id)
-        .join(_orgs, _orgs.c.id == _listings.c.owner_org_id)
-        .outerjoin(_pilot, _pilot.c.id == _listings.c.id)
-        .order_by(page.c.rank.desc(), page.c.published_at.desc(), page.c.id.desc())
-    )
+    if shape.dialect == "postgresql":
+        return _relevance_postgresql(shape)
+    return _relevance_sqlite(shape)
 
 
-def statement(query: SearchQuery, dialect: str, *, after: bool = False, older: bool = False) -> Select[Any]:
+def statement(query: SearchQuery, dialect: str, *, cursor_tier: int | None = None) -> Select[Any]:
     """The search's SELECT for `query` (exposed for the benchmark's reference and tests)."""
     tokens = segmentation.query_tokens(query.q) if query.q else []
-    return _statement(_shape(query, dialect, tokens, after=after, older=older))
+    return _statement(_shape(query, dialect, tokens, cursor_tier=cursor_tier, after=cursor_tier is not None))
 
 
-def _shape(query: SearchQuery, dialect: str, tokens: list[str], *, after: bool, older: bool) -> _Shape:
+def _shape(
+    query: SearchQuery, dialect: str, tokens: list[str], *, after: bool, cursor_tier: int | None = None
+) -> _Shape:
     return _Shape(
         dialect=dialect,
         text=bool(tokens),
@@ -296,15 +310,18 @@ def _shape(query: SearchQuery, dialect: str, tokens: list[str], *, after: bool, 
         price=query.price_max is not None,
         transfer_mode=query.transfer_mode is not None,
         sort=query.sort,
+        # On SQLite the tiers are one statement; the cursor's values say where to resume.
         after=after,
-        older=older,
+        tiers=(TEXT,) if cursor_tier == TEXT and dialect == "postgresql" else (TITLE, TEXT),
     )
 
 
-def _parameters(query: SearchQuery, dialect: str, tokens: list[str], rank_cap: int) -> dict[str, Any]:
-    params: dict[str, Any] = {"rank_cap": rank_cap}
+def _parameters(query: SearchQuery, dialect: str, tokens: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
     if tokens:
         params["q"] = _tsquery(tokens) if dialect == "postgresql" else _fts_query(tokens)
+        if dialect != "postgresql":
+            params["title_q"] = _fts_title_query(tokens)
     if query.kind is not None:
         params["kind"] = query.kind
     if query.field is not None:
@@ -323,56 +340,53 @@ def _parameters(query: SearchQuery, dialect: str, tokens: list[str], rank_cap: i
     return params
 
 
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _cursor_values(cursor: str, sort: str) -> list[Any]:
     """The decoded cursor, its types checked (a forged one is 422, never a 500)."""
-    values = decode_cursor(cursor, 3 if sort == "relevance" else 2)
-    first_ok = {
-        "price": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "newest": lambda v: isinstance(v, datetime),
-        "relevance": lambda v: v == OLDER or (isinstance(v, (int, float)) and not isinstance(v, bool)),
-    }[sort](values[0])
-    rest = values[1:]
-    rest_ok = all(isinstance(v, uuid.UUID) for v in rest[-1:]) and all(isinstance(v, datetime) for v in rest[:-1])
-    if not (first_ok and rest_ok):
+    values = decode_cursor(cursor, 2)
+    if sort == "relevance":
+        ok = values[0] in (TITLE, TEXT) and _int(values[0]) and _int(values[1])
+    else:
+        first_ok = _int(values[0]) if sort == "price" else isinstance(values[0], datetime)
+        ok = first_ok and isinstance(values[1], uuid.UUID)
+    if not ok:
         raise Invalid("the cursor is not valid for this list", loc=["query", "cursor"])
     return values
 
 
-async def search(
-    session: AsyncSession,
-    query: SearchQuery,
-    *,
-    limit: int,
-    cursor: str | None,
-    rank_cap: int = DEFAULT_RANK_CAP,
-) -> Page[Any]:
+def _relevance_cursor(params: dict[str, Any], dialect: str, values: list[Any]) -> None:
+    """Where each tier resumes: PostgreSQL reads a tier below `s<tier>`; SQLite takes (c0, c1)."""
+    if dialect != "postgresql":
+        params.update({f"c{i}": v for i, v in enumerate(values)})
+        return
+    tier, seq = values if values else (TITLE, FIRST_SEQ)
+    params[f"s{TEXT}"] = seq if tier == TEXT else FIRST_SEQ
+    if tier == TITLE:
+        params[f"s{TITLE}"] = seq
+
+
+async def search(session: AsyncSession, query: SearchQuery, *, limit: int, cursor: str | None) -> Page[Any]:
     """A page of published listings matching the query: row mappings with the columns of `_columns`,
-    plus `rank` when there is a query (and `ranked`, the number of ranked matches, on ranked rows)."""
+    plus `rank` (the relevance tier) and `seq` when sorted by relevance with a query."""
     if query.sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", loc=["query", "sort"])
     limit = max(1, min(limit, MAX_LIMIT))
     dialect = session.get_bind().dialect.name
     tokens = segmentation.query_tokens(query.q) if query.q else []
-    params = _parameters(query, dialect, tokens, rank_cap)
+    params = _parameters(query, dialect, tokens)
     sort = query.sort if tokens or query.sort != "relevance" else "newest"
-    values = _cursor_values(cursor, "relevance" if sort == "relevance" else sort) if cursor else []
-    older = bool(values) and values[0] == OLDER
-    rows: list[Any] = []
-    ranked_full = False
-    if not older:
-        # Sort keys of a relevance page: rank, published_at, id; of the others: their two keys.
-        params.update({f"c{i}": v for i, v in enumerate(values)}, limit=limit + 1)
-        shape = _shape(query, dialect, tokens, after=bool(values), older=False)
-        rows = list(await fetch_rows(session, _statement(shape), params))
-        ranked_full = sort == "relevance" and bool(rows) and rows[0]["ranked"] >= rank_cap
-        if sort == "relevance" and not rows and values:
-            ranked_full = True  # a page that ended exactly at the last ranked match: try the older ones
-    if sort == "relevance" and (older or (len(rows) <= limit and ranked_full)):
-        # Past the ranked matches: the older ones, newest first.
-        after = values[1:] if older else []
-        params.update({f"c{i}": v for i, v in enumerate(after)}, limit=limit + 1 - len(rows))
-        shape = _shape(query, dialect, tokens, after=bool(after), older=True)
-        rows += list(await fetch_rows(session, _statement(shape), params))
+    values = _cursor_values(cursor, sort) if cursor else []
+    params["limit"] = limit + 1
+    if sort == "relevance":
+        _relevance_cursor(params, dialect, values)
+        shape = _shape(query, dialect, tokens, after=bool(values), cursor_tier=values[0] if values else None)
+    else:
+        params.update({f"c{i}": v for i, v in enumerate(values)})
+        shape = _shape(query, dialect, tokens, after=bool(values))
+    rows = list(await fetch_rows(session, _statement(shape), params))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -382,8 +396,6 @@ async def search(
             next_cursor = encode_cursor([NO_PRICE if price is None else price, last["id"]])
         elif sort == "newest":
             next_cursor = encode_cursor([last["published_at"], last["id"]])
-        elif "ranked" in last:
-            next_cursor = encode_cursor([last["rank"], last["published_at"], last["id"]])
         else:
-            next_cursor = encode_cursor([OLDER, last["published_at"], last["id"]])
+            next_cursor = encode_cursor([last["rank"], last["seq"]])
     return Page(items=rows, next_cursor=next_cursor)

@@ -37,10 +37,6 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=30000, ge=0)
     # SQLite: how long a writer waits for the database lock.
     sqlite_busy_timeout_ms: int = Field(default=10000, ge=0)
-    # Catalogue search: relevance ranks only this many most recent matches (older ones follow,
-    # newest first), so a very common word costs a bounded amount of work (docs/catalogue.md).
-    search_rank_cap: int = Field(default=1000, ge=1)
-
     # JWT signing keys: a directory of PEM files, one per key id (`<kid>.pem`). A private key
     # signs and verifies; a public key (`-----BEGIN PUBLIC KEY-----`) only verifies, which is how
     # a retired key keeps verifying tokens already issued during a rotation.

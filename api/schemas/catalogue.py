@@ -424,4 +424,8 @@ class SearchHit(OutputModel):
     centre_id: uuid.UUID
     region: str
     published_at: datetime
-    rank: float | None = Field(default=None, description="Text relevance (higher is better); null without q")
+    rank: int | None = Field(
+        default=None,
+        description="Relevance tier when sorted by relevance with q: 2 = every query word is in a title, "
+        "1 = found in the other texts; null otherwise",
+    )

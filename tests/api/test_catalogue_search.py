@@ -87,7 +87,7 @@ class TestTextSearch:
         assert item["price"] == {"amount": 500_000_000, "currency": "CNY"}
         assert item["owner_name"] == "先进材料研究院"
         assert item["centre_id"] == str(w.centre.id)
-        assert item["rank"] > 0
+        assert item["rank"] == 2  # the word is in the title
 
 
 class TestOnlyPublishedListings:
@@ -207,35 +207,28 @@ class TestSorting:
         )
         assert await titles(client, sort="price") == ["便宜", "贵", "面议"]
 
-    async def test_relevance_puts_the_better_match_first(self, client, db, app):
+    async def test_relevance_puts_a_title_match_before_a_newer_text_match(self, client, db, app):
         w = await make_world(db, app)
         await create_published(
             client,
             w.institute_staff,
             "pilot-results",
-            pilot_body(
-                title="正极材料",
-                abstract="材料工艺。",
-                abstract_en="Process.",
-                title_en=None,
-                ip_assets=[],
-                key_metrics=[],
-            ),
+            pilot_body(title="锂电池正极材料", abstract="材料工艺。", title_en="Battery cathode", abstract_en=None),
         )
         await create_published(
             client,
             w.institute_staff,
             "pilot-results",
             pilot_body(
-                title="锂电池正极材料",
+                title="高镍前驱体",
                 abstract="锂电池锂电池正极。",
                 title_en=None,
                 abstract_en="Lithium battery cathode, battery cells, battery packs.",
             ),
         )
-        assert (await titles(client, q="battery")) == ["锂电池正极材料"]
-        ranked = await titles(client, q="正极")
-        assert ranked[0] == "锂电池正极材料"
+        assert await titles(client, q="正极") == ["锂电池正极材料", "高镍前驱体"]
+        assert await titles(client, q="battery") == ["锂电池正极材料", "高镍前驱体"]
+        assert await titles(client, q="正极", sort="newest") == ["高镍前驱体", "锂电池正极材料"]
 
 
 class TestPaging:
@@ -298,23 +291,32 @@ async def test_anonymous_and_signed_in_callers_see_the_same_results(client, db, 
     assert len(anonymous["items"]) == 1
 
 
-class TestCappedRelevance:
-    """Relevance ranks only the `search_rank_cap` most recent matches; older matches follow them,
-    newest first, so paging still reaches every match exactly once."""
+class TestRelevanceTiers:
+    """Relevance: listings with every query word in a title first, then the other matches; newest
+    published first within each tier; cursor pages cross from one tier to the next."""
 
-    async def _made(self, client, db, app, n=7) -> list[str]:
+    async def _made(self, client, db, app) -> dict[str, str]:
         w = await make_world(db, app)
-        made = []
-        for i in range(n):
-            # Older listings mention the word more often, so they would rank higher uncapped.
-            body = pilot_body(title=f"锂电池成果{i}", abstract="锂电池正极材料。" * (n - i))
-            made.append((await create_published(client, w.institute_staff, "pilot-results", body))["id"])
-        return made  # oldest first
+        made = {}
+        # Published oldest first: title matches and text-only matches interleaved in time.
+        for name, title, abstract in (
+            ("text_old", "高镍前驱体", "用于锂电池。"),
+            ("title_old", "锂电池隔膜", "隔膜工艺。"),
+            ("text_mid", "电解液添加剂", "提升锂电池循环寿命。"),
+            ("title_mid", "锂电池回收", "湿法冶金。"),
+            ("text_new", "正极包覆", "锂电池锂电池锂电池。"),
+            ("title_new", "固态锂电池", "硫化物电解质。"),
+            ("other", "氢燃料电池", "质子交换膜。"),
+        ):
+            body = pilot_body(title=title, abstract=abstract, title_en=None, abstract_en=None, ip_assets=[])
+            made[name] = (await create_published(client, w.institute_staff, "pilot-results", body))["id"]
+        made["staff"] = w.institute_staff
+        return made
 
-    async def _walk(self, client, limit: int) -> list[dict]:
+    async def _walk(self, client, limit: int, q: str = "锂电池") -> list[dict]:
         seen, cursor = [], None
-        for _ in range(20):
-            query = {"q": "锂电池", "limit": limit, **({"cursor": cursor} if cursor else {})}
+        for _ in range(30):
+            query = {"q": q, "limit": limit, **({"cursor": cursor} if cursor else {})}
             response = await client.get(SEARCH, params=query)
             assert response.status_code == 200, response.text
             page = response.json()
@@ -324,36 +326,61 @@ class TestCappedRelevance:
                 break
         return seen
 
-    async def test_paging_past_the_cap_reaches_every_match_once(self, client, db, app, settings):
+    async def test_title_matches_first_then_the_rest_each_newest_first(self, client, db, app):
         made = await self._made(client, db, app)
-        app.state.settings = settings.model_copy(update={"search_rank_cap": 3})
+        items = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
+        expected = ["title_new", "title_mid", "title_old", "text_new", "text_mid", "text_old"]
+        assert [item["id"] for item in items] == [made[name] for name in expected]
+        assert [item["rank"] for item in items] == [2, 2, 2, 1, 1, 1]
+
+    async def test_paging_crosses_the_tiers_and_reaches_every_match_once(self, client, db, app):
+        made = await self._made(client, db, app)
         full = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
-        for limit in (1, 2, 3, 4):
+        for limit in (1, 2, 3, 4, 5):
             walked = await self._walk(client, limit)
             assert [item["id"] for item in walked] == [item["id"] for item in full]
         ids = [item["id"] for item in full]
-        assert sorted(ids) == sorted(made) and len(set(ids)) == len(made)
+        assert len(ids) == len(set(ids)) == 6 and made["other"] not in ids
 
-    async def test_the_most_recent_matches_come_first_by_rank_then_the_rest_newest_first(
-        self, client, db, app, settings
-    ):
+    async def test_every_query_word_must_be_in_a_title_for_the_first_tier(self, client, db, app):
         made = await self._made(client, db, app)
-        app.state.settings = settings.model_copy(update={"search_rank_cap": 3})
-        items = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
-        ranked, rest = items[:3], items[3:]
-        assert {item["id"] for item in ranked} == set(made[-3:])
-        assert [item["rank"] for item in ranked] == sorted((item["rank"] for item in ranked), reverse=True)
-        assert [item["id"] for item in rest] == list(reversed(made[:-3]))
-        assert all(item["rank"] is not None for item in rest)  # still shown, just not used for order
+        items = (await client.get(SEARCH, params={"q": "锂电池 隔膜"})).json()["items"]
+        assert [(item["id"], item["rank"]) for item in items] == [(made["title_old"], 2)]
+        items = (await client.get(SEARCH, params={"q": "锂电池 工艺"})).json()["items"]
+        assert [(item["id"], item["rank"]) for item in items] == [(made["title_old"], 1)]
 
-    async def test_without_the_cap_every_match_is_ranked(self, client, db, app):
-        await self._made(client, db, app)
+    async def test_an_english_prefix_in_a_title_counts(self, client, db, app):
+        w = await make_world(db, app)
+        in_title = await create_published(
+            client, w.institute_staff, "pilot-results", pilot_body(title="正极", title_en="Battery cathode")
+        )
+        in_text = await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(title="负极", title_en="Anode", abstract_en="For batteries."),
+        )
+        items = (await client.get(SEARCH, params={"q": "batter"})).json()["items"]
+        assert [(item["id"], item["rank"]) for item in items] == [(in_title["id"], 2), (in_text["id"], 1)]
+
+    async def test_a_retitled_listing_changes_tier_and_a_republished_one_comes_first(self, client, db, app):
+        made = await self._made(client, db, app)
+        staff = made["staff"]
+        await client.patch(f"/api/v1/pilot-results/{made['text_old']}", json={"title": "锂电池前驱体"}, headers=staff)
         items = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
-        assert [item["rank"] for item in items] == sorted((item["rank"] for item in items), reverse=True)
-        assert items[0]["title"] == "锂电池成果0"  # the oldest mentions the word most
+        assert [item["id"] for item in items][:4] == [
+            made[n] for n in ("title_new", "title_mid", "title_old", "text_old")
+        ]
+        await client.post(f"/api/v1/pilot-results/{made['title_old']}/archive", headers=staff)
+        assert (
+            await client.post(f"/api/v1/pilot-results/{made['title_old']}/publish", headers=staff)
+        ).status_code == 200
+        items = (await client.get(SEARCH, params={"q": "锂电池", "limit": 100})).json()["items"]
+        assert items[0]["id"] == made["title_old"]
 
     async def test_a_cursor_with_values_of_the_wrong_type_is_refused(self, client, db, app):
-        forged = base64.urlsafe_b64encode(json.dumps(["x", 1, 2]).encode()).decode().rstrip("=")
-        response = await client.get(SEARCH, params={"q": "锂电池", "cursor": forged})
-        assert response.status_code == 422
-        assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+        for values in (["x", 1], [3, 5], [2, "5"], [True, 5], [2, 5, 6]):
+            forged = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+            response = await client.get(SEARCH, params={"q": "锂电池", "cursor": forged})
+            assert response.status_code == 422, values
+            assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
