@@ -26,12 +26,12 @@ WITH page AS
 FROM ((SELECT listings.id AS id, listings.publication_seq AS seq, 2 AS tier
 FROM listings
 WHERE listings.status = 'published' AND (listings.title_tsv @@ to_tsquery('simple'::regconfig, $1))
-  AND listings.publication_seq < $2::BIGINT ORDER BY listings.publication_seq <=| $2::BIGINT
+  AND listings.publication_seq + 0 < $2::BIGINT ORDER BY listings.publication_seq <=| $2::BIGINT
  LIMIT $3) UNION ALL (SELECT listings.id AS id, listings.publication_seq AS seq, 1 AS tier
 FROM listings
 WHERE listings.status = 'published' AND (listings.search_tsv @@ to_tsquery('simple'::regconfig, $1))
   AND NOT (listings.title_tsv @@ to_tsquery('simple'::regconfig, $1))
-  AND listings.publication_seq < $4::BIGINT ORDER BY listings.publication_seq <=| $4::BIGINT
+  AND listings.publication_seq + 0 < $4::BIGINT ORDER BY listings.publication_seq <=| $4::BIGINT
  LIMIT $3)) AS tiers ORDER BY tiers.tier DESC, tiers.seq DESC
  LIMIT $3)
  SELECT listings.id, listings.kind, listings.title, listings.title_en,

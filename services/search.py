@@ -241,7 +241,11 @@ def _tier(shape: _Shape, tier: int) -> Select[Any]:
         stmt = _published_matches(shape, _listings.c.id, _SEQ.label("seq"), tier_label, joins=False).where(
             not_(_matches("title_tsv"))
         )
-    return stmt.where(_SEQ < start).order_by(_SEQ.op("<=|")(start)).limit(bindparam("limit"))
+    # `+ 0`: the bound is checked on each row the ordered scan returns (it stops after the page);
+    # as a bare `publication_seq < s` RUM could take it as an index condition on its own and the
+    # planner might then walk every published listing's entry instead of the query words'.
+    below = (_SEQ + literal_column("0")) < start
+    return stmt.where(below).order_by(_SEQ.op("<=|")(start)).limit(bindparam("limit"))
 
 
 def _relevance_postgresql(shape: _Shape) -> Select[Any]:
