@@ -63,7 +63,8 @@ class TestFetchRows:
         query = search.SearchQuery(q="锂电池 battery", trl_min=1)
         stmt = search.statement(query, db.engine.dialect.name)
         tokens = segmentation.query_tokens(query.q)
-        params = {**search._parameters(query, db.engine.dialect.name, tokens, 1000), "limit": 21}
+        params = {**search._parameters(query, db.engine.dialect.name, tokens), "limit": 21}
+        search._relevance_cursor(params, db.engine.dialect.name, [])
         async with db.read_session() as session:
             found = await fetch_rows(session, stmt, params)
             got = await fetch_rows(session, pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])})
