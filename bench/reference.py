@@ -21,19 +21,22 @@ from services.search import FIRST_SEQ
 # laid out for reading; bench/run.py checks before timing that the app sends this text (up to
 # whitespace) and that both answer with equal JSON.
 SEARCH_SQL = """
-WITH page AS
-(SELECT tiers.id AS id, tiers.seq AS seq, tiers.tier AS tier
-FROM ((SELECT listings.id AS id, listings.publication_seq AS seq, 2 AS tier
+WITH title AS
+(SELECT listings.id AS id, listings.publication_seq AS seq, 2 AS tier
 FROM listings
 WHERE listings.status = 'published' AND (listings.title_tsv @@ to_tsquery('simple'::regconfig, $1))
   AND listings.publication_seq + 0 < $2::BIGINT ORDER BY listings.publication_seq <=| $2::BIGINT
- LIMIT $3) UNION ALL (SELECT listings.id AS id, listings.publication_seq AS seq, 1 AS tier
+ LIMIT $3),
+text AS
+(SELECT listings.id AS id, listings.publication_seq AS seq, 1 AS tier
 FROM listings
 WHERE listings.status = 'published' AND (listings.search_tsv @@ to_tsquery('simple'::regconfig, $1))
   AND NOT (listings.title_tsv @@ to_tsquery('simple'::regconfig, $1))
   AND listings.publication_seq + 0 < $4::BIGINT ORDER BY listings.publication_seq <=| $4::BIGINT
- LIMIT $3)) AS tiers ORDER BY tiers.tier DESC, tiers.seq DESC
- LIMIT $3)
+ LIMIT $3 - (SELECT count(*) AS count_1 FROM title)),
+page AS
+(SELECT title.id AS id, title.seq AS seq, title.tier AS tier FROM title
+ UNION ALL SELECT text.id AS id, text.seq AS seq, text.tier AS tier FROM text)
  SELECT listings.id, listings.kind, listings.title, listings.title_en,
         substr(listings.abstract, 1, 280) AS abstract, substr(listings.abstract_en, 1, 280) AS abstract_en,
         listings.fields, listings.price_amount, listings.price_currency, listings.owner_org_id,

@@ -229,7 +229,7 @@ def _ordered(stmt: Select[Any], shape: _Shape, keys: list[tuple[Any, bool]]) -> 
 _NEWEST = [(_listings.c.published_at, True), (_listings.c.id, True)]
 
 
-def _tier(shape: _Shape, tier: int) -> Select[Any]:
+def _tier(shape: _Shape, tier: int, limit: ColumnElement[int]) -> Select[Any]:
     """PostgreSQL: the next `limit` listings of one tier, newest published first, from publication
     number `s<tier>` down. `publication_seq <=| s` is RUM's ordering operator: the index hands back
     its posting list in that order and the scan stops after the page."""
@@ -245,18 +245,22 @@ def _tier(shape: _Shape, tier: int) -> Select[Any]:
     # as a bare `publication_seq < s` RUM could take it as an index condition on its own and the
     # planner might then walk every published listing's entry instead of the query words'.
     below = (_SEQ + literal_column("0")) < start
-    return stmt.where(below).order_by(_SEQ.op("<=|")(start)).limit(bindparam("limit"))
+    return stmt.where(below).order_by(_SEQ.op("<=|")(start)).limit(limit)
 
 
 def _relevance_postgresql(shape: _Shape) -> Select[Any]:
-    branches = [_tier(shape, tier) for tier in shape.tiers]
-    tiers = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery("tiers")
-    page = (
-        select(tiers.c.id, tiers.c.seq, tiers.c.tier)
-        .order_by(tiers.c.tier.desc(), tiers.c.seq.desc())
-        .limit(bindparam("limit"))
-        .cte("page")
-    )
+    limit = bindparam("limit")
+    if shape.tiers == (TEXT,):
+        page = _tier(shape, TEXT, limit).cte("page")
+    else:
+        # The second tier only fills what the first left of the page: when the titles fill it, the
+        # second scan gets LIMIT 0 and never touches its index.
+        title = _tier(shape, TITLE, limit).cte("title")
+        left = limit - select(func.count()).select_from(title).scalar_subquery()
+        text = _tier(shape, TEXT, left).cte("text")
+        page = union_all(select(title.c.id, title.c.seq, title.c.tier), select(text.c.id, text.c.seq, text.c.tier)).cte(
+            "page"
+        )
     return (
         select(*_columns(), page.c.tier.label("rank"), page.c.seq.label("seq"))
         .select_from(page)
