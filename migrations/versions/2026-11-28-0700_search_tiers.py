@@ -55,18 +55,15 @@ def _backfill(bind) -> None:
         sa.column("title_text", sa.Text()),
     )
     rows = bind.execute(sa.select(listings.c.id, listings.c.title, listings.c.title_en)).all()
-    for row in rows:
-        bind.execute(
-            listings.update()
-            .where(listings.c.id == row.id)
-            .values(title_text=segmentation.index_tokens(row.title, row.title_en))
-        )
+    update = listings.update().where(listings.c.id == sa.bindparam("b_id")).values(title_text=sa.bindparam("b_text"))
+    for start in range(0, len(rows), 1000):
+        batch = rows[start : start + 1000]
+        bind.execute(update, [{"b_id": r.id, "b_text": segmentation.index_tokens(r.title, r.title_en)} for r in batch])
+    # UPDATE ... FROM: PostgreSQL, and SQLite since 3.33.
     op.execute(
-        "UPDATE listings SET publication_seq = ("
-        "SELECT count(*) FROM listings AS earlier WHERE earlier.published_at IS NOT NULL AND "
-        "(earlier.published_at < listings.published_at OR "
-        "(earlier.published_at = listings.published_at AND earlier.id <= listings.id))) "
-        "WHERE published_at IS NOT NULL"
+        "UPDATE listings SET publication_seq = numbered.n FROM "
+        "(SELECT id, row_number() OVER (ORDER BY published_at, id) AS n FROM listings "
+        "WHERE published_at IS NOT NULL) AS numbered WHERE numbered.id = listings.id"
     )
 
 
