@@ -6,12 +6,13 @@ One commit per request, webhook event or job: services only flush; the request d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Select
@@ -23,8 +24,9 @@ def create_engine(settings: Settings, *, null_pool: bool = False, autocommit: bo
     """An engine configured for the dialect in the settings.
 
     `autocommit=True` makes a PostgreSQL engine for reads only: its connections run every
-    statement on its own (no BEGIN / COMMIT round trips), and the pool's pre-ping is then one
-    round trip instead of three (the driver wraps a ping outside autocommit in BEGIN / ROLLBACK).
+    statement on its own (no BEGIN / COMMIT round trips), and its pool does not pre-ping (a
+    round trip per checkout): a read that finds its pooled connection dead is retried once
+    instead (`fetch_rows`; the pool then replaces every connection older than the failure).
     """
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
@@ -37,7 +39,7 @@ def create_engine(settings: Settings, *, null_pool: bool = False, autocommit: bo
             "application_name": "ttm",
         }
     }
-    kwargs: dict = {"pool_pre_ping": True, "connect_args": connect_args}
+    kwargs: dict = {"pool_pre_ping": not autocommit, "connect_args": connect_args}
     if autocommit:
         kwargs["isolation_level"] = "AUTOCOMMIT"
     if null_pool:
@@ -80,6 +82,12 @@ def _sqlite_engine(settings: Settings, url) -> AsyncEngine:
     return engine
 
 
+T = TypeVar("T")
+
+# `session.info` key marking sessions of Database.read_session (AUTOCOMMIT, reads only).
+READ_ONLY = "ttm.read_only"
+
+
 class Database:
     """The engines and session factories of one process (or one test)."""
 
@@ -96,7 +104,9 @@ class Database:
         else:
             self.read_engine = create_engine(settings, autocommit=True)
             self._own_read_engine = True
-        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+        self.read_sessionmaker = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, autoflush=False, info={READ_ONLY: True}
+        )
 
     @property
     def dialect(self) -> str:
@@ -138,8 +148,33 @@ async def fetch_rows(
     Statements built once by their modules hit SQLAlchemy's compiled cache. (A path that ran the
     compiled SQL on asyncpg directly saved ~0.1 ms of CPU per request but bypassed SQLAlchemy's
     error translation and used private APIs; it was removed: docs/benchmarks.md.)
+
+    On a read session (no transaction, no pool pre-ping) a statement that finds its pooled
+    connection dead is retried once on a fresh one: nothing was written, so the retry is safe.
     """
+    return await retry_read(session, lambda: _fetch(session, stmt, params))
+
+
+async def _fetch(session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
     # On the session's connection, not through Session.execute: the ORM execution path costs more
     # than the query itself for these single-statement reads.
     conn = await session.connection()
     return (await conn.execute(stmt, params)).mappings().all()
+
+
+async def retry_read(session: AsyncSession, read: Callable[[], Awaitable[T]]) -> T:
+    """`read()`, run once more when it failed on a dead pooled connection of a read session.
+
+    The read pool does not pre-ping, so a connection the server closed while it sat in the pool
+    (restart, idle timeout, pg_terminate_backend) is found out by the first statement. SQLAlchemy
+    then reports `connection_invalidated` and marks every connection pooled before the failure for
+    replacement, so one retry (on AUTOCOMMIT: no transaction to lose) meets a live connection.
+    Anything else, and a second failure, propagates (api/errors.py turns it into 503/409).
+    """
+    try:
+        return await read()
+    except DBAPIError as exc:
+        if not (exc.connection_invalidated and session.info.get(READ_ONLY)):
+            raise
+    await session.rollback()  # returns the invalidated connection; the next statement checks out another
+    return await read()
