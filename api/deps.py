@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Header, Query, Request
@@ -58,10 +59,10 @@ async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIt
             await session.commit()
 
 
-async def get_read_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A read-only session for GET endpoints that run one query: no transaction (AUTOCOMMIT), so no
     BEGIN / COMMIT round trips; nothing may be written through it (see Database.read_session)."""
-    async with db.read_session() as session:
+    async with request.app.state.db.read_session() as session:
         yield session
 
 
@@ -113,31 +114,33 @@ def bearer_token(request: Request) -> str | None:
     return token or None
 
 
-async def optional_read_scope(request: Request) -> AsyncIterator[ReadScope]:
-    """`optional_actor` and `get_read_session` as one flat dependency, for the hottest GETs.
+@asynccontextmanager
+async def read_scope(request: Request, *, sign_in: bool = True) -> AsyncIterator[ReadScope]:
+    """A read session and the optional caller, for the hottest anonymous GETs (get by id, search).
 
-    The same rules (no token: anonymous; an invalid one: 401 as in `current_actor`), but FastAPI
-    solves one dependency instead of five nested ones (oauth2_scheme, the read session and its
-    database, the auth service), which was a fifth of such a request's CPU. Routes using it
-    declare `OPTIONAL_BEARER` so the OpenAPI document still shows the optional sign-in.
+    `OptionalActor` + `ReadSessionDep` without FastAPI's dependency solving: those endpoints take
+    the `Request` and open this themselves (`async with read_scope(request) as scope`), because
+    solving five nested dependencies (oauth2_scheme, the session and its database, the auth
+    service) was a fifth of such a request's CPU. The rules are `optional_actor`'s: no bearer
+    token is anonymous, an invalid one is 401. `sign_in=False` skips authentication for reads
+    that ignore the caller (search). Routes using it declare `OPTIONAL_BEARER` for OpenAPI.
     """
     state = request.app.state
     async with state.db.read_session() as session:
-        token = bearer_token(request)
         actor = None
+        token = bearer_token(request) if sign_in else None
         if token is not None:
             # The first statement on the read connection: survive a dead pooled one (services/db.py).
             actor = await retry_read(session, lambda: current_actor(request, token, session, state.auth))
         yield ReadScope(actor, session)
 
 
-# OpenAPI for routes on `optional_read_scope`: the bearer token is optional, as with OptionalActor.
+# OpenAPI for routes on `read_scope`: the bearer token is optional, as with OptionalActor.
 OPTIONAL_BEARER: dict[str, Any] = {"security": [{oauth2_scheme.scheme_name: []}]}
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 OptionalActor = Annotated[Actor | None, Depends(optional_actor)]
-OptionalReadScope = Annotated[ReadScope, Depends(optional_read_scope, scope="function")]
 
 
 class PageParams(BaseModel):
