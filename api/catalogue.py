@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentActor, OptionalActor, PageDep, SessionDep, SettingsDep, read_scope
+from api.deps import CurrentActor, OptionalActor, PageDep, SessionDep, SettingsDep
 from api.errors import problem
 from api.schemas.catalogue import AttachmentRead, SearchHit
 from api.schemas.common import Page
@@ -71,10 +71,10 @@ async def search_catalogue(
         transfer_mode=transfer_mode,
         sort=sort,
     )
-    # A read session opened here rather than injected: dependency solving costs more than it (api/deps.py).
-    async with read_scope(request, sign_in=False) as scope:
+    # A read session opened here rather than injected: solving the dependency cost more than it.
+    async with request.app.state.db.read_session() as session:
         result = await search.search(
-            scope.session,
+            session,
             query,
             limit=page.limit,
             cursor=page.cursor,

@@ -99,10 +99,11 @@ async def optional_actor(
 
 
 class ReadScope(NamedTuple):
-    """The caller (None when anonymous) and a read session, for the hot anonymous reads."""
+    """The caller (None when anonymous) and where their read runs: a read session when signed in
+    (authentication needs one), else the Database (services.db.fetch_rows: no session at all)."""
 
     actor: Actor | None
-    session: AsyncSession
+    source: AsyncSession | Database
 
 
 def bearer_token(request: Request) -> str | None:
@@ -115,23 +116,23 @@ def bearer_token(request: Request) -> str | None:
 
 
 @asynccontextmanager
-async def read_scope(request: Request, *, sign_in: bool = True) -> AsyncIterator[ReadScope]:
-    """A read session and the optional caller, for the hottest anonymous GETs (get by id, search).
+async def read_scope(request: Request) -> AsyncIterator[ReadScope]:
+    """The optional caller and a read source, for the hottest anonymous GET (a result by id).
 
-    `OptionalActor` + `ReadSessionDep` without FastAPI's dependency solving: those endpoints take
-    the `Request` and open this themselves (`async with read_scope(request) as scope`), because
-    solving five nested dependencies (oauth2_scheme, the session and its database, the auth
-    service) was a fifth of such a request's CPU. The rules are `optional_actor`'s: no bearer
-    token is anonymous, an invalid one is 401. `sign_in=False` skips authentication for reads
-    that ignore the caller (search). Routes using it declare `OPTIONAL_BEARER` for OpenAPI.
+    `OptionalActor` + `ReadSessionDep` without FastAPI's dependency solving: the endpoint takes the
+    `Request` and opens this itself (`async with read_scope(request) as scope`), because solving
+    five nested dependencies (oauth2_scheme, the session and its database, the auth service) was
+    a fifth of such a request's CPU. The rules are `optional_actor`'s: no bearer token is
+    anonymous, an invalid one is 401. Routes using it declare `OPTIONAL_BEARER` for OpenAPI.
     """
     state = request.app.state
+    token = bearer_token(request)
+    if token is None:
+        yield ReadScope(None, state.db)
+        return
     async with state.db.read_session() as session:
-        actor = None
-        token = bearer_token(request) if sign_in else None
-        if token is not None:
-            # The first statement on the read connection: survive a dead pooled one (services/db.py).
-            actor = await retry_read(session, lambda: current_actor(request, token, session, state.auth))
+        # The first statement on the read connection: survive a dead pooled one (services/db.py).
+        actor = await retry_read(session, lambda: current_actor(request, token, session, state.auth))
         yield ReadScope(actor, session)
 
 

@@ -66,8 +66,8 @@ async def create_pilot_result(
 @router.get("/{result_id}", response_model=PilotResultRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
 async def get_pilot_result(result_id: uuid.UUID, request: Request) -> Response:
     """One result: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    async with read_scope(request) as scope:  # optional sign-in and a read session (api/deps.py)
-        row = await pilot_results.read(scope.session, scope.actor, result_id)
+    async with read_scope(request) as scope:  # optional sign-in and where to read (api/deps.py)
+        row = await pilot_results.read(scope.source, scope.actor, result_id)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     return Response(PilotResultRead.model_validate(row).model_dump_json(), media_type="application/json")
 

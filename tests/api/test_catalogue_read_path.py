@@ -74,15 +74,19 @@ class TestDeadPooledConnection:
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "draft"
 
-    async def test_a_server_that_stays_down_is_503(self, settings, db):
+    @pytest.mark.parametrize("path", ["get", "search"])
+    async def test_a_server_that_stays_down_is_503(self, settings, client, db, app, path):
         # Retried once only: when the fresh connection cannot be made either, the read answers 503.
-        app = create_app(settings, database=Database(settings))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            assert (await c.get(SEARCH)).status_code == 200
-            await _terminate(db, await _read_pool_pids(app.state.db))
-            event.listen(app.state.db.read_engine.sync_engine, "do_connect", _refuse)  # the server is gone
-            r = await c.get(SEARCH)
-        await app.state.db.dispose()
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        url = f"{BASE}/{made['id']}" if path == "get" else SEARCH
+        other = create_app(settings, database=Database(settings))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://t") as c:
+            assert (await c.get(url)).status_code == 200
+            await _terminate(db, await _read_pool_pids(other.state.db))
+            event.listen(other.state.db.read_engine.sync_engine, "do_connect", _refuse)  # the server is gone
+            r = await c.get(url)
+        await other.state.db.dispose()
         assert is_problem(r, 503), r.text
         assert r.headers["retry-after"] == "5"
 
