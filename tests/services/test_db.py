@@ -72,6 +72,19 @@ class TestFetchRows:
         assert str(got[0]["id"]) == made["id"]
         assert got[0]["published_at"].utcoffset() == timedelta(0)
 
+    async def test_on_the_database_without_a_session(self, client, db, app) -> None:
+        # The anonymous get reads on a read connection of its own; same rows as through a session.
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        params = {"result_id": uuid.UUID(made["id"])}
+        async with db.read_session() as session:
+            expected = await fetch_rows(session, pilot_results._READ_PUBLISHED, params)
+        got = await fetch_rows(db, pilot_results._READ_PUBLISHED, params)
+        assert [dict(r) for r in got] == [dict(r) for r in expected] and len(got) == 1
+        # ... and, like the read session, it takes no write lock: a writer is not kept waiting.
+        async with asyncio.timeout(5):
+            await create_org(db, name="读连接后写入中心")
+
     async def test_statements_with_in_lists(self, db) -> None:
         org = await create_org(db, name="列表中心")
         stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
