@@ -84,7 +84,11 @@ def create_reference(dsn: str, pool_size: int = 10) -> FastAPI:
 
     async def pool() -> asyncpg.Pool:
         if "pool" not in state:
-            state["pool"] = await asyncpg.create_pool(dsn, min_size=1, max_size=pool_size)
+            # The app's read connections' server settings (services/db.py), so both run the same
+            # SQL under the same plans.
+            state["pool"] = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=pool_size, server_settings={"plan_cache_mode": "force_generic_plan"}
+            )
         return state["pool"]
 
     @app.get("/ref/search")
