@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentActor, OptionalActor, PageDep, SessionDep, SettingsDep
+from api.deps import CurrentActor, OptionalActor, SessionDep, SettingsDep
 from api.errors import problem
-from api.schemas.catalogue import AttachmentRead, SearchHit
+from api.schemas.catalogue import AttachmentRead, SearchHit, SearchParams
 from api.schemas.common import Page
 from models.catalogue import Attachment
-from models.enums import ListingKind, TechField, TransferMode
 from services import attachments, catalogue, search
 from services.errors import Invalid, RoleNotAllowed
 
@@ -33,47 +32,24 @@ def _hit(row) -> dict:
 
 
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
-async def search_catalogue(
-    request: Request,
-    page: PageDep,
-    q: Annotated[
-        str | None, Query(max_length=200, description="Words in Chinese or English; every word must match")
-    ] = None,
-    kind: Annotated[ListingKind | None, Query(description="Only this kind of listing")] = None,
-    field: Annotated[TechField | None, Query(description="Only listings in this technical field")] = None,
-    region: Annotated[
-        str | None,
-        Query(pattern=r"^\d{2}(\d{2}){0,2}$", description="GB/T 2260 code or prefix: 32, 3205, 320500 or 320000"),
-    ] = None,
-    centre_id: Annotated[uuid.UUID | None, Query(description="Listings of this centre and its institutes")] = None,
-    trl_min: Annotated[int | None, Query(ge=1, le=9, description="Pilot-scale results with at least this TRL")] = None,
-    price_max: Annotated[
-        int | None, Query(ge=0, description="Highest price in minor units (listings without a price are left out)")
-    ] = None,
-    currency: Annotated[str, Query(pattern="^[A-Z]{3}$", description="Currency of price_max")] = "CNY",
-    transfer_mode: Annotated[TransferMode | None, Query(description="Results offering this transfer mode")] = None,
-    sort: Annotated[
-        Literal["relevance", "newest", "price"],
-        Query(description="relevance (newest without q), newest, or price ascending (no price last)"),
-    ] = "relevance",
-) -> Response:
+async def search_catalogue(request: Request, params: Annotated[SearchParams, Query()]) -> Response:
     """Search published pilot-scale results, instruments and service offers in Chinese and English
     (jieba-segmented full text) with filters; anyone may search."""
     query = search.SearchQuery(
-        q=q,
-        kind=kind,
-        field=field,
-        region=region,
-        centre_id=centre_id,
-        trl_min=trl_min,
-        price_max=price_max,
-        currency=currency,
-        transfer_mode=transfer_mode,
-        sort=sort,
+        q=params.q,
+        kind=params.kind,
+        field=params.field,
+        region=params.region,
+        centre_id=params.centre_id,
+        trl_min=params.trl_min,
+        price_max=params.price_max,
+        currency=params.currency,
+        transfer_mode=params.transfer_mode,
+        sort=params.sort,
     )
-    # A read session opened here rather than injected: solving the dependency cost more than it.
-    async with request.app.state.db.read_session() as session:
-        result = await search.search(session, query, limit=page.limit, cursor=page.cursor)
+    # One statement on a read connection (no session, no dependency to solve; services/db.py):
+    # search is the same for everyone, signed in or not.
+    result = await search.search(request.app.state.db, query, limit=params.limit, cursor=params.cursor)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
     return Response(body.model_dump_json(), media_type="application/json")

@@ -51,7 +51,7 @@ from models.catalogue import Listing, ListingField, PilotResult, PilotResultTran
 from models.enums import ListingKind, ListingStatus, TechField, TransferMode
 from models.organisations import Organisation
 from services import segmentation
-from services.db import fetch_rows
+from services.db import Database, fetch_rows
 from services.errors import Invalid
 from services.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 
@@ -376,13 +376,14 @@ def _relevance_cursor(params: dict[str, Any], dialect: str, values: list[Any]) -
         params[f"s{TITLE}"] = seq
 
 
-async def search(session: AsyncSession, query: SearchQuery, *, limit: int, cursor: str | None) -> Page[Any]:
+async def search(source: AsyncSession | Database, query: SearchQuery, *, limit: int, cursor: str | None) -> Page[Any]:
     """A page of published listings matching the query: row mappings with the columns of `_columns`,
-    plus `rank` (the relevance tier) and `seq` when sorted by relevance with a query."""
+    plus `rank` (the relevance tier) and `seq` when sorted by relevance with a query. `source` is a
+    read session, or the Database (one read connection for the statement, no session)."""
     if query.sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", loc=["query", "sort"])
     limit = max(1, min(limit, MAX_LIMIT))
-    dialect = session.get_bind().dialect.name
+    dialect = source.dialect if isinstance(source, Database) else source.get_bind().dialect.name
     tokens = segmentation.query_tokens(query.q) if query.q else []
     params = _parameters(query, dialect, tokens)
     sort = query.sort if tokens or query.sort != "relevance" else "newest"
@@ -394,7 +395,7 @@ async def search(session: AsyncSession, query: SearchQuery, *, limit: int, curso
     else:
         params.update({f"c{i}": v for i, v in enumerate(values)})
         shape = _shape(query, dialect, tokens, after=bool(values))
-    rows = list(await fetch_rows(session, _statement(shape), params))
+    rows = list(await fetch_rows(source, _statement(shape), params))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

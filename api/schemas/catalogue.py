@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, StrictInt, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StrictInt, StringConstraints, model_validator
 
 from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
 from models import codes
@@ -23,6 +23,7 @@ from models.enums import (
     TechField,
     TransferMode,
 )
+from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def _check_patent(value: str) -> str:
@@ -407,6 +408,32 @@ class SmeMembershipRead(OutputModel):
 
 
 # Search
+
+
+class SearchParams(BaseModel):
+    """The query string of `GET /catalogue/search`, validated as one model (FastAPI solves one
+    parameter instead of twelve; each still appears as its own query parameter in OpenAPI)."""
+
+    q: str | None = Field(None, max_length=200, description="Words in Chinese or English; every word must match")
+    kind: ListingKind | None = Field(None, description="Only this kind of listing")
+    field: TechField | None = Field(None, description="Only listings in this technical field")
+    region: str | None = Field(
+        None,
+        pattern=r"^\d{2}(\d{2}){0,2}$",
+        description="GB/T 2260 code or prefix: 32, 3205, 320500 or 320000",
+    )
+    centre_id: uuid.UUID | None = Field(None, description="Listings of this centre and its institutes")
+    trl_min: int | None = Field(None, ge=1, le=9, description="Pilot-scale results with at least this TRL")
+    price_max: int | None = Field(
+        None, ge=0, description="Highest price in minor units (listings without a price are left out)"
+    )
+    currency: str = Field("CNY", pattern="^[A-Z]{3}$", description="Currency of price_max")
+    transfer_mode: TransferMode | None = Field(None, description="Results offering this transfer mode")
+    sort: Literal["relevance", "newest", "price"] = Field(
+        "relevance", description="relevance (newest without q), newest, or price ascending (no price last)"
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT})")
+    cursor: str | None = Field(None, max_length=512, description="`next_cursor` of the previous page")
 
 
 class SearchHit(OutputModel):
