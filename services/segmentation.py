@@ -39,8 +39,8 @@ def _clean(tokens: Iterable[str]) -> list[str]:
 def index_tokens(*texts: str | None) -> str:
     """The space-separated tokens stored in `listings.search_text`.
 
-    Search mode yields every word of precise mode plus its dictionary sub-words; repeats are kept
-    so that ranking (ts_rank, bm25) sees how often a word occurs.
+    Search mode yields every word of precise mode plus its dictionary sub-words (repeats are kept).
+    `title_text` is the same for the titles alone: relevance puts title matches first.
     """
     _ensure_initialised()
     tokens: list[str] = []
