@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,7 +28,7 @@ from api import (
     sme_memberships,
 )
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
-from services import logs
+from services import logs, segmentation
 from services.auth import AuthService
 from services.db import Database
 from services.settings import Settings, get_settings
@@ -82,6 +84,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # jieba's dictionary before the first search, not during it; then everything loaded so far
+        # (modules, routes, schemas, that dictionary) leaves the garbage collector's generations, so
+        # full collections no longer walk it while serving (and forked workers keep sharing it).
+        await asyncio.to_thread(segmentation.initialise)
+        gc.freeze()
         yield
         if database is None:
             await app.state.db.dispose()

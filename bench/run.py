@@ -11,6 +11,7 @@ dependencies, session, ORM, Pydantic) and not the network or the database.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -79,7 +80,9 @@ def settings() -> Settings:
     )
 
 
-async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float, concurrency: int = CONCURRENCY) -> dict:
+async def drive(
+    client: httpx.AsyncClient, paths: list[str], seconds: float, concurrency: int = CONCURRENCY, keep: bool = False
+) -> dict:
     """`concurrency` workers request `paths` round-robin for `seconds`; latencies in ms."""
     latencies: list[float] = []
     errors = 0
@@ -100,6 +103,31 @@ async def drive(client: httpx.AsyncClient, paths: list[str], seconds: float, con
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     latencies.sort()
+    if keep:  # raw figures, for `alternate` to pool
+        return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
+    return _summary(latencies, errors, elapsed)
+
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
+
+
+async def alternate(first: tuple, second: tuple, seconds: float) -> tuple[dict, dict]:
+    """`drive` both sides in ROUNDS alternating rounds of seconds / ROUNDS each; the figures of all
+    rounds of a side are pooled (requests over the time it ran, percentiles over all latencies)."""
+    runs: dict[int, list[dict]] = {0: [], 1: []}
+    for _ in range(ROUNDS):
+        for side, (client, paths) in enumerate((first, second)):
+            runs[side].append(await drive(client, paths, seconds / ROUNDS, keep=True))
+    return _pooled(runs[0]), _pooled(runs[1])
+
+
+def _pooled(runs: list[dict]) -> dict:
+    latencies = sorted(v for r in runs for v in r.pop("latencies"))
+    elapsed = sum(r.pop("elapsed") for r in runs)
+    return _summary(latencies, sum(r["errors"] for r in runs), elapsed)
+
+
+def _summary(latencies: list[float], errors: int, elapsed: float) -> dict:
     return {
         "requests": len(latencies),
         "errors": errors,
@@ -172,14 +200,21 @@ async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
         for name, app_paths, ref_paths in (("search", search_app, search_ref), ("get", get_app, get_ref)):
             await drive(app_client, app_paths, 1.0)  # warm caches and pools
             await drive(ref_client, ref_paths, 1.0)
-            out[f"{name}_ref"] = await drive(ref_client, ref_paths, SECONDS)
-            out[f"{name}_app"] = await drive(app_client, app_paths, SECONDS)
+            # Settle the heap first (a full collection landing in one side's window would cost it
+            # a pause the other did not pay), then alternate short rounds so that drift in the
+            # machine's speed falls on both sides alike.
+            gc.collect()
+            gc.freeze()
+            out[f"{name}_ref"], out[f"{name}_app"] = await alternate(
+                (ref_client, ref_paths), (app_client, app_paths), SECONDS
+            )
             ratio = out[f"{name}_app"]["rps"] / out[f"{name}_ref"]["rps"]
             out[f"{name}_throughput_ratio"] = round(ratio, 3)
             log(f"  {name}: app {out[f'{name}_app']} | ref {out[f'{name}_ref']} | app/ref {ratio:.0%}")
         # Unloaded latency: one request at a time, so queueing on the two cores does not count.
         out["search_app_serial"] = await drive(app_client, search_app, SECONDS / 2, concurrency=1)
         out["search_ref_serial"] = await drive(ref_client, search_ref, SECONDS / 2, concurrency=1)
+        gc.unfreeze()
         log(f"  search one at a time: app {out['search_app_serial']} | ref {out['search_ref_serial']}")
     return out
 

@@ -21,6 +21,11 @@ _TOKEN = re.compile(r"^\w+$")
 MAX_QUERY_TOKENS = 12
 
 
+def initialise() -> None:
+    """Load jieba's dictionary now (about a second) rather than on the first search."""
+    _ensure_initialised()
+
+
 def _ensure_initialised() -> None:
     if not jieba.dt.initialized:
         with _init_lock:
