@@ -59,16 +59,8 @@ async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIt
             await session.commit()
 
 
-async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A read-only session for GET endpoints that run one query: no transaction (AUTOCOMMIT), so no
-    BEGIN / COMMIT round trips; nothing may be written through it (see Database.read_session)."""
-    async with request.app.state.db.read_session() as session:
-        yield session
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
 
 
@@ -119,8 +111,9 @@ def bearer_token(request: Request) -> str | None:
 async def read_scope(request: Request) -> AsyncIterator[ReadScope]:
     """The optional caller and a read source, for the hottest anonymous GET (a result by id).
 
-    `OptionalActor` + `ReadSessionDep` without FastAPI's dependency solving: the endpoint takes the
-    `Request` and opens this itself (`async with read_scope(request) as scope`), because solving
+    `OptionalActor` and a read session (`Database.read_session`) without FastAPI's dependency
+    solving: the endpoint takes the `Request` and opens this itself (`async with
+    read_scope(request) as scope`), because solving
     five nested dependencies (oauth2_scheme, the session and its database, the auth service) was
     a fifth of such a request's CPU. The rules are `optional_actor`'s: no bearer token is
     anonymous, an invalid one is 401. Routes using it declare `OPTIONAL_BEARER` for OpenAPI.
