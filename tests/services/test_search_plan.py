@@ -61,3 +61,5 @@ def test_the_statement_has_no_tie_breaker_after_the_rum_ordering():
     sql = str(search.statement(SearchQuery(q="锂电池"), "postgresql").compile())
     assert sql.count("ORDER BY listings.publication_seq <=|") == 2
     assert "publication_seq <=| :s2, " not in sql and "publication_seq <=| :s1, " not in sql
+    # The second tier reads only what the titles left of the page (LIMIT 0 when they filled it).
+    assert "LIMIT :limit - (SELECT count(*) AS count_1 \nFROM title)" in sql
