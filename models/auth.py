@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, IdMixin, utcnow
+from models.base import Base, IdMixin, stamped_at
 
 
 class AuthSession(IdMixin, Base):
@@ -17,7 +17,7 @@ class AuthSession(IdMixin, Base):
     __tablename__ = "auth_sessions"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = stamped_at()
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
     user_agent: Mapped[str | None] = mapped_column(String(200))
@@ -30,7 +30,7 @@ class RefreshToken(IdMixin, Base):
 
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
     secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_at: Mapped[datetime] = stamped_at()
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
@@ -47,4 +47,4 @@ class LoginAttempt(IdMixin, Base):
     email: Mapped[str] = mapped_column(String(254))
     client: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
-    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempted_at: Mapped[datetime] = stamped_at()

@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, Uuid, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -30,10 +30,6 @@ def uuid7() -> uuid.UUID:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return uuid.UUID(int=value)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -73,8 +69,17 @@ class IdMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
 
 
+# Row times come from the services' clock (services/clock.py), not from here: models do no I/O and
+# read no clock. A column marked `STAMP: "insert"` is set when its row is first flushed (if unset),
+# one marked `"update"` also whenever the row changes (services/db.py, a `before_flush` listener).
+STAMP = "ttm.stamp"
+
+
+def stamped_at(kind: str = "insert", **kwargs: Any) -> Any:
+    """A timestamp column the session stamps from the clock at flush (`kind`: insert or update)."""
+    return mapped_column(info={STAMP: kind}, **kwargs)
+
+
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
-    updated_at: Mapped[datetime] = mapped_column(
-        default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
-    )
+    created_at: Mapped[datetime] = stamped_at("insert", server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = stamped_at("update", server_default=func.current_timestamp())

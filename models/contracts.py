@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, IdMixin, TimestampMixin, utcnow
+from models.base import Base, IdMixin, TimestampMixin, stamped_at
 from models.enums import (
     ContractPartyRole,
     ContractSource,
@@ -166,7 +166,7 @@ class ContractVersion(IdMixin, Base):
     document_sha256: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(2000))  # why an amendment was made
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = stamped_at(server_default=func.current_timestamp())
     signed_at: Mapped[datetime | None] = mapped_column()  # when the last party signed
 
     signatures: Mapped[list[ContractSignature]] = relationship(lazy="raise", order_by="ContractSignature.signed_at")
@@ -233,7 +233,7 @@ class ContractEvent(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(64))
     version: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    created_at: Mapped[datetime] = stamped_at(server_default=func.current_timestamp())
 
 
 class CentrePolicy(TimestampMixin, Base):

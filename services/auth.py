@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.auth import AuthSession, LoginAttempt, RefreshToken
 from models.enums import OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
-from services import security
+from services import clock, security
 from services.actors import Actor, load_actor
 from services.errors import AlreadyExists, InvalidCredentials, InvalidToken, TooManyLoginAttempts
 from services.settings import Settings
@@ -83,7 +83,7 @@ class AuthService:
             raise InvalidCredentials(keep_changes=True)  # the failed attempt counts towards the limit
         if new_hash:
             user.password_hash = new_hash
-        user.last_login_at = datetime.now(UTC)
+        user.last_login_at = clock.now()
         auth_session = AuthSession(user_id=user.id, user_agent=(user_agent or "")[:200] or None)
         session.add(auth_session)
         await session.flush()
@@ -98,7 +98,7 @@ class AuthService:
         auth_session = await session.get(AuthSession, row.session_id)
         if auth_session is None or auth_session.revoked_at is not None:
             raise InvalidToken("this sign-in session has ended")
-        now = datetime.now(UTC)
+        now = clock.wall()  # credentials live in real time (services/clock.py)
         if row.expires_at <= now:
             raise InvalidToken("refresh token expired")
         spent = await session.execute(
@@ -140,7 +140,7 @@ class AuthService:
 
     async def _issue(self, session: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> TokenPair:
         secret, digest = security.new_refresh_secret()
-        now = datetime.now(UTC)
+        now = clock.wall()  # credentials live in real time (services/clock.py)
         row = RefreshToken(
             session_id=session_id,
             secret_hash=digest,
@@ -156,12 +156,12 @@ class AuthService:
         )
 
     async def _revoke(self, session: AsyncSession, auth_session: AuthSession, reason: str) -> None:
-        auth_session.revoked_at = datetime.now(UTC)
+        auth_session.revoked_at = clock.now()
         auth_session.revoked_reason = reason
         await session.flush()
 
     async def _check_rate(self, session: AsyncSession, email: str, client: str) -> None:
-        since = datetime.now(UTC) - timedelta(seconds=self.settings.login_window_seconds)
+        since = clock.now() - timedelta(seconds=self.settings.login_window_seconds)
         failures = (
             select(func.count())
             .select_from(LoginAttempt)

@@ -17,11 +17,10 @@ from sqlalchemy import Select, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.base import utcnow
 from models.catalogue import Listing, ListingField
 from models.enums import PROVIDER_KINDS, PROVIDER_ROLES, TECH_FIELD_NAMES, ListingStatus, TechField
 from models.organisations import Organisation
-from services import segmentation
+from services import clock, segmentation
 from services.actors import Actor
 from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.pagination import Page, SortKey, paginate
@@ -185,7 +184,7 @@ async def publish(session: AsyncSession, actor: Actor, model: type[L], listing_i
     if listing.status is ListingStatus.published:
         raise InvalidListingTransition("the listing is already published")
     listing.status = ListingStatus.published
-    listing.published_at = utcnow()
+    listing.published_at = clock.now()
     listing.publication_seq = await _next_publication_seq(session)
     listing.archived_at = None
     await session.flush()
@@ -198,7 +197,7 @@ async def archive(session: AsyncSession, actor: Actor, model: type[L], listing_i
     if listing.status is not ListingStatus.published:
         raise InvalidListingTransition("only a published listing can be archived")
     listing.status = ListingStatus.archived
-    listing.archived_at = utcnow()
+    listing.archived_at = clock.now()
     await session.flush()
     return listing
 

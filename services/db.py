@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Select
 
+from models.base import STAMP
+from services import clock
 from services.settings import Settings
 
 
@@ -90,6 +93,37 @@ def _sqlite_engine(settings: Settings, url) -> AsyncEngine:
 
 
 T = TypeVar("T")
+
+_stamps: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _stamped(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, "insert" | "update") for the clock-stamped columns of a mapped class."""
+    found = _stamps.get(cls)
+    if found is None:
+        mapper = inspect(cls)
+        found = tuple(
+            (attr.key, attr.columns[0].info[STAMP]) for attr in mapper.column_attrs if STAMP in attr.columns[0].info
+        )
+        _stamps[cls] = found
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_times(session: Session, _context: Any, _instances: Any) -> None:
+    """Row times from the one clock (models/base.py `stamped_at`): new rows get every unset stamp,
+    changed rows a fresh `update` stamp."""
+    at = clock.now()
+    for obj in session.new:
+        for key, _kind in _stamped(type(obj)):
+            if getattr(obj, key) is None:
+                setattr(obj, key, at)
+    for obj in session.dirty:
+        stamps = [key for key, kind in _stamped(type(obj)) if kind == "update"]
+        if stamps and session.is_modified(obj, include_collections=False):
+            for key in stamps:
+                setattr(obj, key, at)
+
 
 # `session.info` key marking sessions of Database.read_session (AUTOCOMMIT, reads only).
 READ_ONLY = "ttm.read_only"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from models.bookings import Booking, InstrumentTraining, WaitlistEntry
 from models.catalogue import Instrument
 from models.enums import BookingState, ChargeKind, CustomerTier, RateUnit, WaitlistState
-from services import sme_memberships
+from services import clock, sme_memberships
 from services.bookings import pricing
 
 SEM = "场发射扫描电子显微镜"
@@ -128,8 +128,8 @@ async def _booking(session: AsyncSession, report, instrument: Instrument, spec: 
     rate = next((r for r in instrument.rates if r.tier is CustomerTier.sme and r.unit is unit), None)
     if rate is None:
         return None
-    start, end = _slot(ZoneInfo(instrument.timezone), spec, datetime.now(UTC).date())
-    tier = await sme_memberships.active_tier(session, instrument.centre_id, sme.id, (start or datetime.now(UTC)).date())
+    start, end = _slot(ZoneInfo(instrument.timezone), spec, clock.now().date())
+    tier = await sme_memberships.active_tier(session, instrument.centre_id, sme.id, (start or clock.now()).date())
     discount = next((d.discount_bps for d in instrument.discounts if d.tier is tier), 0) if tier else 0
     minimum = instrument.min_booking_minutes if unit is RateUnit.hour else 1
     quantity = spec.samples or spec.minutes
@@ -158,7 +158,7 @@ async def _booking(session: AsyncSession, report, instrument: Instrument, spec: 
         no_show_fee_bps=instrument.no_show_fee_bps,
         decision_reason=spec.reason,
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     if spec.state in (BookingState.confirmed, BookingState.completed):
         booking.confirmed_at = now
     if spec.state in (BookingState.completed, BookingState.cancelled):
@@ -186,7 +186,7 @@ async def seed(session: AsyncSession, report) -> None:
             )
         )
         if trained is None:
-            now = datetime.now(UTC)
+            now = clock.now()
             session.add(
                 InstrumentTraining(
                     instrument_id=sem.id,

@@ -6,7 +6,7 @@ Idempotent: a listing is found by its owner and title first; memberships by cent
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.catalogue import InstrumentBlackout, Listing, SmeMembership
 from models.codes import patent_check_digit
 from models.enums import ListingKind, MembershipTier
-from services import instruments, pilot_results, service_offers
+from services import clock, instruments, pilot_results, service_offers
 from services.actors import load_actor
 
 
@@ -592,7 +592,7 @@ async def seed(session: AsyncSession, report) -> None:
     if tem is not None and not await session.scalar(
         select(InstrumentBlackout.id).where(InstrumentBlackout.instrument_id == tem.id)
     ):
-        monday = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        monday = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         monday += timedelta(days=7 - monday.weekday())
         session.add(
             InstrumentBlackout(

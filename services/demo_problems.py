@@ -4,14 +4,14 @@ real too. Idempotent: a problem is found by its SME and title first."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.enums import ConfidentialityTier, ContractType, TechField
 from models.problems import Problem
-from services import problems, proposals
+from services import clock, problems, proposals
 from services.actors import load_actor
 
 NDA_TERMS = (
@@ -36,7 +36,7 @@ def _terms(price_yuan: int, days: int, kind: ContractType, approach: str, steps:
             for (title, _, due), amount in zip(steps, amounts, strict=True)
         ],
         contract_type=kind,
-        valid_until=datetime.now(UTC) + timedelta(days=60),
+        valid_until=clock.now() + timedelta(days=60),
     )
 
 
@@ -61,7 +61,7 @@ async def _propose(session: AsyncSession, report, user_key: str, problem: Proble
 
 async def seed(session, report) -> None:
     """Open problems in each tier with proposals, and one awarded problem with its draft contract."""
-    deadline = datetime.now(UTC) + timedelta(days=45)
+    deadline = clock.now() + timedelta(days=45)
     orgs = report.organisations
 
     public = await _problem(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.catalogue import ServiceOffer
 from models.enums import ContractType
 from models.service_requests import ServiceRequest
-from services import proposals, service_requests
+from services import clock, proposals, service_requests
 from services.actors import load_actor
 
 # (SME user, offer title, message, quantity, what the provider does: None / "quote" / "accept")
@@ -56,7 +56,7 @@ async def seed(session: AsyncSession, report) -> None:
                     proposals.MilestoneTerms("中试验证与工艺包交付", price - 12_000_000, "CNY", 120),
                 ],
                 contract_type=ContractType.development,
-                valid_until=datetime.now(UTC) + timedelta(days=30),
+                valid_until=clock.now() + timedelta(days=30),
             )
             await proposals.submit_for_request(session, staff, request.id, terms)
             report.count("proposals")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.enums import Role
 from models.notifications import Notification
 from models.organisations import Membership, User
+from services import clock
 from services.actors import Actor
 from services.errors import NotFound
 from services.pagination import Page, SortKey, paginate
@@ -101,6 +101,6 @@ async def mark_read(session: AsyncSession, actor: Actor, notification_id: uuid.U
     if row is None:
         raise NotificationNotFound()
     if row.read_at is None:
-        row.read_at = datetime.now(UTC)
+        row.read_at = clock.now()
         await session.flush()
     return row

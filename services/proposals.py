@@ -36,7 +36,7 @@ from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation, Proposal, ProposalMilestone, ProposalRevision
 from models.service_requests import ServiceRequest
-from services import contracts, problems, service_requests
+from services import clock, contracts, problems, service_requests
 from services.actors import Actor
 from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.money import CURRENCIES
@@ -302,7 +302,7 @@ async def submit(
     """A centre or institute proposes; the problem moves to in review and the SME's staff are notified."""
     org_id = problems.acting_org(actor, actor.provider_org_ids(), organisation_id, "centre or institute staff")
     problem = await problems.get_problem(session, actor, problem_id, lock=True)
-    now = problems.now_utc()
+    now = clock.now()
     problems.require_accepting(problem, now)
     await _may_propose(session, problem, org_id)
     _validate_terms(data, now)
@@ -387,7 +387,7 @@ async def submit_for_request(
     """The provider answers a service request with a proposal (one live proposal per request);
     the request becomes `quoted` and the SME's staff are notified."""
     request = await service_requests.lock_for_provider(session, actor, request_id)
-    _validate_terms(data, problems.now_utc())
+    _validate_terms(data, clock.now())
     live = await session.scalar(
         select(Proposal.id).where(
             Proposal.service_request_id == request.id,
@@ -434,7 +434,7 @@ async def revise(
     proposal = (await _reload(session, proposal.id)).proposal  # re-read under the parent's lock
     if proposal.status is not ProposalStatus.submitted:
         raise ProposalNotPending()
-    now = problems.now_utc()
+    now = clock.now()
     parent.require_open(now)
     _validate_terms(data, now)
     proposal.revision += 1
@@ -463,7 +463,7 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
     if proposal.status is not ProposalStatus.submitted:
         raise ProposalNotPending()
     proposal.status = ProposalStatus.withdrawn
-    proposal.withdrawn_at = problems.now_utc()
+    proposal.withdrawn_at = clock.now()
     await session.flush()
     if parent.request is not None:
         if parent.request.status is ServiceRequestStatus.quoted:
@@ -549,7 +549,7 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
     problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
     problems.require_owner_staff(actor, problem)
     proposal = (await _reload(session, proposal.id)).proposal  # re-read under the problem's lock
-    now = problems.now_utc()
+    now = clock.now()
     if problem.status is S.awarded:
         raise ProblemAlreadyAwarded()
     problems.require_accepting(problem, now)
@@ -594,7 +594,7 @@ async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Pro
     draft contract is written from the proposal (source: the service request)."""
     request = await service_requests.lock_for_client(session, actor, proposal.service_request_id)  # type: ignore[arg-type]
     proposal = (await _reload(session, proposal.id)).proposal  # re-read under the request's lock
-    now = problems.now_utc()
+    now = clock.now()
     _mark_accepted(proposal, now)
     request.status = ServiceRequestStatus.accepted
     request.decided_by = actor.user_id

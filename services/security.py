@@ -21,6 +21,7 @@ from jose import JWTError, jwk, jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from services import clock
 from services.errors import InvalidToken
 from services.settings import Environment, Settings, generate_dev_key
 
@@ -103,7 +104,7 @@ class TokenService:
 
     def issue_access(self, user_id: uuid.UUID, session_id: uuid.UUID, *, now: datetime | None = None) -> str:
         """A signed access token for the user within one sign-in session."""
-        now = now or datetime.now(UTC)
+        now = now or clock.wall()
         expires = now + timedelta(minutes=self.settings.access_token_minutes)
         claims = {
             "iss": self.settings.jwt_issuer,

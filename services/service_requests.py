@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +34,7 @@ from models.enums import (
 )
 from models.problems import Proposal
 from models.service_requests import ServiceRequest
-from services import contracts, problems, service_offers
+from services import clock, contracts, problems, service_offers
 from services.actors import Actor
 from services.errors import Conflict, NotFound, RoleNotAllowed
 from services.notifications import notify
@@ -198,7 +198,7 @@ async def _decline_pending_proposal(session: AsyncSession, request: ServiceReque
     )
     for proposal in pending:
         proposal.status = ProposalStatus.declined
-        proposal.decided_at = datetime.now(UTC)
+        proposal.decided_at = clock.now()
 
 
 async def accept(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> Contract:
@@ -211,7 +211,7 @@ async def accept(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> 
     request.status = St.accepted
     await _decline_pending_proposal(session, request)
     request.decided_by = actor.user_id
-    request.decided_at = datetime.now(UTC)
+    request.decided_at = clock.now()
     contract = await contracts.create_draft(
         session,
         actor,
@@ -245,7 +245,7 @@ async def decline(session: AsyncSession, actor: Actor, request_id: uuid.UUID, *,
     request.status = St.declined
     request.decline_reason = reason
     request.decided_by = actor.user_id
-    request.decided_at = datetime.now(UTC)
+    request.decided_at = clock.now()
     await _decline_pending_proposal(session, request)
     await session.flush()
     await notify_client(
@@ -259,7 +259,7 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -
     request = await lock_for_client(session, actor, request_id)
     request.status = St.withdrawn
     request.decided_by = actor.user_id
-    request.decided_at = datetime.now(UTC)
+    request.decided_at = clock.now()
     await _decline_pending_proposal(session, request)
     await session.flush()
     await notify(

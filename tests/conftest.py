@@ -11,7 +11,9 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from api.main import create_app
 from models import metadata
+from services import clock as service_clock
 from services import migrations
 from services.db import Database, create_engine
 from services.settings import Environment, Settings, generate_dev_key
@@ -119,9 +122,52 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         await database.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_app(base_settings: Settings):
+    """One application for the whole run: building it (routes, dependency graphs, OpenAPI models)
+    costs more than most tests. Each test points it at its own database and settings (`app`)."""
+    return create_app(base_settings, database=Database(base_settings))
+
+
 @pytest.fixture
-def app(settings: Settings, db: Database):
-    return create_app(settings, database=db)
+def app(shared_app, settings: Settings, db: Database) -> Iterator[Any]:
+    """The application, serving this test's database with this test's settings."""
+    state = shared_app.state
+    saved = (state.settings, state.db, state.auth.settings)
+    state.settings, state.db, state.auth.settings = settings, db, settings
+    try:
+        yield shared_app
+    finally:
+        state.settings, state.db, state.auth.settings = saved
+
+
+class TestClock:
+    """The services' clock (services/clock.py), stopped and moved by a test."""
+
+    __test__ = False  # not a test class
+
+    @property
+    def now(self) -> datetime:
+        return service_clock.now()
+
+    def set(self, when: datetime) -> None:
+        service_clock.set(when)
+
+    def advance(self, **kwargs: float) -> None:
+        service_clock.advance(timedelta(**kwargs))
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock_after_each_test() -> Iterator[None]:
+    yield
+    service_clock.reset()
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    """The services' clock for this test: `clock.set(...)` stops it at a time, `advance(hours=1)`
+    moves it; it runs on the wall clock again after the test."""
+    return TestClock()
 
 
 @pytest.fixture

@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.bookings import Booking, InstrumentCalendarFeed
 from models.catalogue import Instrument, InstrumentBlackout
 from models.enums import SLOT_HOLDING_STATES, BookingState
-from services import catalogue, instruments
+from services import catalogue, clock, instruments
 from services.actors import Actor
-from services.bookings import clock
 from services.errors import NotFound
 
 PAST_DAYS = 30

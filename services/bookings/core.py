@@ -34,9 +34,9 @@ from models.enums import (
     Role,
 )
 from models.organisations import Membership, Organisation
-from services import availability, instruments, notifications, sme_memberships
+from services import availability, clock, instruments, notifications, sme_memberships
 from services.actors import Actor
-from services.bookings import clock, pricing, trainings, waitlist
+from services.bookings import pricing, trainings, waitlist
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.money import apply_bps
 from services.pagination import Page, SortKey, paginate

@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.bookings import InstrumentTraining
 from models.catalogue import Instrument
 from models.organisations import User
-from services import catalogue, instruments
+from services import catalogue, clock, instruments
 from services.actors import Actor
-from services.bookings import clock
 from services.errors import Invalid
 from services.pagination import Page, SortKey, paginate
 

@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.bookings import Booking, WaitlistEntry
 from models.catalogue import Instrument
 from models.enums import SLOT_HOLDING_STATES, Role, WaitlistState
-from services import instruments, notifications
+from services import clock, instruments, notifications
 from services.actors import Actor
-from services.bookings import clock
 from services.errors import Conflict, Invalid, NotFound
 from services.pagination import Page, SortKey, paginate
 

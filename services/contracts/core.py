@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -87,10 +86,6 @@ class NotProviderStaff(Forbidden):
 class NotClientMember(Forbidden):
     title = "Only members of the client may do this"
     slug = "not-client-member"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def visible_contracts(actor: Actor) -> Select[tuple[Contract]]:

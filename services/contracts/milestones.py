@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.contracts import Contract, ContractAmountOwed, ContractMilestone
 from models.enums import PROVIDER_ROLES, SME_ROLES, ContractStatus, ContractType, IncomeKind, MilestoneStatus
+from services import clock
 from services.actors import Actor
 from services.contracts.core import (
     ContractNotActive,
@@ -15,7 +16,6 @@ from services.contracts.core import (
     MilestoneStateConflict,
     NotClientMember,
     get,
-    now_utc,
     record,
     reload,
     require_authorised,
@@ -65,7 +65,7 @@ async def deliver(
     if milestone.status not in (MilestoneStatus.pending, MilestoneStatus.in_progress):
         raise MilestoneStateConflict(f"the milestone is {milestone.status.value}")
     milestone.status = MilestoneStatus.delivered
-    milestone.delivered_at = now_utc()
+    milestone.delivered_at = clock.now()
     milestone.delivery_note = note
     milestone.delivery_attachment_ids = [str(a) for a in attachment_ids]
     await record(session, contract, actor, "milestone_delivered", milestone_id=str(milestone.id), seq=milestone.seq)
@@ -92,7 +92,7 @@ async def amount_owed(session: AsyncSession, contract: Contract, milestone: Cont
         amount=milestone.amount,
         currency=milestone.currency,
         income_kind=INCOME_KIND[contract.contract_type],
-        owed_at=milestone.accepted_at or now_utc(),
+        owed_at=milestone.accepted_at or clock.now(),
     )
     session.add(owed)
     await session.flush()
@@ -105,7 +105,7 @@ async def accept(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, mi
     _require_client(actor, contract)
     if milestone.status is not MilestoneStatus.delivered:
         raise MilestoneStateConflict(f"the milestone is {milestone.status.value}, not delivered")
-    now = now_utc()
+    now = clock.now()
     milestone.status = MilestoneStatus.accepted
     milestone.accepted_at = now
     owed = await amount_owed(session, contract, milestone)
@@ -181,7 +181,7 @@ async def terminate(session: AsyncSession, actor: Actor, contract_id: uuid.UUID,
     contract = await get(session, actor, contract_id, lock=True)
     require_open(contract)
     require_authorised(actor, contract)
-    now = now_utc()
+    now = clock.now()
     cancelled = []
     for m in contract.milestones:
         if m.status is not MilestoneStatus.accepted and m.status is not MilestoneStatus.cancelled:

@@ -25,6 +25,7 @@ from models.enums import (
     MilestoneStatus,
 )
 from models.organisations import User
+from services import clock
 from services.actors import Actor
 from services.contracts import rendering as doc
 from services.contracts import terms
@@ -36,7 +37,6 @@ from services.contracts.core import (
     NotAuthorisedSignatory,
     NothingToSign,
     get,
-    now_utc,
     party_ids,
     record,
     reload,
@@ -198,7 +198,7 @@ async def apply_body(session: AsyncSession, contract: Contract, body: dict[str, 
 
 
 async def _activate(session: AsyncSession, actor: Actor, contract: Contract, version: ContractVersion) -> Contract:
-    now = now_utc()
+    now = clock.now()
     version.status = ContractVersionStatus.signed
     version.signed_at = now
     amendment = contract.effective_version is not None
@@ -269,7 +269,7 @@ async def sign(
         version_id=version.id,
         organisation_id=org_id,
         user_id=actor.user_id,
-        signed_at=now_utc(),
+        signed_at=clock.now(),
         document_sha256=version.document_sha256,
     )
     session.add(signature)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.enums import SME_ROLES, ConfidentialityTier
 from models.problems import NdaAcceptance, ProblemInvitation
+from services import clock
 from services.actors import Actor
 from services.notifications import notify
 from services.pagination import Page, SortKey, paginate
@@ -23,7 +24,6 @@ from services.problems.core import (
     get_problem,
     invitation_scope,
     is_owner,
-    now_utc,
     require_accepting,
     require_owner_staff,
     require_providers,
@@ -79,7 +79,7 @@ async def accept_nda(
         problem_id=problem.id,
         organisation_id=org_id,
         accepted_by=actor.user_id,
-        accepted_at=now_utc(),
+        accepted_at=clock.now(),
         terms_sha256=hashlib.sha256(problem.nda_terms.encode()).hexdigest(),
     )
     session.add(acceptance)

@@ -32,6 +32,7 @@ from models.enums import (
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation, Proposal
+from services import clock
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.notifications import notify
@@ -111,16 +112,12 @@ EDITABLE = frozenset(
 )
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 # Status, derived at read time
 
 
 def effective_status(problem: Problem, now: datetime | None = None) -> S:
     """The stored status, except that an unawarded problem past its deadline is expired."""
-    if problem.status in ACCEPTING and problem.deadline <= (now or now_utc()):
+    if problem.status in ACCEPTING and problem.deadline <= (now or clock.now()):
         return S.expired
     return problem.status
 
@@ -220,7 +217,7 @@ async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Probl
             select(Organisation).where(Organisation.id.in_({p.sme_org_id for p in problems}))
         )
     }
-    now = now_utc()
+    now = clock.now()
     views = []
     for p in problems:
         owner = is_owner(actor, p)
@@ -275,7 +272,7 @@ async def list_visible(
     """A page of visible problems, newest first, with the filters applied to the effective status."""
     stmt = visible_problems(actor)
     if status is not None:
-        stmt = stmt.where(status_clause(status, now_utc()))
+        stmt = stmt.where(status_clause(status, clock.now()))
     if confidentiality is not None:
         stmt = stmt.where(Problem.confidentiality == confidentiality)
     if technical_field is not None:
@@ -326,7 +323,7 @@ async def require_providers(session: AsyncSession, org_ids: Sequence[uuid.UUID],
 
 
 def _check_deadline(deadline: datetime) -> None:
-    if deadline <= now_utc():
+    if deadline <= clock.now():
         raise Invalid("the deadline must be in the future", loc=["body", "deadline"])
 
 
@@ -388,7 +385,7 @@ async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, r
     problem = await get_problem(session, actor, problem_id, lock=True)
     require_owner_staff(actor, problem)
     require_accepting(problem)
-    now = now_utc()
+    now = clock.now()
     problem.status = S.closed
     problem.closed_at = now
     problem.close_reason = reason

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.enums import SME_ROLES
 from models.problems import ProblemQuestion
+from services import clock
 from services.actors import Actor
 from services.notifications import notify
 from services.pagination import Page, SortKey, paginate
@@ -19,7 +20,6 @@ from services.problems.core import (
     acting_org,
     get_problem,
     is_owner,
-    now_utc,
     require_accepting,
     require_details,
     require_owner_staff,
@@ -89,7 +89,7 @@ async def answer(
     require_accepting(problem)
     row.answer = answer
     row.answered_by = actor.user_id
-    row.answered_at = now_utc()
+    row.answered_at = clock.now()
     await session.flush()
     await notify(
         session,

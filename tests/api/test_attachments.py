@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from tests.api.catalogue_helpers import create_published, instrument_body, make_world, pilot_body
+from tests.factories.catalogue import create_published, instrument_body, make_world, pilot_body
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n"

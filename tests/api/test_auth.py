@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from models.auth import AuthSession, LoginAttempt
 from models.enums import OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
-from tests.factories import PASSWORD, auth_headers, create_org, create_user, make_uscc
+from tests.factories.organisations import PASSWORD, auth_headers, create_org, create_user, make_uscc
 
 
 def registration(**overrides) -> dict:

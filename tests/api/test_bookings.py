@@ -15,16 +15,18 @@ from models.catalogue import InstrumentBlackout, SmeMembership
 from models.enums import MembershipTier, OrganisationKind, Role
 from models.notifications import Notification
 from services.bookings import core
-from tests.api.booking_helpers import BASE, MONDAY, NOW, Clock, at, book, booked, setup, slot
-from tests.api.catalogue_helpers import instrument_body
-from tests.factories import create_member, create_org
+from tests.factories.bookings import BASE, MONDAY, NOW, at, book, booked, setup, slot
+from tests.factories.catalogue import instrument_body
+from tests.factories.organisations import create_member, create_org
 
 INSTRUMENTS = "/api/v1/instruments"
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
+def clock(clock):
+    """Bookings are planned against a stopped clock (NOW, a Tuesday)."""
+    clock.set(NOW)
+    return clock
 
 
 async def count_bookings(db) -> int:

@@ -11,15 +11,17 @@ from sqlalchemy import select
 from models.bookings import InstrumentCalendarFeed
 from models.enums import Role
 from models.notifications import Notification
-from tests.api.booking_helpers import BASE, MONDAY, Clock, at, booked, setup, slot
-from tests.factories import create_member
+from tests.factories.bookings import BASE, MONDAY, NOW, at, booked, setup, slot
+from tests.factories.organisations import create_member
 
 INSTRUMENTS = "/api/v1/instruments"
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
+def clock(clock):
+    """Bookings are planned against a stopped clock (NOW, a Tuesday)."""
+    clock.set(NOW)
+    return clock
 
 
 class TestWaitlist:

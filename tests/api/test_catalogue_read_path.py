@@ -3,17 +3,16 @@ pooled connection must be survived by one retry; timeouts and failures still ans
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 from sqlalchemy import event, text, update
 
 from api.main import create_app
 from models.auth import AuthSession
+from services import clock
 from services.db import Database
-from tests.api.catalogue_helpers import create_published, make_world, pilot_body
-from tests.api.test_conventions import is_problem
+from tests.factories.catalogue import create_published, make_world, pilot_body
+from tests.factories.http import is_problem
 
 BASE = "/api/v1/pilot-results"
 SEARCH = "/api/v1/catalogue/search"
@@ -145,7 +144,7 @@ class TestOptionalBearerOnReads:
         made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
         assert (await client.get(f"{BASE}/{made['id']}", headers=w.sme_member)).status_code == 200
         async with db.session_scope() as s:
-            await s.execute(update(AuthSession).values(revoked_at=datetime.now(UTC)))
+            await s.execute(update(AuthSession).values(revoked_at=clock.now()))
         r = await client.get(f"{BASE}/{made['id']}", headers=w.sme_member)
         assert is_problem(r, 401), r.text
         assert r.json()["type"] == "urn:ttm:problem:invalid-token"

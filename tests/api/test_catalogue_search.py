@@ -6,8 +6,8 @@ import base64
 import json
 
 from models.enums import OrganisationKind, Role
-from tests.api.catalogue_helpers import create_published, instrument_body, make_world, offer_body, pilot_body
-from tests.factories import create_member, create_org
+from tests.factories.catalogue import create_published, instrument_body, make_world, offer_body, pilot_body
+from tests.factories.organisations import create_member, create_org
 
 SEARCH = "/api/v1/catalogue/search"
 

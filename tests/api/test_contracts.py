@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models.contracts import CentrePolicy, ContractAmountOwed
 from models.enums import Role
 from models.notifications import Notification
-from tests.api.contracts_helpers import (
+from tests.factories.contracts import (
     ContractCast,
     active_contract,
     contract_body,
@@ -26,8 +26,8 @@ from tests.api.contracts_helpers import (
     sign,
     sign_all,
 )
-from tests.factories import create_member
-from tests.factories_problems import post_problem, post_proposal
+from tests.factories.organisations import create_member
+from tests.factories.problems import post_problem, post_proposal
 
 RECORD = re.compile(r"<!--signature-record-->.*?<!--/signature-record-->", re.S)
 

@@ -15,15 +15,8 @@ from models.enums import OrganisationKind, Role
 from models.idempotency import IdempotencyRecord
 from models.organisations import Organisation
 from services.db import Database
-from tests.factories import auth_headers, create_member, create_org, create_user, make_uscc
-
-
-def is_problem(r: httpx.Response, status: int) -> bool:
-    return (
-        r.status_code == status
-        and r.headers["content-type"] == "application/problem+json"
-        and (r.json()["status"] == status and r.json()["type"].startswith("urn:ttm:problem:"))
-    )
+from tests.factories.http import is_problem
+from tests.factories.organisations import auth_headers, create_member, create_org, create_user, make_uscc
 
 
 @pytest.fixture

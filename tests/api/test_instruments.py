@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from models.enums import OrganisationKind, Role
 from models.organisations import Organisation
-from tests.api.catalogue_helpers import create_published, instrument_body, make_world
-from tests.factories import create_member, create_org
+from tests.factories.catalogue import create_published, instrument_body, make_world
+from tests.factories.organisations import create_member, create_org
 
 BASE = "/api/v1/instruments"
 WEEK = {"from": "2026-12-07T00:00:00+08:00", "to": "2026-12-14T00:00:00+08:00"}  # Monday to Monday

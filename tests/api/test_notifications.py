@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.factories_problems import make_cast, notifications_of, post_problem, post_proposal
+from tests.factories.problems import make_cast, notifications_of, post_problem, post_proposal
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models.enums import OrganisationKind, Role
 from models.organisations import Membership, Organisation
-from tests.factories import auth_headers, create_member, create_org, create_user, make_uscc
+from tests.factories.organisations import auth_headers, create_member, create_org, create_user, make_uscc
 
 
 @pytest.fixture

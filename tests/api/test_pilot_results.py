@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from models.enums import OrganisationKind, Role
-from tests.api.catalogue_helpers import create_published, make_world, pilot_body
-from tests.factories import create_member, create_org
+from tests.factories.catalogue import create_published, make_world, pilot_body
+from tests.factories.organisations import create_member, create_org
 
 BASE = "/api/v1/pilot-results"
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from models.problems import NdaAcceptance, Problem
-from tests.factories_problems import (
+from tests.factories.problems import (
     accept_nda,
+    let_deadline_pass,
     make_cast,
-    move_deadline_to_past,
     notifications_of,
     post_problem,
     post_proposal,
@@ -319,7 +319,7 @@ class TestAnonymity:
 class TestExpiry:
     async def test_a_passed_deadline_reads_as_expired_without_any_job(self, client, db, cast):
         problem = await post_problem(client, cast.sme)
-        await move_deadline_to_past(db, problem["id"])
+        let_deadline_pass()
         body = (await client.get(f"/api/v1/problems/{problem['id']}", headers=cast.centre_a.headers)).json()
         assert body["status"] == "expired"
         open_ids = (
@@ -333,7 +333,7 @@ class TestExpiry:
 
     async def test_proposals_on_an_expired_problem_are_409(self, client, db, cast):
         problem = await post_problem(client, cast.sme)
-        await move_deadline_to_past(db, problem["id"])
+        let_deadline_pass()
         response = await client.post(
             f"/api/v1/problems/{problem['id']}/proposals", json=proposal_body(), headers=cast.centre_a.headers
         )
@@ -343,7 +343,7 @@ class TestExpiry:
     async def test_an_expired_problem_cannot_be_edited_or_awarded(self, client, db, cast):
         problem = await post_problem(client, cast.sme)
         proposal = await post_proposal(client, cast.centre_a, problem["id"])
-        await move_deadline_to_past(db, problem["id"])
+        let_deadline_pass()
         patch = await client.patch(f"/api/v1/problems/{problem['id']}", json={"title": "新"}, headers=cast.sme.headers)
         assert patch.status_code == 409
         accept = await client.post(f"/api/v1/proposals/{proposal['id']}/accept", headers=cast.sme.headers)

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from models.contracts import Contract
 from models.problems import Problem, Proposal, ProposalRevision
-from tests.factories_problems import (
+from tests.factories.problems import (
+    future,
+    let_deadline_pass,
     make_cast,
-    move_deadline_to_past,
     notifications_of,
     post_problem,
     post_proposal,
@@ -307,25 +308,16 @@ class TestAcceptProposal:
         assert response.status_code == 409
         assert response.json()["type"].endswith("proposal-not-pending")
 
-    async def test_a_lapsed_proposal_cannot_be_accepted(self, client, db, cast, problem):
-        from datetime import UTC, datetime, timedelta
-
-        from sqlalchemy import update
-
-        proposal = await post_proposal(client, cast.centre_a, problem["id"])
-        async with db.session_scope() as session:
-            await session.execute(
-                update(Proposal)
-                .where(Proposal.id == uuid.UUID(proposal["id"]))
-                .values(valid_until=datetime.now(UTC) - timedelta(seconds=1))
-            )
+    async def test_a_lapsed_proposal_cannot_be_accepted(self, client, cast, problem, clock):
+        proposal = await post_proposal(client, cast.centre_a, problem["id"], valid_until=future(2))
+        clock.advance(days=3)  # the proposal lapses; the problem (30 days) is still open
         response = await client.post(f"/api/v1/proposals/{proposal['id']}/accept", headers=cast.sme.headers)
         assert response.status_code == 409
         assert response.json()["type"].endswith("proposal-lapsed")
 
     async def test_accepting_on_an_expired_problem_is_409(self, client, db, cast, problem):
         proposal = await post_proposal(client, cast.centre_a, problem["id"])
-        await move_deadline_to_past(db, problem["id"])
+        let_deadline_pass()
         response = await client.post(f"/api/v1/proposals/{proposal['id']}/accept", headers=cast.sme.headers)
         assert response.status_code == 409
         assert response.json()["type"].endswith("problem-not-open")

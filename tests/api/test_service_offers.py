@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.catalogue_helpers import create_published, make_world, offer_body
+from tests.factories.catalogue import create_published, make_world, offer_body
 
 BASE = "/api/v1/service-offers"
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from models.contracts import Contract
 from models.service_requests import ServiceRequest
-from tests.api.catalogue_helpers import create_published, offer_body
-from tests.factories_problems import make_cast, notifications_of, proposal_body
+from tests.factories.catalogue import create_published, offer_body
+from tests.factories.problems import make_cast, notifications_of, proposal_body
 
 
 @pytest.fixture

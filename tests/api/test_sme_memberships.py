@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from models.enums import OrganisationKind, Role
-from tests.api.catalogue_helpers import make_world
-from tests.factories import create_member, create_org
+from tests.factories.catalogue import make_world
+from tests.factories.organisations import create_member, create_org
 
 
 def path(centre) -> str:

@@ -13,14 +13,16 @@ from models.bookings import Booking
 from models.enums import BookingState, ChargeKind, CustomerTier, RateUnit
 from services import bookings
 from services.bookings import pricing
-from tests.api.booking_helpers import MONDAY, Clock, at, booked, setup, slot
+from tests.factories.bookings import MONDAY, NOW, at, booked, setup, slot
 
 T0 = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
+def clock(clock):
+    """Bookings are planned against a stopped clock (NOW, a Tuesday)."""
+    clock.set(NOW)
+    return clock
 
 
 class TestPricing:

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from models.organisations import Organisation
 from services import pilot_results, search, segmentation
 from services.db import Database, fetch_rows
-from tests.api.catalogue_helpers import create_published, make_world, pilot_body
-from tests.factories import create_org
+from tests.factories.catalogue import create_published, make_world, pilot_body
+from tests.factories.organisations import create_org
 
 
 async def _connection_in_transaction(session, is_postgres: bool) -> bool:

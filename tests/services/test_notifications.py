@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from models.enums import OrganisationKind, Role
 from models.notifications import Notification
 from services import notifications
-from tests.factories import create_org, create_user
+from tests.factories.organisations import create_org, create_user
 
 
 class TestNotify:

@@ -13,7 +13,7 @@ import pytest
 
 from services import search
 from services.search import FIRST_SEQ, TEXT, TITLE, SearchQuery
-from tests.api.catalogue_helpers import create_published, make_world, pilot_body
+from tests.factories.catalogue import create_published, make_world, pilot_body
 
 
 @pytest.fixture(autouse=True)

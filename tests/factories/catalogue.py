@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from models.enums import OrganisationKind, Role
 from models.organisations import Organisation
-from tests.factories import create_member, create_org
+from tests.factories.organisations import build
 
 
 @dataclass
@@ -22,15 +22,22 @@ class World:
 
 
 async def make_world(db, app) -> World:
-    centre = await create_org(db, OrganisationKind.centre, name="长三角国家技术创新中心")
-    institute = await create_org(db, OrganisationKind.institute, parent=centre, name="先进材料研究院")
-    other_centre = await create_org(db, OrganisationKind.centre, name="京津冀国家技术创新中心", region="110000")
-    sme = await create_org(db, OrganisationKind.sme)
-    _, centre_staff = await create_member(db, app, centre, Role.centre_staff)
-    _, institute_staff = await create_member(db, app, institute, Role.centre_staff)
-    _, other_staff = await create_member(db, app, other_centre, Role.centre_staff)
-    _, sme_member = await create_member(db, app, sme, Role.sme_member)
-    return World(centre, institute, other_centre, sme, centre_staff, institute_staff, other_staff, sme_member)
+    """A centre with an institute, another centre, an SME, and a staff member or member of each."""
+    async with build(db, app) as b:
+        centre = b.org(OrganisationKind.centre, name="长三角国家技术创新中心")
+        institute = b.org(OrganisationKind.institute, parent=centre, name="先进材料研究院")
+        other_centre = b.org(OrganisationKind.centre, name="京津冀国家技术创新中心", region="110000")
+        sme = b.org(OrganisationKind.sme)
+        return World(
+            centre,
+            institute,
+            other_centre,
+            sme,
+            b.member(centre, Role.centre_staff)[1],
+            b.member(institute, Role.centre_staff)[1],
+            b.member(other_centre, Role.centre_staff)[1],
+            b.member(sme, Role.sme_member)[1],
+        )
 
 
 def pilot_body(**overrides) -> dict:

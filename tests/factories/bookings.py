@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from datetime import UTC, datetime
 
 from models.enums import OrganisationKind, Role
 from models.organisations import Organisation, User
-from services.bookings import clock
-from tests.api.catalogue_helpers import World, create_published, instrument_body, make_world
-from tests.factories import create_member, create_org
+from tests.factories.catalogue import World, create_published, instrument_body, make_world
+from tests.factories.organisations import build
 
 BASE = "/api/v1/bookings"
 # A Tuesday; the instrument is open on weekdays 09:00-17:00 Asia/Shanghai (01:00-09:00 UTC).
@@ -25,18 +22,6 @@ def slot(day: str = MONDAY, start: str = "09:00", end: str = "11:00") -> dict[st
 
 def at(day: str, hhmm: str) -> datetime:
     return datetime.fromisoformat(f"{day}T{hhmm}:00+08:00").astimezone(UTC)
-
-
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = NOW
-        monkeypatch.setattr(clock, "now", lambda: self.now)
-
-    def set(self, when: datetime) -> None:
-        self.now = when
-
-    def advance(self, **kwargs) -> None:
-        self.now += timedelta(**kwargs)
 
 
 @dataclass
@@ -66,9 +51,10 @@ async def setup(client, db, app, **instrument_overrides) -> Setup:
     rules = {"requires_confirmation": False, "lead_time_hours": 24, "max_advance_days": 60}
     body = instrument_body(**{**rules, **instrument_overrides})
     instrument = await create_published(client, w.institute_staff, "instruments", body)
-    sme_user, sme_member = await create_member(db, app, w.sme, Role.sme_member)
-    other_sme = await create_org(db, OrganisationKind.sme)
-    _, other_member = await create_member(db, app, other_sme, Role.sme_member)
+    async with build(db, app) as b:
+        sme_user, sme_member = b.member(w.sme, Role.sme_member)
+        other_sme = b.org(OrganisationKind.sme)
+        _, other_member = b.member(other_sme, Role.sme_member)
     return Setup(w, instrument, sme_user, sme_member, other_sme, other_member)
 
 

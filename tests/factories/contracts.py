@@ -9,9 +9,9 @@ import httpx
 
 from models.enums import OrganisationKind, Role
 from models.organisations import Organisation
-from tests.api.catalogue_helpers import create_published, pilot_body
-from tests.factories import create_member, create_org
-from tests.factories_problems import Actor, Cast, make_cast
+from tests.factories.catalogue import create_published, pilot_body
+from tests.factories.organisations import build
+from tests.factories.problems import Actor, Cast, make_cast
 
 
 @dataclass
@@ -30,13 +30,12 @@ class ContractCast:
 
 
 async def make_contract_cast(db, app, client: httpx.AsyncClient) -> ContractCast:
+    """The problems cast, a co-builder (苏州大学) with a signer and a member, and a published result."""
     base = await make_cast(db, app)
-    co_builder = await create_org(db, OrganisationKind.co_builder, name="苏州大学")
-
-    async def member(org: Organisation, role: Role) -> Actor:
-        user, headers = await create_member(db, app, org, role)
-        return Actor(user, headers, org)
-
+    async with build(db, app) as b:
+        co_builder = b.org(OrganisationKind.co_builder, name="苏州大学")
+        co_builder_signer = Actor(*b.member(co_builder, Role.partner_admin), co_builder)
+        co_builder_member = Actor(*b.member(co_builder, Role.partner_member), co_builder)
     result = await create_published(client, base.centre_a.headers, "pilot-results", pilot_body())
     return ContractCast(
         base=base,
@@ -45,8 +44,8 @@ async def make_contract_cast(db, app, client: httpx.AsyncClient) -> ContractCast
         client_signer=base.sme,
         client_member=base.sme_member,
         co_builder=co_builder,
-        co_builder_signer=await member(co_builder, Role.partner_admin),
-        co_builder_member=await member(co_builder, Role.partner_member),
+        co_builder_signer=co_builder_signer,
+        co_builder_member=co_builder_member,
         outsider=base.centre_b,
         institute=base.institute.org,
         pilot_result=result,

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
 
 from models.enums import OrganisationKind, Role
 from models.organisations import Organisation, User
-from models.problems import Problem
+from services import clock
 from services.db import Database
-from tests.factories import create_member, create_org
+from tests.factories.organisations import build
 
 
 def future(days: int = 30) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+    """`days` from the services' clock, as the API writes times."""
+    return (clock.now() + timedelta(days=days)).isoformat()
 
 
 @dataclass
@@ -39,25 +39,26 @@ class Cast:
 
 
 async def make_cast(db: Database, app) -> Cast:
-    sme_org = await create_org(db, OrganisationKind.sme, name="苏州测试新材料有限公司")
-    other_sme_org = await create_org(db, OrganisationKind.sme)
-    centre_a = await create_org(db, OrganisationKind.centre, name="甲创新中心")
-    centre_b = await create_org(db, OrganisationKind.centre, name="乙创新中心")
-    institute = await create_org(db, OrganisationKind.institute, parent=centre_a, name="甲中心材料研究院")
+    """Two SMEs, two centres and an institute of the first, with the members the tests act as."""
+    async with build(db, app) as b:
+        sme_org = b.org(OrganisationKind.sme, name="苏州测试新材料有限公司")
+        other_sme_org = b.org(OrganisationKind.sme)
+        centre_a = b.org(OrganisationKind.centre, name="甲创新中心")
+        centre_b = b.org(OrganisationKind.centre, name="乙创新中心")
+        institute = b.org(OrganisationKind.institute, parent=centre_a, name="甲中心材料研究院")
 
-    async def member(org: Organisation, role: Role) -> Actor:
-        user, headers = await create_member(db, app, org, role)
-        return Actor(user, headers, org)
+        def member(org: Organisation, role: Role) -> Actor:
+            return Actor(*b.member(org, role), org)
 
-    return Cast(
-        sme=await member(sme_org, Role.sme_admin),
-        sme_member=await member(sme_org, Role.sme_member),
-        other_sme=await member(other_sme_org, Role.sme_admin),
-        centre_a=await member(centre_a, Role.centre_staff),
-        centre_a2=await member(centre_a, Role.centre_manager),
-        centre_b=await member(centre_b, Role.centre_staff),
-        institute=await member(institute, Role.centre_staff),
-    )
+        return Cast(
+            sme=member(sme_org, Role.sme_admin),
+            sme_member=member(sme_org, Role.sme_member),
+            other_sme=member(other_sme_org, Role.sme_admin),
+            centre_a=member(centre_a, Role.centre_staff),
+            centre_a2=member(centre_a, Role.centre_manager),
+            centre_b=member(centre_b, Role.centre_staff),
+            institute=member(institute, Role.centre_staff),
+        )
 
 
 def problem_body(**overrides: Any) -> dict[str, Any]:
@@ -117,16 +118,10 @@ async def accept_nda(client: httpx.AsyncClient, actor: Actor, problem_id: str) -
     return response.json()
 
 
-async def move_deadline_to_past(db: Database, problem_id: str) -> None:
-    """Let the deadline pass without any job running (expiry is derived at read time)."""
-    import uuid
-
-    async with db.session_scope() as session:
-        await session.execute(
-            update(Problem)
-            .where(Problem.id == uuid.UUID(problem_id))
-            .values(deadline=datetime.now(UTC) - timedelta(minutes=1))
-        )
+def let_deadline_pass(days: int = 31) -> None:
+    """Move the clock past a problem's default deadline (30 days): expiry is derived at read time,
+    so no job has to run."""
+    clock.advance(timedelta(days=days))
 
 
 async def notifications_of(client: httpx.AsyncClient, actor: Actor, **params: Any) -> list[dict[str, Any]]:
