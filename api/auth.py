@@ -9,35 +9,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import AuthDep, CurrentActor, SessionDep, SettingsDep, client_address
 from api.errors import problem
-from api.schemas.auth import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse
-from api.schemas.organisations import MembershipRead, UserRead
-from models.organisations import Membership, Organisation, User
+from api.schemas.auth import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse, user_read
+from api.schemas.organisations import UserRead
 from services import organisations
 from services.auth import Registration
 from services.errors import AlreadyExists, InvalidCredentials, InvalidToken, TooManyLoginAttempts
 
 router = APIRouter(tags=["auth"])
-
-
-def user_read(user: User, rows: list[tuple[Membership, Organisation]]) -> UserRead:
-    return UserRead(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        phone=user.phone,
-        is_platform_admin=user.is_platform_admin,
-        created_at=user.created_at,
-        memberships=[
-            MembershipRead(
-                organisation_id=org.id,
-                organisation_name=org.name,
-                organisation_kind=org.kind,
-                parent_id=org.parent_id,
-                role=m.role,
-            )
-            for m, org in rows
-        ],
-    )
 
 
 @router.post(

@@ -7,7 +7,7 @@ import getpass
 
 import typer
 
-from services import demo, migrations
+from services import demo, migrations, organisations
 from services.db import Database
 from services.settings import get_settings
 
@@ -63,7 +63,7 @@ def create_admin(
         db = Database(settings)
         try:
             async with db.session_scope() as session:
-                return await demo.ensure_platform_admin(session, settings, email, full_name, password)
+                return await organisations.ensure_platform_admin(session, settings, email, full_name, password)
         finally:
             await db.dispose()
 

@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas.common import Problem
 from services import errors
+from services.db import sqlstate
+from services.errors import DomainError
 from services.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -54,18 +56,9 @@ def problem(error: type[errors.DomainError]) -> dict[str, Any]:
     }
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    orig = exc.orig
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if isinstance(code, str):
-            return code
-    return None
-
-
 def _database_problem(exc: DBAPIError) -> JSONResponse | None:
     """A retryable 409 or a 503 for database conditions that are not the caller's fault."""
-    code = _sqlstate(exc)
+    code = sqlstate(exc)
     message = str(exc.orig).lower() if exc.orig is not None else ""
     if code in RETRY_SQLSTATES or "database is locked" in message or "database table is locked" in message:
         reason = RETRY_SQLSTATES.get(code or "", "lock timeout")
@@ -151,3 +144,10 @@ def install(app: FastAPI) -> None:
             "internal",
             "an unexpected error occurred; quote the request id when reporting it",
         )
+
+
+def problems_doc(*errors: type[DomainError]) -> dict:
+    """An OpenAPI `responses` entry naming every condition that answers with one status."""
+    entry = problem(errors[0])
+    entry["description"] = "; ".join(problem(e)["description"] for e in errors)
+    return entry

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
 from api.errors import problem
-from api.schemas.catalogue import (
+from api.schemas.common import Page
+from api.schemas.instruments import (
     Availability,
     BlackoutCreate,
     BlackoutRead,
@@ -19,9 +20,8 @@ from api.schemas.catalogue import (
     InstrumentUpdate,
     Interval,
 )
-from api.schemas.common import Page
-from models.catalogue import Instrument
 from models.enums import ListingStatus
+from models.instruments import Instrument
 from services import catalogue, instruments
 from services.errors import Invalid, RoleNotAllowed
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import (
+    attachments,
     auth,
     bookings,
     catalogue,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in (
         catalogue.router,
         pilot_results.router,
+        attachments.router,
         auth.router,
         organisations.router,
         sme_memberships.router,

@@ -10,26 +10,10 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentActor, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Page
-from api.schemas.notifications import NotificationRead
-from models.notifications import Notification
+from api.schemas.notifications import NotificationRead, notification_read
 from services import notifications
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
-
-
-def notification_read(n: Notification) -> NotificationRead:
-    return NotificationRead(
-        id=n.id,
-        kind=n.kind,
-        title=n.title,
-        body=n.body,
-        organisation_id=n.organisation_id,
-        subject_type=n.subject_type,
-        subject_id=n.subject_id,
-        read=n.read_at is not None,
-        read_at=n.read_at,
-        created_at=n.created_at,
-    )
 
 
 @router.get("", response_model=Page[NotificationRead])

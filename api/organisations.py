@@ -10,24 +10,20 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Page
-from api.schemas.organisations import MemberCreate, MemberRead, OrganisationCreate, OrganisationRead, OrganisationUpdate
+from api.schemas.organisations import (
+    MemberCreate,
+    MemberRead,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+    member_read,
+)
 from models.enums import OrganisationKind
-from models.organisations import Membership, User
 from services import organisations
 from services.errors import AlreadyExists, Invalid, RoleNotAllowed
 from services.security import PasswordHasher
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
-
-
-def member_read(membership: Membership, user: User) -> MemberRead:
-    return MemberRead(
-        user_id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        role=membership.role,
-        joined_at=membership.created_at,
-    )
 
 
 def get_passwords(request: Request) -> PasswordHasher:

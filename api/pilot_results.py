@@ -17,10 +17,10 @@ from api.deps import (
     read_scope,
 )
 from api.errors import problem
-from api.schemas.catalogue import PilotResultCreate, PilotResultRead, PilotResultUpdate
 from api.schemas.common import Page
-from models.catalogue import PilotResult
+from api.schemas.pilot_results import PilotResultCreate, PilotResultRead, PilotResultUpdate
 from models.enums import ListingStatus
+from models.pilot_results import PilotResult
 from services import catalogue, pilot_results
 from services.errors import Invalid, RoleNotAllowed
 

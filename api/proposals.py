@@ -7,96 +7,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.contracts import contract_read
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem
-from api.problems import problems_doc
-from api.schemas.common import Money, Page
-from api.schemas.contracts import ContractRead
-from api.schemas.problems import OrganisationRef
+from api.errors import problem, problems_doc
+from api.schemas.common import Page
+from api.schemas.contracts import ContractRead, contract_read
 from api.schemas.proposals import (
-    MilestoneRead,
     ProposalCreate,
     ProposalRead,
     ProposalRevise,
     ProposalRevisionRead,
-    ProposalTerms,
+    proposal_read,
+    proposal_terms,
+    revision_read,
 )
 from models.enums import ProposalStatus
-from models.problems import ProposalRevision
 from services import problems, proposals
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(tags=["proposals"])
-
-
-def proposal_terms(body: ProposalTerms) -> proposals.ProposalTerms:
-    return proposals.ProposalTerms(
-        approach=body.approach,
-        price_amount=body.price.amount,
-        currency=body.price.currency,
-        duration_days=body.duration_days,
-        milestones=[
-            proposals.MilestoneTerms(m.title, m.amount.amount, m.amount.currency, m.due_offset_days)
-            for m in body.milestones
-        ],
-        contract_type=body.contract_type,
-        valid_until=body.valid_until,
-        attachments=[a.model_dump(mode="json") for a in body.attachments],
-    )
-
-
-def _milestones(revision: ProposalRevision) -> list[MilestoneRead]:
-    return [
-        MilestoneRead(
-            seq=m.seq,
-            title=m.title,
-            amount=Money(amount=m.amount, currency=m.currency),
-            due_offset_days=m.due_offset_days,
-        )
-        for m in revision.milestones
-    ]
-
-
-def revision_read(r: ProposalRevision) -> ProposalRevisionRead:
-    return ProposalRevisionRead(
-        revision=r.revision,
-        approach=r.approach,
-        price=Money(amount=r.price_amount, currency=r.currency),
-        duration_days=r.duration_days,
-        contract_type=r.contract_type,
-        valid_until=r.valid_until,
-        attachments=r.attachments,
-        milestones=_milestones(r),
-        note=r.note,
-        created_by=r.created_by,
-        created_at=r.created_at,
-    )
-
-
-def proposal_read(view: proposals.ProposalView) -> ProposalRead:
-    p = view.proposal
-    return ProposalRead(
-        id=p.id,
-        problem_id=p.problem_id,
-        service_request_id=p.service_request_id,
-        provider=OrganisationRef.model_validate(p.provider_org),
-        status=p.status,
-        revision=p.revision,
-        approach=p.approach,
-        price=Money(amount=p.price_amount, currency=p.currency),
-        duration_days=p.duration_days,
-        contract_type=p.contract_type,
-        valid_until=p.valid_until,
-        attachments=p.attachments,
-        milestones=_milestones(view.current),
-        created_by=p.created_by,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-        withdrawn_at=p.withdrawn_at,
-        decided_at=p.decided_at,
-        contract_id=view.contract_id,
-    )
 
 
 NOT_FOUND = {404: problem(proposals.ProposalNotFound)}

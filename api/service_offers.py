@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
 from api.errors import problem
-from api.schemas.catalogue import ServiceOfferCreate, ServiceOfferRead, ServiceOfferUpdate
 from api.schemas.common import Page
-from models.catalogue import ServiceOffer
+from api.schemas.service_offers import ServiceOfferCreate, ServiceOfferRead, ServiceOfferUpdate
 from models.enums import ListingStatus
+from models.service_offers import ServiceOffer
 from services import catalogue, service_offers
 from services.errors import Invalid, RoleNotAllowed
 

@@ -7,47 +7,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.contracts import contract_read
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem
-from api.problems import problems_doc
-from api.proposals import proposal_read, proposal_terms
-from api.schemas.common import Money, Page
-from api.schemas.contracts import ContractRead
-from api.schemas.proposals import ProposalRead, ProposalTerms
-from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead
+from api.errors import problem, problems_doc
+from api.schemas.common import Page
+from api.schemas.contracts import ContractRead, contract_read
+from api.schemas.proposals import ProposalRead, ProposalTerms, proposal_read, proposal_terms
+from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead, request_read
 from models.enums import ServiceRequestStatus
-from models.service_requests import ServiceRequest
 from services import proposals, service_offers, service_requests
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(tags=["service requests"])
 
 NOT_FOUND = {404: problem(service_requests.ServiceRequestNotFound)}
-
-
-def request_read(r: ServiceRequest, contract_id: uuid.UUID | None = None) -> ServiceRequestRead:
-    return ServiceRequestRead(
-        id=r.id,
-        offer_id=r.offer_id,
-        offer_title=r.offer_title,
-        service_kind=r.service_kind,
-        price_model=r.price_model,
-        offer_price=None if r.offer_price_amount is None else Money(amount=r.offer_price_amount, currency=r.currency),
-        lead_time_days=r.lead_time_days,
-        provider_org_id=r.provider_org_id,
-        sme_org_id=r.sme_org_id,
-        requested_by=r.requested_by,
-        status=r.status,
-        message=r.message,
-        quantity=r.quantity,
-        needed_by=r.needed_by,
-        decline_reason=r.decline_reason,
-        decided_at=r.decided_at,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        contract_id=contract_id,
-    )
 
 
 @router.post(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
-from api.schemas.catalogue import SmeMembershipCreate, SmeMembershipRead
 from api.schemas.common import Page
+from api.schemas.sme_memberships import SmeMembershipCreate, SmeMembershipRead
 from services import organisations, sme_memberships
 from services.errors import Invalid, RoleNotAllowed
 

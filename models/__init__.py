@@ -1,15 +1,21 @@
 """SQLAlchemy tables. Every model module is imported here so Alembic sees the whole schema."""
 
 from models import (  # noqa: F401
+    attachments,
     auth,
     bookings,
     catalogue,
     contracts,
     idempotency,
+    instruments,
     notifications,
     organisations,
+    pilot_results,
     problems,
+    proposals,
+    service_offers,
     service_requests,
+    sme_memberships,
 )
 from models.base import Base
 

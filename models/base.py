@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, DateTime, MetaData, TypeDecorator, Uuid, func
+from sqlalchemy import BigInteger, DateTime, Enum, MetaData, TypeDecorator, Uuid, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -58,6 +58,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # Money: integer minor units. SQLite's NUMERIC stores floats, so never use Numeric for money.
 MinorUnits = BigInteger
+
+
+def enum_column(enum_cls: type, name: str) -> Enum:
+    """A portable enum stored as its value (VARCHAR + CHECK), so adding values is a plain migration."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Base(DeclarativeBase):

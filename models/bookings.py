@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, IdMixin, TimestampMixin
+from models.base import Base, IdMixin, TimestampMixin, enum_column
 from models.enums import BookingState, ChargeKind, CustomerTier, MembershipTier, RateUnit, WaitlistState
-from models.organisations import enum_column
 
 
 class Booking(IdMixin, TimestampMixin, Base):

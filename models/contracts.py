@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, IdMixin, TimestampMixin, stamped_at
+from models.base import Base, IdMixin, TimestampMixin, enum_column, stamped_at
 from models.enums import (
     ContractPartyRole,
     ContractSource,
@@ -39,7 +39,7 @@ from models.enums import (
     LicenceKind,
     MilestoneStatus,
 )
-from models.organisations import Organisation, enum_column
+from models.organisations import Organisation
 
 
 class Contract(IdMixin, TimestampMixin, Base):

@@ -5,23 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint, false, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, IdMixin, TimestampMixin
+from models.base import Base, IdMixin, TimestampMixin, enum_column
 from models.enums import CentreCategory, OrganisationKind, Role
-
-
-def enum_column(enum_cls: type, name: str) -> Enum:
-    """A portable enum stored as its value (VARCHAR + CHECK), so adding values is a plain migration."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Organisation(IdMixin, TimestampMixin, Base):

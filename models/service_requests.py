@@ -8,9 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, IdMixin, TimestampMixin
+from models.base import Base, IdMixin, TimestampMixin, enum_column
 from models.enums import PriceModel, ServiceKind, ServiceRequestStatus
-from models.organisations import enum_column
 
 
 class ServiceRequest(IdMixin, TimestampMixin, Base):

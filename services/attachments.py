@@ -18,8 +18,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.attachments import Attachment
 from models.base import uuid7
-from models.catalogue import Attachment, Listing
+from models.catalogue import Listing
 from services import catalogue
 from services.actors import Actor
 from services.errors import Invalid, NotFound, PayloadTooLarge

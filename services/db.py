@@ -240,3 +240,14 @@ async def retry_read(session: AsyncSession, read: Callable[[], Awaitable[T]]) ->
             raise
     await session.rollback()  # returns the invalidated connection; the next statement checks out another
     return await read()
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The SQLSTATE of a driver error (asyncpg: `sqlstate`, psycopg: `pgcode`), also when SQLAlchemy's
+    adapter wraps the driver's exception; None on SQLite, which has none."""
+    orig = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None

@@ -18,13 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.bookings import Booking
-from models.catalogue import (
-    Instrument,
-    InstrumentBlackout,
-    InstrumentMembershipDiscount,
-    InstrumentOpeningHours,
-    InstrumentRate,
-)
 from models.enums import (
     SLOT_HOLDING_STATES,
     CustomerTier,
@@ -34,6 +27,13 @@ from models.enums import (
     OperationMode,
     OrganisationKind,
     RateUnit,
+)
+from models.instruments import (
+    Instrument,
+    InstrumentBlackout,
+    InstrumentMembershipDiscount,
+    InstrumentOpeningHours,
+    InstrumentRate,
 )
 from models.organisations import Organisation
 from services import availability, catalogue

@@ -40,3 +40,19 @@ def apply_bps(amount: int, bps: int) -> int:
         raise ValueError("basis points must not be negative")
     sign = -1 if amount < 0 else 1
     return sign * ((abs(amount) * bps * 2 + BPS_WHOLE) // (2 * BPS_WHOLE))
+
+
+def format_money(amount: int | None, currency: str) -> str:
+    """`12,345.60 CNY` from minor units, exactly (integer arithmetic only); `—` for None."""
+    if amount is None:
+        return "—"
+    exponent = CURRENCIES.get(currency, 2)
+    sign = "-" if amount < 0 else ""
+    whole, minor = divmod(abs(amount), 10**exponent)
+    text = f"{whole:,}" + (f".{minor:0{exponent}d}" if exponent else "")
+    return f"{sign}{text} {currency}"
+
+
+def format_bps(value: int) -> str:
+    """Basis points as a percentage: 2550 -> `25.50%`."""
+    return f"{value // 100}.{value % 100:02d}%"

@@ -18,6 +18,7 @@ from services.actors import Actor
 from services.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.pagination import Page, SortKey, paginate
 from services.security import PasswordHasher
+from services.settings import Settings
 
 
 class OrganisationNotFound(NotFound):
@@ -238,3 +239,22 @@ async def get_user_with_memberships(
     if user is None:
         raise Forbidden("account not found")
     return user, await memberships_of(session, user.id)
+
+
+async def ensure_platform_admin(
+    session: AsyncSession, settings: Settings, email: str, full_name: str, password: str
+) -> bool:
+    """Create a platform administrator or promote an existing user; True when created."""
+    email = email.strip().lower()
+    passwords = PasswordHasher(settings)
+    user = await session.scalar(select(User).where(User.email == email))
+    if user is None:
+        session.add(
+            User(email=email, full_name=full_name, password_hash=passwords.hash(password), is_platform_admin=True)
+        )
+        await session.flush()
+        return True
+    user.is_platform_admin = True
+    user.password_hash = passwords.hash(password)
+    await session.flush()
+    return False

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import Listing, PilotResult, PilotResultTransferMode
+from models.catalogue import Listing
 from models.codes import normalise_patent_number, patent_number_problem
 from models.enums import ListingKind, ListingStatus, TransferMode
+from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import catalogue
 from services.actors import Actor
 from services.db import Database, fetch_rows

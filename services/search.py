@@ -47,9 +47,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from models.catalogue import Listing, ListingField, PilotResult, PilotResultTransferMode
+from models.catalogue import Listing, ListingField
 from models.enums import ListingKind, ListingStatus, TechField, TransferMode
 from models.organisations import Organisation
+from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import segmentation
 from services.db import Database, fetch_rows
 from services.errors import Invalid

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import ServiceOffer
 from models.enums import ListingKind, ListingStatus, PriceModel, ServiceKind
+from models.service_offers import ServiceOffer
 from services import catalogue
 from services.actors import Actor
 from services.errors import Invalid

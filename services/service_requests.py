@@ -32,9 +32,9 @@ from models.enums import (
     ServiceKind,
     ServiceRequestStatus,
 )
-from models.problems import Proposal
+from models.proposals import Proposal
 from models.service_requests import ServiceRequest
-from services import clock, contracts, problems, service_offers
+from services import clock, contracts, service_offers
 from services.actors import Actor
 from services.errors import Conflict, NotFound, RoleNotAllowed
 from services.notifications import notify
@@ -126,7 +126,7 @@ async def contract_id_of(session: AsyncSession, request_id: uuid.UUID) -> uuid.U
 
 async def create(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, data: RequestInput) -> ServiceRequest:
     """An SME asks for a published offer; the offer's terms are copied onto the request."""
-    sme_id = problems.acting_org(actor, actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
+    sme_id = actor.acting_org(actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
     offer = await service_offers.get(session, actor, offer_id)
     if offer.status is not ListingStatus.published:
         raise OfferNotRequestable()

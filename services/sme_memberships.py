@@ -13,9 +13,9 @@ from datetime import date
 from sqlalchemy import Select, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import SmeMembership
 from models.enums import PROVIDER_ROLES, MembershipTier, OrganisationKind
 from models.organisations import Organisation
+from models.sme_memberships import SmeMembership
 from services.actors import Actor
 from services.errors import Conflict, Invalid, RoleNotAllowed
 from services.organisations import OrganisationNotFound

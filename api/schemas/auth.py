@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from pydantic import EmailStr, Field, StringConstraints
 
 from api.schemas.common import InputModel, OutputModel
-from api.schemas.organisations import USCC, Name, RegionCode
+from api.schemas.organisations import USCC, MembershipRead, Name, RegionCode, UserRead
+from models.organisations import Membership, Organisation, User
 
 # Length limits: argon2 costs grow with input, and 128 is ample for pass phrases.
 Password = Annotated[str, StringConstraints(min_length=10, max_length=128)]
@@ -42,3 +43,24 @@ class RefreshRequest(InputModel):
 
 class LogoutRequest(InputModel):
     refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+def user_read(user: User, rows: list[tuple[Membership, Organisation]]) -> UserRead:
+    return UserRead(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        phone=user.phone,
+        is_platform_admin=user.is_platform_admin,
+        created_at=user.created_at,
+        memberships=[
+            MembershipRead(
+                organisation_id=org.id,
+                organisation_name=org.name,
+                organisation_kind=org.kind,
+                parent_id=org.parent_id,
+                role=m.role,
+            )
+            for m, org in rows
+        ],
+    )

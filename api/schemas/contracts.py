@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
+from models.contracts import Contract, ContractVersion
 from models.enums import (
     ContractPartyRole,
     ContractSource,
@@ -275,3 +276,72 @@ class ContractEventRead(OutputModel):
     version: int | None
     details: dict[str, Any]
     created_at: datetime
+
+
+def contract_read(c: Contract) -> ContractRead:
+    return ContractRead(
+        id=c.id,
+        contract_type=c.contract_type,
+        status=c.status,
+        title=c.title,
+        scope=c.scope,
+        provider_org_id=c.provider_org_id,
+        client_org_id=c.client_org_id,
+        parties=[
+            ContractPartyRead(
+                organisation_id=p.organisation_id,
+                name=p.organisation.name,
+                role=p.role,
+                signatory_user_id=p.signatory_user_id,
+            )
+            for p in c.parties
+        ],
+        value=Money(amount=c.value_amount, currency=c.currency),
+        technology_portion=None
+        if c.technology_amount is None
+        else Money(amount=c.technology_amount, currency=c.currency),
+        registration=RegistrationRead(
+            number=c.registration_number,
+            date=c.registration_date,
+            registry=c.registration_registry,
+            vat_exempt=c.vat_exempt,
+        ),
+        start_date=c.start_date,
+        end_date=c.end_date,
+        confidentiality_months=c.confidentiality_months,
+        ip_terms=IpTermsRead.model_validate(c.ip_terms),
+        source=c.source,
+        proposal_id=c.proposal_id,
+        service_request_id=c.service_request_id,
+        pilot_result_id=c.pilot_result_id,
+        version=c.version,
+        effective_version=c.effective_version,
+        activated_at=c.activated_at,
+        completed_at=c.completed_at,
+        terminated_at=c.terminated_at,
+        termination_reason=c.termination_reason,
+        created_by=c.created_by,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        milestones=[
+            ContractMilestoneRead(
+                id=m.id,
+                seq=m.seq,
+                title=m.title,
+                amount=Money(amount=m.amount, currency=m.currency),
+                due_offset_days=m.due_offset_days,
+                due_on=m.due_on,
+                status=m.status,
+                delivered_at=m.delivered_at,
+                delivery_note=m.delivery_note,
+                delivery_attachment_ids=m.delivery_attachment_ids or [],
+                accepted_at=m.accepted_at,
+                rejection_reason=m.rejection_reason,
+            )
+            for m in c.milestones
+        ],
+    )
+
+
+def version_read(v: ContractVersion) -> ContractVersionRead:
+    return ContractVersionRead.model_validate(v, from_attributes=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import Field
 
 from api.schemas.common import OutputModel
+from models.notifications import Notification
 
 
 class NotificationRead(OutputModel):
@@ -26,3 +27,18 @@ class NotificationRead(OutputModel):
     read: bool
     read_at: datetime | None
     created_at: datetime
+
+
+def notification_read(n: Notification) -> NotificationRead:
+    return NotificationRead(
+        id=n.id,
+        kind=n.kind,
+        title=n.title,
+        body=n.body,
+        organisation_id=n.organisation_id,
+        subject_type=n.subject_type,
+        subject_id=n.subject_id,
+        read=n.read_at is not None,
+        read_at=n.read_at,
+        created_at=n.created_at,
+    )

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_v
 from api.schemas.common import InputModel, OutputModel
 from models import codes
 from models.enums import CentreCategory, OrganisationKind, Role
+from models.organisations import Membership, User
 
 
 def _check_uscc(value: str) -> str:
@@ -123,3 +124,13 @@ class UserRead(OutputModel):
     is_platform_admin: bool
     created_at: datetime
     memberships: list[MembershipRead] = Field(default_factory=list)
+
+
+def member_read(membership: Membership, user: User) -> MemberRead:
+    return MemberRead(
+        user_id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=membership.role,
+        joined_at=membership.created_at,
+    )

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, Field, StringCon
 
 from api.schemas.common import InputModel, Money, OutputModel
 from models.enums import ConfidentialityTier, OrganisationKind, ProblemStatus, TechField
+from services import problems
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
@@ -189,3 +190,87 @@ class QuestionRead(OutputModel):
     answer: str | None
     answered_at: datetime | None
     created_at: datetime
+
+
+def problem_input(body: ProblemCreate) -> problems.ProblemInput:
+    return problems.ProblemInput(
+        organisation_id=body.organisation_id,
+        title=body.title,
+        summary=body.summary,
+        description=body.description,
+        desired_outcome=body.desired_outcome,
+        technical_field=body.technical_field,
+        budget_min_amount=body.budget.min.amount,
+        budget_max_amount=body.budget.max.amount,
+        currency=body.budget.min.currency,
+        deadline=body.deadline,
+        attachments=[a.model_dump(mode="json") for a in body.attachments],
+        confidentiality=body.confidentiality,
+        nda_terms=body.nda_terms,
+        anonymous=body.anonymous,
+        invited_organisation_ids=body.invited_organisation_ids,
+    )
+
+
+def problem_changes(body: ProblemUpdate) -> dict:
+    """The PATCH body as column changes."""
+    changes = body.model_dump(exclude_unset=True, exclude={"budget", "attachments"})
+    if body.budget is not None:
+        changes.update(
+            budget_min_amount=body.budget.min.amount,
+            budget_max_amount=body.budget.max.amount,
+            currency=body.budget.min.currency,
+        )
+    if body.attachments is not None:
+        changes["attachments"] = [a.model_dump(mode="json") for a in body.attachments]
+    if "deadline" in changes:
+        changes["deadline"] = body.deadline
+    return changes
+
+
+def problem_read(view: problems.ProblemView) -> ProblemRead:
+    """Only what this caller may see leaves the server."""
+    p = view.problem
+    details = view.details_visible
+    return ProblemRead(
+        id=p.id,
+        title=p.title,
+        summary=p.summary,
+        technical_field=p.technical_field,
+        confidentiality=p.confidentiality,
+        status=view.status,
+        deadline=p.deadline,
+        nda_terms=p.nda_terms,
+        anonymous=p.anonymous,
+        details_visible=details,
+        nda_accepted=view.nda_accepted,
+        is_owner=view.is_owner,
+        sme=OrganisationRef.model_validate(view.sme) if view.sme is not None else None,
+        description=p.description if details else None,
+        desired_outcome=p.desired_outcome if details else None,
+        budget=BudgetRead(
+            min=Money(amount=p.budget_min_amount, currency=p.currency),
+            max=Money(amount=p.budget_max_amount, currency=p.currency),
+        )
+        if details
+        else None,
+        attachments=p.attachments if details else [],
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        awarded_at=p.awarded_at,
+        closed_at=p.closed_at,
+    )
+
+
+def question_read(view: problems.QuestionView) -> QuestionRead:
+    q = view.question
+    return QuestionRead(
+        id=q.id,
+        problem_id=q.problem_id,
+        question=q.question,
+        asker_org_id=q.asker_org_id if view.asker_visible else None,
+        asked_by=q.asked_by if view.asker_visible else None,
+        answer=q.answer,
+        answered_at=q.answered_at,
+        created_at=q.created_at,
+    )

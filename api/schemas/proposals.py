@@ -11,6 +11,8 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from api.schemas.common import InputModel, Money, OutputModel
 from api.schemas.problems import AttachmentLink, AttachmentLinkRead, OrganisationRef
 from models.enums import ContractType, ProposalStatus
+from models.proposals import ProposalRevision
+from services import proposals
 
 
 class MilestoneInput(InputModel):
@@ -86,3 +88,72 @@ class ProposalRead(OutputModel):
     withdrawn_at: datetime | None
     decided_at: datetime | None
     contract_id: uuid.UUID | None = Field(default=None, description="The draft contract, once accepted")
+
+
+def proposal_terms(body: ProposalTerms) -> proposals.ProposalTerms:
+    return proposals.ProposalTerms(
+        approach=body.approach,
+        price_amount=body.price.amount,
+        currency=body.price.currency,
+        duration_days=body.duration_days,
+        milestones=[
+            proposals.MilestoneTerms(m.title, m.amount.amount, m.amount.currency, m.due_offset_days)
+            for m in body.milestones
+        ],
+        contract_type=body.contract_type,
+        valid_until=body.valid_until,
+        attachments=[a.model_dump(mode="json") for a in body.attachments],
+    )
+
+
+def _milestones(revision: ProposalRevision) -> list[MilestoneRead]:
+    return [
+        MilestoneRead(
+            seq=m.seq,
+            title=m.title,
+            amount=Money(amount=m.amount, currency=m.currency),
+            due_offset_days=m.due_offset_days,
+        )
+        for m in revision.milestones
+    ]
+
+
+def revision_read(r: ProposalRevision) -> ProposalRevisionRead:
+    return ProposalRevisionRead(
+        revision=r.revision,
+        approach=r.approach,
+        price=Money(amount=r.price_amount, currency=r.currency),
+        duration_days=r.duration_days,
+        contract_type=r.contract_type,
+        valid_until=r.valid_until,
+        attachments=r.attachments,
+        milestones=_milestones(r),
+        note=r.note,
+        created_by=r.created_by,
+        created_at=r.created_at,
+    )
+
+
+def proposal_read(view: proposals.ProposalView) -> ProposalRead:
+    p = view.proposal
+    return ProposalRead(
+        id=p.id,
+        problem_id=p.problem_id,
+        service_request_id=p.service_request_id,
+        provider=OrganisationRef.model_validate(p.provider_org),
+        status=p.status,
+        revision=p.revision,
+        approach=p.approach,
+        price=Money(amount=p.price_amount, currency=p.currency),
+        duration_days=p.duration_days,
+        contract_type=p.contract_type,
+        valid_until=p.valid_until,
+        attachments=p.attachments,
+        milestones=_milestones(view.current),
+        created_by=p.created_by,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        withdrawn_at=p.withdrawn_at,
+        decided_at=p.decided_at,
+        contract_id=view.contract_id,
+    )

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from api.schemas.common import InputModel, Money, OutputModel
 from models.enums import PriceModel, ServiceKind, ServiceRequestStatus
+from models.service_requests import ServiceRequest
 
 
 class ServiceRequestCreate(InputModel):
@@ -49,3 +50,27 @@ class ServiceRequestRead(OutputModel):
     created_at: datetime
     updated_at: datetime
     contract_id: uuid.UUID | None = Field(default=None, description="The draft contract, once accepted")
+
+
+def request_read(r: ServiceRequest, contract_id: uuid.UUID | None = None) -> ServiceRequestRead:
+    return ServiceRequestRead(
+        id=r.id,
+        offer_id=r.offer_id,
+        offer_title=r.offer_title,
+        service_kind=r.service_kind,
+        price_model=r.price_model,
+        offer_price=None if r.offer_price_amount is None else Money(amount=r.offer_price_amount, currency=r.currency),
+        lead_time_days=r.lead_time_days,
+        provider_org_id=r.provider_org_id,
+        sme_org_id=r.sme_org_id,
+        requested_by=r.requested_by,
+        status=r.status,
+        message=r.message,
+        quantity=r.quantity,
+        needed_by=r.needed_by,
+        decline_reason=r.decline_reason,
+        decided_at=r.decided_at,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        contract_id=contract_id,
+    )

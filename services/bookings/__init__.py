@@ -6,7 +6,6 @@
 
 from services.bookings import calendar, pricing, trainings, waitlist
 from services.bookings.core import (
-    MAX_WEEKLY_OCCURRENCES,
     BookingNotFound,
     BookingOverlap,
     BookingRuleViolated,
@@ -14,23 +13,13 @@ from services.bookings.core import (
     InvalidBookingTransition,
     NoRateForCustomer,
     NotStaffOfInstrument,
-    Owed,
-    Plan,
-    amount_owed,
-    cancel,
-    complete,
-    confirm,
-    conflicts,
-    create,
     get,
-    is_overlap_violation,
     list_visible,
-    mark_no_show,
-    plan,
-    record_charge,
-    reject,
     visible_bookings,
 )
+from services.bookings.planning import Plan, conflicts, create, is_overlap_violation, plan
+from services.bookings.rules import MAX_WEEKLY_OCCURRENCES
+from services.bookings.states import Owed, amount_owed, cancel, complete, confirm, mark_no_show, record_charge, reject
 
 __all__ = [
     "MAX_WEEKLY_OCCURRENCES",

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.bookings import Booking, InstrumentCalendarFeed
-from models.catalogue import Instrument, InstrumentBlackout
 from models.enums import SLOT_HOLDING_STATES, BookingState
+from models.instruments import Instrument, InstrumentBlackout
 from services import catalogue, clock, instruments
 from services.actors import Actor
 from services.errors import NotFound

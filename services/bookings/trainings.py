@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.bookings import InstrumentTraining
-from models.catalogue import Instrument
+from models.instruments import Instrument
 from models.organisations import User
 from services import catalogue, clock, instruments
 from services.actors import Actor

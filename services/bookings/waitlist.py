@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.bookings import Booking, WaitlistEntry
-from models.catalogue import Instrument
 from models.enums import SLOT_HOLDING_STATES, Role, WaitlistState
+from models.instruments import Instrument
 from services import clock, instruments, notifications
 from services.actors import Actor
 from services.errors import Conflict, Invalid, NotFound

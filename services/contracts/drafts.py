@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import PilotResult
 from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
     ContractPartyRole,
@@ -23,6 +22,7 @@ from models.enums import (
     OrganisationKind,
 )
 from models.organisations import Organisation
+from models.pilot_results import PilotResult
 from services.actors import Actor
 from services.contracts import terms, versions
 from services.contracts.core import (

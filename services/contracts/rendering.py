@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
-from services.money import CURRENCIES
+from services.money import format_bps, format_money
 
 RECORD_OPEN = "<!--signature-record-->"
 RECORD_CLOSE = "<!--/signature-record-->"
@@ -46,21 +46,6 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def money(amount: int | None, currency: str) -> str:
-    """`12,345.60 CNY` from minor units (exact: integer arithmetic only)."""
-    if amount is None:
-        return "—"
-    exponent = CURRENCIES.get(currency, 2)
-    sign = "-" if amount < 0 else ""
-    whole, minor = divmod(abs(amount), 10**exponent)
-    text = f"{whole:,}" + (f".{minor:0{exponent}d}" if exponent else "")
-    return f"{sign}{text} {currency}"
-
-
-def bps(value: int) -> str:
-    return f"{value // 100}.{value % 100:02d}%"
-
-
 def _e(value: Any) -> str:
     return "—" if value is None or value == "" else escape(str(value))
 
@@ -75,7 +60,8 @@ def _names(body: dict[str, Any]) -> dict[str, str]:
 
 def _shares(title: str, shares: list[dict[str, Any]], names: dict[str, str]) -> str:
     rows = "".join(
-        f"<tr><td>{_e(names.get(s['organisation_id'], s['organisation_id']))}</td><td>{bps(s['bps'])}</td></tr>\n"
+        f"<tr><td>{_e(names.get(s['organisation_id'], s['organisation_id']))}</td>"
+        f"<td>{format_bps(s['bps'])}</td></tr>\n"
         for s in shares
     )
     return f"<h3>{title}</h3>\n<table>\n<tr><th>当事人 / Party</th><th>份额 / Share</th></tr>\n{rows}</table>\n"
@@ -108,7 +94,7 @@ def _ip_terms(terms: dict[str, Any], names: dict[str, str]) -> str:
     out.append(_shares("收益分配 / Revenue shares", terms.get("revenue_shares", []), names))
     out.append("<h3>科研团队奖励 / Research team reward</h3>\n")
     out.append(
-        f"<p>{bps(terms['team_reward_bps'])} 净转让或许可收入 / of net transfer or licence income "
+        f"<p>{format_bps(terms['team_reward_bps'])} 净转让或许可收入 / of net transfer or licence income "
         f"({REWARD_SOURCES[terms['team_reward_source']]})</p>\n"
     )
     out.append(f"<h3>发表权 / Publication rights</h3>\n<p>{_e(terms.get('publication_rights'))}</p>\n")
@@ -126,8 +112,8 @@ def canonical(body: dict[str, Any]) -> str:
         _row("合同编号 / Contract id", _e(body["contract_id"])),
         _row("版本 / Version", str(body["version"])),
         _row("合同类型 / Type", TYPE_NAMES[body["contract_type"]]),
-        _row("合同金额 / Value", money(body["value"]["amount"], currency)),
-        _row("其中技术性收入 / Technology portion", money(body["technology_amount"], currency)),
+        _row("合同金额 / Value", format_money(body["value"]["amount"], currency)),
+        _row("其中技术性收入 / Technology portion", format_money(body["technology_amount"], currency)),
         _row("起始日期 / Start date", _e(body["start_date"])),
         _row("终止日期 / End date", _e(body["end_date"])),
         _row("保密期限（月）/ Confidentiality (months)", _e(body["confidentiality_months"])),
@@ -149,7 +135,7 @@ def canonical(body: dict[str, Any]) -> str:
     )
     for m in body["milestones"]:
         out.append(
-            f"<tr><td>{m['seq']}</td><td>{_e(m['title'])}</td><td>{money(m['amount'], m['currency'])}</td>"
+            f"<tr><td>{m['seq']}</td><td>{_e(m['title'])}</td><td>{format_money(m['amount'], m['currency'])}</td>"
             f"<td>{_e(m['due_offset_days'])}</td></tr>\n"
         )
     out.append("</table>\n")

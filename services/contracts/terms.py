@@ -13,17 +13,18 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import Listing, PilotResult
+from models.catalogue import Listing
 from models.codes import normalise_patent_number, patent_number_problem
 from models.contracts import CentrePolicy, Contract, ContractLicence
 from models.enums import ContractStatus, LicenceKind, TeamRewardSource
 from models.organisations import Organisation
+from models.pilot_results import PilotResult
 from services.contracts.core import ExclusiveLicenceConflict, party_ids
 from services.errors import Invalid
+from services.money import BPS_WHOLE
 
 # 促进科技成果转化法 第四十五条: without a rule or agreement, at least 50% of net transfer or licence income.
 STATUTORY_TEAM_REWARD_BPS = 5000
-WHOLE = 10_000
 ALL_FIELDS = frozenset({"all", "all fields", "全部领域", "所有领域", "全领域", "不限"})
 EVERYWHERE = frozenset({"worldwide", "global", "全球", "全世界", "全国"})
 # A licence of a contract in these states binds (payment milestones being done does not end it).
@@ -64,8 +65,8 @@ def _shares(shares: list[dict[str, Any]], parties: set[uuid.UUID], loc: list[str
             raise Invalid("a party appears twice", loc=[*loc, i, "organisation_id"])
         seen.add(s["organisation_id"])
     total = sum(s["bps"] for s in shares)
-    if total != WHOLE:
-        raise Invalid(f"shares must sum to exactly {WHOLE} basis points (got {total})", loc=loc)
+    if total != BPS_WHOLE:
+        raise Invalid(f"shares must sum to exactly {BPS_WHOLE} basis points (got {total})", loc=loc)
     return [{"organisation_id": str(s["organisation_id"]), "bps": s["bps"]} for s in shares]
 
 

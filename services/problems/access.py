@@ -19,7 +19,6 @@ from services.problems.core import (
     NdaAlreadyAccepted,
     NdaNotApplicable,
     NotInviteOnly,
-    acting_org,
     add_invitation,
     get_problem,
     invitation_scope,
@@ -66,7 +65,7 @@ async def accept_nda(
     session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, organisation_id: uuid.UUID | None
 ) -> NdaAcceptance:
     """Record that the actor's centre or institute accepts the problem's NDA terms (who, when, which text)."""
-    org_id = acting_org(actor, actor.provider_org_ids(), organisation_id, "centre or institute staff")
+    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     problem = await get_problem(session, actor, problem_id)
     if problem.confidentiality is not ConfidentialityTier.nda or problem.nda_terms is None:
         raise NdaNotApplicable()

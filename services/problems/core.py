@@ -31,7 +31,8 @@ from models.enums import (
 )
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
-from models.problems import NdaAcceptance, Problem, ProblemInvitation, Proposal
+from models.problems import NdaAcceptance, Problem, ProblemInvitation
+from models.proposals import Proposal
 from services import clock
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
@@ -286,21 +287,6 @@ async def list_visible(
     return Page(items=await views_of(session, actor, page.items), next_cursor=page.next_cursor)
 
 
-def acting_org(actor: Actor, candidates: set[uuid.UUID], requested: uuid.UUID | None, what: str) -> uuid.UUID:
-    """The organisation the actor acts for: the one requested (if theirs), else their only direct
-    membership among the candidates (HQ staff act for the centre unless they name an institute)."""
-    if requested is not None:
-        if requested not in candidates:
-            raise RoleNotAllowed(f"you do not act for that organisation as {what}")
-        return requested
-    if not candidates:
-        raise RoleNotAllowed(f"only {what} may do this")
-    direct = {m.organisation_id for m in actor.memberships} & candidates
-    if len(direct) != 1:
-        raise Invalid("you act for several organisations; say which one", loc=["body", "organisation_id"])
-    return next(iter(direct))
-
-
 def require_owner_staff(actor: Actor, problem: Problem) -> None:
     """403 unless the actor is SME staff of the problem's organisation."""
     if problem.sme_org_id not in actor.sme_ids(SME_ROLES):
@@ -329,7 +315,7 @@ def _check_deadline(deadline: datetime) -> None:
 
 async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> ProblemView:
     """Post a problem for the SME the actor works for; invited providers are notified."""
-    sme_id = acting_org(actor, actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
+    sme_id = actor.acting_org(actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
     _check_deadline(data.deadline)
     tier = data.confidentiality
     if (tier is ConfidentialityTier.nda) != (data.nda_terms is not None):

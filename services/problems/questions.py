@@ -17,7 +17,6 @@ from services.pagination import Page, SortKey, paginate
 from services.problems.core import (
     QuestionAlreadyAnswered,
     QuestionNotFound,
-    acting_org,
     get_problem,
     is_owner,
     require_accepting,
@@ -52,7 +51,7 @@ async def ask(
     session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, question: str, organisation_id: uuid.UUID | None
 ) -> QuestionView:
     """A centre or institute asks the SME a clarifying question; the SME's staff are notified."""
-    org_id = acting_org(actor, actor.provider_org_ids(), organisation_id, "centre or institute staff")
+    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     problem = await get_problem(session, actor, problem_id)
     await require_details(session, actor, problem)
     require_accepting(problem)

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from models.bookings import Booking
-from models.catalogue import InstrumentBlackout, SmeMembership
 from models.enums import MembershipTier, OrganisationKind, Role
+from models.instruments import InstrumentBlackout
 from models.notifications import Notification
-from services.bookings import core
+from models.sme_memberships import SmeMembership
+from services.bookings import planning
 from tests.factories.bookings import BASE, MONDAY, NOW, at, book, booked, setup, slot
 from tests.factories.catalogue import instrument_body
 from tests.factories.organisations import create_member, create_org
@@ -639,14 +640,14 @@ class TestDatabaseGuardThroughTheApi:
     async def test_a_request_racing_past_the_check_gets_the_same_409(self, client, db, app, monkeypatch):
         s = await setup(client, db, app)
         await booked(client, s)
-        real = core.conflicts
+        real = planning.conflicts
         calls = []
 
         async def blind_first(session, instrument, slots):
             calls.append(slots)
             return [] if len(calls) == 1 else await real(session, instrument, slots)
 
-        monkeypatch.setattr(core, "conflicts", blind_first)
+        monkeypatch.setattr(planning, "conflicts", blind_first)
         response = await book(client, s, s.other_sme_member, **slot(start="10:00", end="12:00"))
         assert response.status_code == 409
         assert response.json()["type"] == "urn:ttm:problem:booking-overlap"

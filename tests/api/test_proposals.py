@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from models.contracts import Contract
-from models.problems import Problem, Proposal, ProposalRevision
+from models.problems import Problem
+from models.proposals import Proposal, ProposalRevision
 from tests.factories.problems import (
     future,
     let_deadline_pass,
@@ -45,7 +46,7 @@ class TestSubmitProposal:
         assert after["status"] == "in_review"
         notes = await notifications_of(client, cast.sme_member)
         assert [(n["kind"], n["subject_id"]) for n in notes] == [("proposal.received", body["id"])]
-        assert "800000.00 CNY" in notes[0]["body"]
+        assert "800,000.00 CNY" in notes[0]["body"]  # services.money.format_money
         async with db.session_scope() as session:
             revisions = (await session.scalars(select(ProposalRevision))).all()
             assert [(r.proposal_id, r.revision) for r in revisions] == [(uuid.UUID(body["id"]), 1)]

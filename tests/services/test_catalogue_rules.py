@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from models.catalogue import Instrument, InstrumentMembershipDiscount, InstrumentRate
 from models.codes import patent_check_digit, patent_number_problem
 from models.enums import CustomerTier, MembershipTier, OrganisationKind, RateUnit
+from models.instruments import Instrument, InstrumentMembershipDiscount, InstrumentRate
 from models.organisations import Organisation
 from services import segmentation
 from services.instruments import customer_tier, unit_price

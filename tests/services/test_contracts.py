@@ -8,7 +8,6 @@ import copy
 import uuid
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -70,23 +69,6 @@ class TestCanonicalDocument:
         printable = doc.printable(body(), record)
         assert "ab" * 32 in printable
         assert doc.strip_record(printable) == doc.canonical(body())
-
-
-class TestMoney:
-    @pytest.mark.parametrize(
-        ("amount", "currency", "text"),
-        [
-            (123_456_789, "CNY", "1,234,567.89 CNY"),
-            (5, "CNY", "0.05 CNY"),
-            (1500, "JPY", "1,500 JPY"),
-            (None, "CNY", "—"),
-        ],
-    )
-    def test_minor_units_are_formatted_exactly(self, amount, currency, text):
-        assert doc.money(amount, currency) == text
-
-    def test_basis_points(self):
-        assert (doc.bps(5000), doc.bps(1), doc.bps(10000)) == ("50.00%", "0.01%", "100.00%")
 
 
 def existing(

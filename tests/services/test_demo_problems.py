@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from models.contracts import Contract
 from models.enums import ConfidentialityTier, ContractSource, ProblemStatus
-from models.problems import Problem, Proposal
+from models.problems import Problem
+from models.proposals import Proposal
 from services import demo
 
 

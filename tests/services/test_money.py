@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services import money
 from services.money import allocate, apply_bps
 
 
@@ -45,3 +46,20 @@ class TestApplyBps:
     )
     def test_half_up_to_the_minor_unit(self, amount, bps, expected):
         assert apply_bps(amount, bps) == expected
+
+
+class TestFormatting:
+    @pytest.mark.parametrize(
+        ("amount", "currency", "text"),
+        [
+            (123_456_789, "CNY", "1,234,567.89 CNY"),
+            (5, "CNY", "0.05 CNY"),
+            (1500, "JPY", "1,500 JPY"),
+            (None, "CNY", "—"),
+        ],
+    )
+    def test_minor_units_are_formatted_exactly(self, amount, currency, text):
+        assert money.format_money(amount, currency) == text
+
+    def test_basis_points(self):
+        assert (money.format_bps(5000), money.format_bps(1), money.format_bps(10000)) == ("50.00%", "0.01%", "100.00%")

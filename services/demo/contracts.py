@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import PilotResult
 from models.contracts import CentrePolicy, Contract
 from models.enums import ContractType, LicenceKind
+from models.pilot_results import PilotResult
 from services import contracts
 from services.actors import load_actor
 

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import ServiceOffer
 from models.enums import ContractType
+from models.service_offers import ServiceOffer
 from models.service_requests import ServiceRequest
 from services import clock, proposals, service_requests
 from services.actors import load_actor

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.catalogue import InstrumentBlackout, Listing, SmeMembership
+from models.catalogue import Listing
 from models.codes import patent_check_digit
 from models.enums import ListingKind, MembershipTier
+from models.instruments import InstrumentBlackout
+from models.sme_memberships import SmeMembership
 from services import clock, instruments, pilot_results, service_offers
 from services.actors import load_actor
 

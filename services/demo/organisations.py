@@ -1,8 +1,5 @@
-"""Demo data: a comprehensive centre with two institutes, SMEs, a co-builder university, a voucher
-issuer, and a user for every role. Idempotent: each record is found by its natural key first.
-
-Later areas (catalogue, problems, bookings, contracts) add their demo records in `seed()` too.
-"""
+"""Demo organisations and people: a comprehensive centre with two institutes, SMEs, a co-builder
+university, a voucher issuer, and a user for every role. Found by natural key first (idempotent)."""
 
 from __future__ import annotations
 
@@ -14,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.codes import uscc_check_character
 from models.enums import CentreCategory, OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
-from services import demo_bookings, demo_catalogue, demo_contracts, demo_problems, demo_service_requests
 from services.security import PasswordHasher
 from services.settings import Settings
 
@@ -192,9 +188,8 @@ async def _ensure_user(
     return user
 
 
-async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
-    """Create whatever demo records are missing."""
-    report = SeedReport()
+async def seed(session: AsyncSession, settings: Settings, report: SeedReport) -> None:
+    """Create whatever demo organisations, users and memberships are missing."""
     passwords = PasswordHasher(settings)
     password_hash = passwords.hash(DEMO_PASSWORD)
     for spec in ORGS:
@@ -211,28 +206,3 @@ async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
                 session.add(Membership(user_id=user.id, organisation_id=org.id, role=role))
                 report.count("memberships")
     await session.flush()
-    await demo_catalogue.seed(session, report)
-    await demo_problems.seed(session, report)
-    await demo_service_requests.seed(session, report)
-    await demo_bookings.seed(session, report)
-    await demo_contracts.seed(session, report)
-    return report
-
-
-async def ensure_platform_admin(
-    session: AsyncSession, settings: Settings, email: str, full_name: str, password: str
-) -> bool:
-    """Create a platform administrator or promote an existing user; True when created."""
-    email = email.strip().lower()
-    passwords = PasswordHasher(settings)
-    user = await session.scalar(select(User).where(User.email == email))
-    if user is None:
-        session.add(
-            User(email=email, full_name=full_name, password_hash=passwords.hash(password), is_platform_admin=True)
-        )
-        await session.flush()
-        return True
-    user.is_platform_admin = True
-    user.password_hash = passwords.hash(password)
-    await session.flush()
-    return False

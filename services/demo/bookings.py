@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.bookings import Booking, InstrumentTraining, WaitlistEntry
-from models.catalogue import Instrument
 from models.enums import BookingState, ChargeKind, CustomerTier, RateUnit, WaitlistState
+from models.instruments import Instrument
 from services import clock, sme_memberships
 from services.bookings import pricing
 

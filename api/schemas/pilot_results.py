@@ -1,0 +1,96 @@
+"""Pilot-scale results on the wire."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints
+
+from api.schemas.catalogue import (
+    ListingChanges,
+    ListingCommon,
+    ListingRead,
+    Measurement,
+    MeasurementRead,
+    Price,
+)
+from api.schemas.common import InputModel, Money, OutputModel
+from models import codes
+from models.enums import (
+    PatentStatus,
+    TransferMode,
+)
+
+
+def _check_patent(value: str) -> str:
+    number = codes.normalise_patent_number(value)
+    reason = codes.patent_number_problem(number)
+    if reason:
+        raise ValueError(f"patent number {reason}")
+    return number
+
+
+PatentNumber = Annotated[
+    str,
+    AfterValidator(_check_patent),
+    Field(
+        description="CNIPA number: CN (application) or ZL (patent) + 12 digits (8 before 2003) + '.' + check digit "
+        "(digits × 2,3,4,5,6,7,8,9,2,3,4,5 summed mod 11; 10 is X)",
+        examples=["ZL202310123456.6"],
+    ),
+]
+
+
+Trl = Annotated[StrictInt, Field(ge=1, le=9, description="Technology readiness level 1-9")]
+
+
+class IpAsset(InputModel):
+    number: PatentNumber
+    status: PatentStatus
+    title: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class IpAssetRead(OutputModel):
+    number: str
+    status: PatentStatus
+    title: str | None = None
+
+
+class PilotResultCreate(ListingCommon):
+    owner_org_id: uuid.UUID | None = Field(
+        default=None, description="The owning centre or institute; defaults to the caller's only one"
+    )
+    trl: Trl
+    pilot_scale: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Scale of the pilot run, e.g. 50 吨/年 中试线"
+    )
+    key_metrics: list[Measurement] = Field(default_factory=list, max_length=30)
+    ip_assets: list[IpAsset] = Field(default_factory=list, max_length=50)
+    transfer_modes: list[TransferMode] = Field(min_length=1)
+    asking_price: Price | None = Field(default=None, description="Absent or null: negotiable (面议)")
+    price_negotiable: bool = False
+
+
+class PilotResultUpdate(ListingChanges):
+    trl: Trl | None = None
+    pilot_scale: Annotated[str, StringConstraints(max_length=200)] | None = None
+    key_metrics: list[Measurement] | None = Field(default=None, max_length=30)
+    ip_assets: list[IpAsset] | None = Field(default=None, max_length=50)
+    transfer_modes: list[TransferMode] | None = Field(default=None, min_length=1)
+    asking_price: Price | None = None
+    price_negotiable: bool | None = None
+
+    @classmethod
+    def required_fields(cls) -> tuple[str, ...]:
+        return (*super().required_fields(), "trl", "key_metrics", "ip_assets", "transfer_modes", "price_negotiable")
+
+
+class PilotResultRead(ListingRead):
+    trl: int
+    pilot_scale: str | None
+    key_metrics: list[MeasurementRead]
+    ip_assets: list[IpAssetRead]
+    transfer_modes: list[TransferMode]
+    asking_price: Money | None = Field(validation_alias="price")
+    price_negotiable: bool
