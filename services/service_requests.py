@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.contracts import Contract
 from models.enums import (
-    PROVIDER_ROLES,
     SME_ROLES,
     ContractSource,
     ContractType,
@@ -34,10 +33,10 @@ from models.enums import (
 )
 from models.proposals import Proposal
 from models.service_requests import ServiceRequest
-from services import clock, contracts, service_offers
+from services import clock, contracts, notifications, service_offers
 from services.actors import Actor
 from services.errors import Conflict, NotFound, RoleNotAllowed
-from services.notifications import notify
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 
 St = ServiceRequestStatus
@@ -148,15 +147,12 @@ async def create(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, data:
     )
     session.add(request)
     await session.flush()
-    await notify(
+    await notifications.send(
         session,
-        kind="service_request.received",
-        title=f"收到服务申请：{offer.title}",
-        body="一家企业申请了贵单位的服务。An SME requested your service offer.",
-        organisation_ids=[offer.owner_org_id],
-        roles=PROVIDER_ROLES,
-        subject_type="service_request",
+        Notice.service_request_received,
+        about=offer.title,
         subject_id=request.id,
+        organisation_ids=[offer.owner_org_id],
     )
     return request
 
@@ -227,15 +223,7 @@ async def accept(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> 
             contracts.MilestoneInput("交付 / Delivery", value, request.currency, request.lead_time_days),
         ],
     )
-    await notify_client(
-        session,
-        request,
-        "service_request.accepted",
-        "服务申请已接受，已生成合同草稿",
-        "Your request was accepted; a draft contract is ready.",
-        "contract",
-        contract.id,
-    )
+    await notify_client(session, request, Notice.service_request_accepted, contract.id)
     return contract
 
 
@@ -248,9 +236,7 @@ async def decline(session: AsyncSession, actor: Actor, request_id: uuid.UUID, *,
     request.decided_at = clock.now()
     await _decline_pending_proposal(session, request)
     await session.flush()
-    await notify_client(
-        session, request, "service_request.declined", "服务申请未被接受", reason, "service_request", request.id
-    )
+    await notify_client(session, request, Notice.service_request_declined, request.id, text=reason)
     return request
 
 
@@ -262,15 +248,12 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -
     request.decided_at = clock.now()
     await _decline_pending_proposal(session, request)
     await session.flush()
-    await notify(
+    await notifications.send(
         session,
-        kind="service_request.withdrawn",
-        title=f"服务申请已撤回：{request.offer_title}",
-        body="The SME withdrew its request.",
-        organisation_ids=[request.provider_org_id],
-        roles=PROVIDER_ROLES,
-        subject_type="service_request",
+        Notice.service_request_withdrawn,
+        about=request.offer_title,
         subject_id=request.id,
+        organisation_ids=[request.provider_org_id],
     )
     return request
 
@@ -278,20 +261,19 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -
 async def notify_client(
     session: AsyncSession,
     request: ServiceRequest,
-    kind: str,
-    title: str,
-    body: str,
-    subject_type: str,
+    notice: Notice,
     subject_id: uuid.UUID,
+    *,
+    text: str | None = None,
+    **params: object,
 ) -> None:
     """Tell the requesting SME's staff what happened to their request."""
-    await notify(
+    await notifications.send(
         session,
-        kind=kind,
-        title=f"{title}：{request.offer_title}",
-        body=body,
-        organisation_ids=[request.sme_org_id],
-        roles=SME_ROLES,
-        subject_type=subject_type,
+        notice,
+        about=request.offer_title,
         subject_id=subject_id,
+        organisation_ids=[request.sme_org_id],
+        text=text,
+        **params,
     )

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import uuid7
 from models.bookings import Booking
 from models.enums import (
-    PROVIDER_ROLES,
     SLOT_HOLDING_STATES,
     BookingState,
     CustomerTier,
@@ -39,6 +38,7 @@ from services.bookings.rules import (
 )
 from services.db import sqlstate
 from services.errors import Invalid
+from services.notifications import Notice
 
 OVERLAP_MARKERS = ("ex_bookings_no_overlap", "booking_overlap")
 
@@ -249,15 +249,13 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> B
     await _store(session, p.instrument, rows)
     first = rows[0]
     if p.initial_state is BookingState.requested:
-        await notifications.notify(
+        await notifications.send(
             session,
-            kind="booking.requested",
-            title=f"新的仪器预约待确认 New booking request: {p.instrument.title}",
-            body=describe(p.instrument, first, len(rows)),
-            organisation_ids=[p.instrument.owner_org_id],
-            roles=PROVIDER_ROLES,
-            subject_type="booking",
+            Notice.booking_requested,
+            about=p.instrument.title,
             subject_id=first.id,
+            organisation_ids=[p.instrument.owner_org_id],
             exclude_user_ids=[actor.user_id],
+            booking=describe(p.instrument, first, len(rows)),
         )
     return first

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.bookings import Booking
 from models.enums import (
-    PROVIDER_ROLES,
     BookingState,
     ChargeKind,
     RateUnit,
@@ -22,6 +21,7 @@ from services.bookings import pricing, waitlist
 from services.bookings.core import InvalidBookingTransition, NotStaffOfInstrument, describe, get
 from services.errors import Invalid
 from services.money import apply_bps
+from services.notifications import Notice
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,19 @@ def _require_started(booking: Booking, action: str) -> None:
         raise InvalidBookingTransition(f"a booking can be {action} only once its slot has started")
 
 
-async def _tell_customer(session: AsyncSession, actor: Actor, booking: Booking, kind: str, title: str) -> None:
+async def _tell_customer(session: AsyncSession, actor: Actor, booking: Booking, notice: Notice) -> None:
     instrument = await session.get(Instrument, booking.instrument_id)
-    await notifications.notify(
+    assert instrument is not None
+    await notifications.send(
         session,
-        kind=kind,
-        title=title,
-        body=describe(instrument, booking) + (f"\n{booking.decision_reason}" if booking.decision_reason else ""),
+        notice,
+        about=instrument.title,
+        subject_id=booking.id,
         user_ids=[booking.user_id] if booking.user_id else [],
         organisation_ids=[] if booking.user_id else [booking.customer_org_id],
-        subject_type="booking",
-        subject_id=booking.id,
         exclude_user_ids=[actor.user_id],
+        text=booking.decision_reason,
+        booking=describe(instrument, booking),
     )
 
 
@@ -73,7 +74,7 @@ async def confirm(session: AsyncSession, actor: Actor, booking_id: uuid.UUID) ->
     booking.confirmed_at = clock.now()
     booking.confirmed_by = actor.user_id
     await session.flush()
-    await _tell_customer(session, actor, booking, "booking.confirmed", "仪器预约已确认 Booking confirmed")
+    await _tell_customer(session, actor, booking, Notice.booking_confirmed)
     return booking
 
 
@@ -83,7 +84,7 @@ async def reject(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     _require_state(booking, BookingState.requested, action="rejected")
     _close(booking, actor, BookingState.rejected, reason)
     await session.flush()
-    await _tell_customer(session, actor, booking, "booking.rejected", "仪器预约未获确认 Booking rejected")
+    await _tell_customer(session, actor, booking, Notice.booking_rejected)
     await waitlist.slot_freed(session, booking)
     return booking
 
@@ -114,20 +115,18 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
         record_charge(booking, ChargeKind.cancellation_fee, fee)
     await session.flush()
     if by_staff:
-        title = "仪器预约已被中心取消 Booking cancelled by the centre"
-        await _tell_customer(session, actor, booking, "booking.cancelled", title)
+        await _tell_customer(session, actor, booking, Notice.booking_cancelled_by_centre)
     else:
         instrument = await session.get(Instrument, booking.instrument_id)
-        await notifications.notify(
+        assert instrument is not None
+        await notifications.send(
             session,
-            kind="booking.cancelled",
-            title=f"仪器预约已取消 Booking cancelled: {instrument.title}",  # type: ignore[union-attr]
-            body=describe(instrument, booking),  # type: ignore[arg-type]
-            organisation_ids=[booking.provider_org_id],
-            roles=PROVIDER_ROLES,
-            subject_type="booking",
+            Notice.booking_cancelled,
+            about=instrument.title,
             subject_id=booking.id,
+            organisation_ids=[booking.provider_org_id],
             exclude_user_ids=[actor.user_id],
+            booking=describe(instrument, booking),
         )
     await waitlist.slot_freed(session, booking)
     return booking

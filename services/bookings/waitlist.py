@@ -18,6 +18,7 @@ from models.instruments import Instrument
 from services import clock, instruments, notifications
 from services.actors import Actor
 from services.errors import Conflict, Invalid, NotFound
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 
 
@@ -156,14 +157,14 @@ async def slot_freed(session: AsyncSession, booking: Booking) -> WaitlistEntry |
         entry.state = WaitlistState.notified
         entry.notified_at = clock.now()
         instrument = await session.get(Instrument, entry.instrument_id)
-        await notifications.notify(
+        await notifications.send(
             session,
-            kind="waitlist.slot_freed",
-            title=f"您等候的仪器时段已空出 A slot you wait for is free: {instrument.title}",  # type: ignore[union-attr]
-            body=f"{entry.start_at.isoformat()} – {entry.end_at.isoformat()} 现在可以预约，先到先得。",
-            user_ids=[entry.user_id],
-            subject_type="waitlist_entry",
+            Notice.waitlist_slot_freed,
+            about=instrument.title,  # type: ignore[union-attr]
             subject_id=entry.id,
+            user_ids=[entry.user_id],
+            start=entry.start_at.isoformat(),
+            end=entry.end_at.isoformat(),
         )
         await session.flush()
         return entry

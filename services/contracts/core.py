@@ -12,9 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from models.contracts import Contract, ContractEvent, ContractParty
 from models.enums import ADMIN_ROLES, ContractPartyRole, ContractStatus, ContractType
+from services import notifications
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, NotFound
-from services.notifications import notify
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 
 
@@ -204,27 +205,25 @@ async def tell_parties(
     session: AsyncSession,
     actor: Actor | None,
     contract: Contract,
+    notice: Notice,
     *,
-    kind: str,
-    title: str,
-    body: str,
     organisation_ids: Iterable[uuid.UUID] | None = None,
-    roles: Iterable[Any] | None = None,
+    text: str | None = None,
+    **params: object,
 ) -> None:
-    """Notify the members of the parties (default: all of them) except the actor."""
+    """Tell the members of the parties (default: all of them; the notice says which roles) except the actor."""
     orgs = list(organisation_ids) if organisation_ids is not None else [p.organisation_id for p in contract.parties]
     if not orgs:
         return
-    await notify(
+    await notifications.send(
         session,
-        kind=kind,
-        title=f"{title}：{contract.title}",
-        body=body,
-        organisation_ids=orgs,
-        roles=roles,
-        subject_type="contract",
+        notice,
+        about=contract.title,
         subject_id=contract.id,
+        organisation_ids=orgs,
         exclude_user_ids=[actor.user_id] if actor else [],
+        text=text,
+        **params,
     )
 
 

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.contracts import Contract, ContractAmountOwed, ContractMilestone
-from models.enums import PROVIDER_ROLES, SME_ROLES, ContractStatus, ContractType, IncomeKind, MilestoneStatus
+from models.enums import ContractStatus, ContractType, IncomeKind, MilestoneStatus
 from services import clock
 from services.actors import Actor
 from services.contracts.core import (
@@ -23,6 +23,7 @@ from services.contracts.core import (
     require_provider_staff,
     tell_parties,
 )
+from services.notifications import Notice
 
 INCOME_KIND = {
     ContractType.development: IncomeKind.contract_rd,
@@ -73,11 +74,9 @@ async def deliver(
         session,
         actor,
         contract,
-        kind="contract.milestone_delivered",
-        title=f"里程碑已交付：{milestone.title}",
-        body="提供方已交付，请验收。The provider delivered a milestone; please accept or reject it.",
+        Notice.contract_milestone_delivered,
         organisation_ids=[contract.client_org_id],
-        roles=SME_ROLES,
+        milestone=milestone.title,
     )
     return await reload(session, contract.id)
 
@@ -122,25 +121,16 @@ async def accept(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, mi
         session,
         actor,
         contract,
-        kind="contract.milestone_accepted",
-        title=f"里程碑已验收：{milestone.title}",
-        body="委托方已验收该里程碑，款项已计入应收。The client accepted the milestone; its amount is now owed.",
+        Notice.contract_milestone_accepted,
         organisation_ids=[contract.provider_org_id],
-        roles=PROVIDER_ROLES,
+        milestone=milestone.title,
     )
     live = [m for m in contract.milestones if m.status is not MilestoneStatus.cancelled]
     if all(m.status is MilestoneStatus.accepted for m in live):
         contract.status = ContractStatus.completed
         contract.completed_at = now
         await record(session, contract, actor, "completed")
-        await tell_parties(
-            session,
-            actor,
-            contract,
-            kind="contract.completed",
-            title="合同已完成",
-            body="全部里程碑已验收。Every milestone has been accepted.",
-        )
+        await tell_parties(session, actor, contract, Notice.contract_completed)
     return await reload(session, contract.id)
 
 
@@ -167,11 +157,10 @@ async def reject(
         session,
         actor,
         contract,
-        kind="contract.milestone_rejected",
-        title=f"里程碑未通过验收：{milestone.title}",
-        body=f"原因 / Reason: {reason}",
+        Notice.contract_milestone_rejected,
         organisation_ids=[contract.provider_org_id],
-        roles=PROVIDER_ROLES,
+        text=f"原因 / Reason: {reason}",
+        milestone=milestone.title,
     )
     return await reload(session, contract.id)
 
@@ -191,7 +180,5 @@ async def terminate(session: AsyncSession, actor: Actor, contract_id: uuid.UUID,
     contract.terminated_at = now
     contract.termination_reason = reason
     await record(session, contract, actor, "terminated", reason=reason, cancelled_milestones=cancelled)
-    await tell_parties(
-        session, actor, contract, kind="contract.terminated", title="合同已终止", body=f"原因 / Reason: {reason}"
-    )
+    await tell_parties(session, actor, contract, Notice.contract_terminated, text=f"原因 / Reason: {reason}")
     return await reload(session, contract.id)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 
 from models.contracts import Contract, ContractMilestone, ContractSignature, ContractVersion
 from models.enums import (
-    ADMIN_ROLES,
     ContractPartyRole,
     ContractStatus,
     ContractVersionStatus,
@@ -46,6 +45,7 @@ from services.contracts.core import (
     tell_parties,
 )
 from services.errors import Invalid, NotFound
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 
 ROLE_ORDER = {ContractPartyRole.provider: 0, ContractPartyRole.client: 1, ContractPartyRole.co_builder: 2}
@@ -218,14 +218,8 @@ async def _activate(session: AsyncSession, actor: Actor, contract: Contract, ver
         p.signatory_user_id = signers.get(p.organisation_id)
     kind = "amendment_in_force" if amendment else "activated"
     await record(session, contract, actor, kind, version=version.number, document_sha256=version.document_sha256)
-    await tell_parties(
-        session,
-        actor,
-        contract,
-        kind=f"contract.{kind}",
-        title="合同变更已生效" if amendment else "合同已生效",
-        body=f"各方已签署第{version.number}版。Every party has signed version {version.number}; it is now in force.",
-    )
+    notice = Notice.contract_amendment_in_force if amendment else Notice.contract_activated
+    await tell_parties(session, actor, contract, notice, version=version.number)
     return contract
 
 
@@ -293,12 +287,9 @@ async def sign(
         session,
         actor,
         contract,
-        kind="contract.sign_requested",
-        title="请签署合同",
-        body=f"第{version.number}版已有当事人签署，请贵单位授权代表签署。"
-        f"Version {version.number} awaits your organisation's signature.",
+        Notice.contract_sign_requested,
         organisation_ids=sorted(remaining),
-        roles=ADMIN_ROLES,
+        version=version.number,
     )
     return await reload(session, contract.id)
 
@@ -386,14 +377,7 @@ async def amend(
     await session.flush()
     await record(session, contract, actor, "amendment_proposed", version=number, reason=changes["reason"])
     await tell_parties(
-        session,
-        actor,
-        contract,
-        kind="contract.sign_requested",
-        title="合同变更待签署",
-        body=f"已提出第{number}版（变更原因：{changes['reason']}），请各方授权代表签署。"
-        f"Amendment version {number} awaits every party's signature.",
-        roles=ADMIN_ROLES,
+        session, actor, contract, Notice.contract_amendment_proposed, version=number, reason=changes["reason"]
     )
     return await current_version(session, contract, number)
 

@@ -8,11 +8,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import SME_ROLES, ConfidentialityTier
+from models.enums import ConfidentialityTier
 from models.problems import NdaAcceptance, ProblemInvitation
-from services import clock
+from services import clock, notifications
 from services.actors import Actor
-from services.notifications import notify
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 from services.problems.core import (
     AlreadyInvited,
@@ -83,15 +83,12 @@ async def accept_nda(
     )
     session.add(acceptance)
     await session.flush()
-    await notify(
+    await notifications.send(
         session,
-        kind="problem.nda_accepted",
-        title=f"保密协议已签署：{problem.title}",
-        body="一家创新中心/研究院已接受该难题的保密条款，可查看详情。A provider accepted the NDA.",
-        organisation_ids=[problem.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="problem",
+        Notice.problem_nda_accepted,
+        about=problem.title,
         subject_id=problem.id,
+        organisation_ids=[problem.sme_org_id],
     )
     return acceptance
 

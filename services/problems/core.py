@@ -33,10 +33,10 @@ from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation
 from models.proposals import Proposal
-from services import clock
+from services import clock, notifications
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
-from services.notifications import notify
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 
 ACCEPTING = (S.open, S.in_review)
@@ -383,15 +383,12 @@ async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, r
     for proposal in live:
         proposal.status = ProposalStatus.declined
         proposal.decided_at = now
-        await notify(
+        await notifications.send(
             session,
-            kind="proposal.declined",
-            title=f"难题已关闭，方案未被采纳：{problem.title}",
-            body="发布方已关闭该技术难题，贵单位的方案未被采纳。The problem was closed; your proposal was declined.",
-            organisation_ids=[proposal.provider_org_id],
-            roles=PROVIDER_ROLES,
-            subject_type="proposal",
+            Notice.proposal_declined_problem_closed,
+            about=problem.title,
             subject_id=proposal.id,
+            organisation_ids=[proposal.provider_org_id],
         )
     await session.flush()
     return await view_of(session, actor, problem)
@@ -404,15 +401,13 @@ async def add_invitation(session: AsyncSession, actor: Actor, problem: Problem, 
     invitation = ProblemInvitation(problem_id=problem.id, organisation_id=org_id, invited_by=actor.user_id)
     session.add(invitation)
     await session.flush()
-    await notify(
+    await notifications.send(
         session,
-        kind="problem.invited",
-        title=f"邀请您解答技术难题：{problem.title}",
-        body=f"您的单位受邀查看并解答一项技术难题（截止 {problem.deadline:%Y-%m-%d}）。You are invited to a problem.",
-        organisation_ids=[org_id],
-        roles=PROVIDER_ROLES,
-        subject_type="problem",
+        Notice.problem_invited,
+        about=problem.title,
         subject_id=problem.id,
+        organisation_ids=[org_id],
+        deadline=f"{problem.deadline:%Y-%m-%d}",
     )
     return invitation
 

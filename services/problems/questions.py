@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import SME_ROLES
 from models.problems import ProblemQuestion
-from services import clock
+from services import clock, notifications
 from services.actors import Actor
-from services.notifications import notify
+from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 from services.problems.core import (
     QuestionAlreadyAnswered,
@@ -58,15 +57,13 @@ async def ask(
     row = ProblemQuestion(problem_id=problem.id, asker_org_id=org_id, asked_by=actor.user_id, question=question)
     session.add(row)
     await session.flush()
-    await notify(
+    await notifications.send(
         session,
-        kind="question.asked",
-        title=f"收到澄清问题：{problem.title}",
-        body=question[:500],
-        organisation_ids=[problem.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="problem",
+        Notice.question_asked,
+        about=problem.title,
         subject_id=problem.id,
+        organisation_ids=[problem.sme_org_id],
+        text=question[:500],
     )
     return QuestionView(row, True)
 
@@ -90,13 +87,12 @@ async def answer(
     row.answered_by = actor.user_id
     row.answered_at = clock.now()
     await session.flush()
-    await notify(
+    await notifications.send(
         session,
-        kind="question.answered",
-        title=f"您的问题已获答复：{problem.title}",
-        body=answer[:500],
-        user_ids=[row.asked_by],
-        subject_type="problem",
+        Notice.question_answered,
+        about=problem.title,
         subject_id=problem.id,
+        user_ids=[row.asked_by],
+        text=answer[:500],
     )
     return QuestionView(row, True)

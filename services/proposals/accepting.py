@@ -11,16 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.contracts import Contract
 from models.enums import (
-    PROVIDER_ROLES,
     ContractSource,
     ProposalStatus,
     ServiceRequestStatus,
 )
 from models.enums import ProblemStatus as S
 from models.proposals import Proposal
-from services import clock, contracts, problems, service_requests
+from services import clock, contracts, notifications, problems, service_requests
 from services.actors import Actor
-from services.notifications import notify
+from services.notifications import Notice
 from services.proposals.core import ProblemAlreadyAwarded, ProposalLapsed, ProposalNotPending, get_row, reload
 from services.proposals.submitting import Parent
 
@@ -63,15 +62,12 @@ async def _draft_from_proposal(
             contracts.MilestoneInput(m.title, m.amount, m.currency, m.due_offset_days) for m in current.milestones
         ],
     )
-    await notify(
+    await notifications.send(
         session,
-        kind="proposal.accepted",
-        title=f"方案已被采纳：{parent.title}",
-        body="采纳了贵单位的方案，已生成合同草稿。Your proposal was accepted; a draft contract is ready.",
-        organisation_ids=[proposal.provider_org_id],
-        roles=PROVIDER_ROLES,
-        subject_type="contract",
+        Notice.proposal_accepted,
+        about=parent.title,
         subject_id=contract.id,
+        organisation_ids=[proposal.provider_org_id],
     )
     return contract
 
@@ -112,15 +108,12 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
         source=ContractSource.proposal,
     )
     for other in others:
-        await notify(
+        await notifications.send(
             session,
-            kind="proposal.declined",
-            title=f"方案未被采纳：{problem.title}",
-            body="发布方已采纳其他方案。Another proposal was accepted.",
-            organisation_ids=[other.provider_org_id],
-            roles=PROVIDER_ROLES,
-            subject_type="proposal",
+            Notice.proposal_declined,
+            about=problem.title,
             subject_id=other.id,
+            organisation_ids=[other.provider_org_id],
         )
     return contract
 

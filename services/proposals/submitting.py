@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.enums import (
-    SME_ROLES,
     ConfidentialityTier,
     ProposalStatus,
     ServiceRequestStatus,
@@ -21,11 +20,11 @@ from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation
 from models.proposals import Proposal, ProposalMilestone, ProposalRevision
 from models.service_requests import ServiceRequest
-from services import clock, problems, service_requests
+from services import clock, notifications, problems, service_requests
 from services.actors import Actor
 from services.errors import Invalid, RoleNotAllowed
 from services.money import format_money
-from services.notifications import notify
+from services.notifications import Notice
 from services.proposals.core import (
     ProposalAlreadyLive,
     ProposalNotPending,
@@ -159,16 +158,14 @@ async def submit(
     await _write_revision(session, actor, proposal, data, None)
     if problem.status is S.open:
         problem.status = S.in_review
-    await notify(
+    await notifications.send(
         session,
-        kind="proposal.received",
-        title=f"收到新方案：{problem.title}",
-        body=f"报价 {format_money(data.price_amount, data.currency)}，周期 {data.duration_days} 天。"
-        "A new proposal was received.",
-        organisation_ids=[problem.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="proposal",
+        Notice.proposal_received,
+        about=problem.title,
         subject_id=proposal.id,
+        organisation_ids=[problem.sme_org_id],
+        price=format_money(data.price_amount, data.currency),
+        days=data.duration_days,
     )
     return await reload(session, proposal.id)
 
@@ -236,12 +233,10 @@ async def submit_for_request(
     await service_requests.notify_client(
         session,
         request,
-        "service_request.answered",
-        "服务申请已报价",
-        f"报价 {format_money(data.price_amount, data.currency)}，周期 {data.duration_days} 天。"
-        "The provider sent a proposal.",
-        "proposal",
+        Notice.service_request_answered,
         proposal.id,
+        price=format_money(data.price_amount, data.currency),
+        days=data.duration_days,
     )
     return await reload(session, proposal.id)
 
@@ -263,15 +258,14 @@ async def revise(
     _apply_terms(proposal, data)
     await session.flush()
     await _write_revision(session, actor, proposal, data, note)
-    await notify(
+    await notifications.send(
         session,
-        kind="proposal.revised",
-        title=f"方案已修订（第 {proposal.revision} 版）：{parent.title}",
-        body=note or "A proposal was revised.",
-        organisation_ids=[parent.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="proposal",
+        Notice.proposal_revised,
+        about=parent.title,
         subject_id=proposal.id,
+        organisation_ids=[parent.sme_org_id],
+        text=note,
+        revision=proposal.revision,
     )
     return await reload(session, proposal.id)
 
@@ -298,14 +292,11 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
         )
         if pending is None and problem.status is S.in_review:
             problem.status = S.open  # nothing left to review
-    await notify(
+    await notifications.send(
         session,
-        kind="proposal.withdrawn",
-        title=f"方案已撤回：{parent.title}",
-        body="一家创新中心/研究院撤回了方案。A proposal was withdrawn.",
-        organisation_ids=[parent.sme_org_id],
-        roles=SME_ROLES,
-        subject_type="proposal",
+        Notice.proposal_withdrawn,
+        about=parent.title,
         subject_id=proposal.id,
+        organisation_ids=[parent.sme_org_id],
     )
     return await reload(session, proposal.id)
