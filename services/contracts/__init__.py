@@ -27,7 +27,7 @@ from services.contracts.core import (
 from services.contracts.drafts import MilestoneInput, create, create_draft, set_ip_terms, update
 from services.contracts.milestones import accept, amount_owed, deliver, reject, terminate
 from services.contracts.terms import STATUTORY_TEAM_REWARD_BPS, team_reward_default
-from services.contracts.versions import VersionNotFound, amend, document, list_versions, sign
+from services.contracts.versions import VersionNotFound, amend, document, list_versions, sign, terms_in_force
 
 __all__ = [
     "STATUTORY_TEAM_REWARD_BPS",
@@ -63,6 +63,7 @@ __all__ = [
     "sign",
     "team_reward_default",
     "terminate",
+    "terms_in_force",
     "update",
     "visible_contracts",
 ]

@@ -421,3 +421,18 @@ async def document(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, 
             for s in version.signatures
         ],
     )
+
+
+async def terms_in_force(session: AsyncSession, contract_id: uuid.UUID) -> tuple[int, dict[str, Any]] | None:
+    """(version number, IP terms) of the version in force now, None before any is signed; the
+    settlement area allocates each receipt by these."""
+    contract = await session.get(Contract, contract_id)
+    if contract is None or contract.effective_version is None:
+        return None
+    version = await session.scalar(
+        select(ContractVersion).where(
+            ContractVersion.contract_id == contract_id, ContractVersion.number == contract.effective_version
+        )
+    )
+    assert version is not None
+    return version.number, version.body["ip_terms"]
