@@ -25,6 +25,7 @@ from api import (
     pilot_results,
     problems,
     proposals,
+    reports,
     service_offers,
     service_requests,
     settlements,
@@ -84,6 +85,7 @@ TAGS = [
         "name": "ledger",
         "description": "Each centre's double-entry revenue ledger: accounts, balances, entries, trial balance, periods",
     },
+    {"name": "reports", "description": "Co-builder statements read from the ledger"},
     {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
 ]
 
@@ -141,6 +143,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         notifications.router,
         settlements.router,
         ledger.router,
+        reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -272,3 +272,30 @@ class TestRevenueAllocation:
         assert [p["counterparty_org_id"] for p in payables] == [str(cast.co_builder.id)]
         shown = (await client.get(f"{BASE}/accounts/{payables[0]['id']}", headers=finance)).json()
         assert shown["balance"]["amount"] == co["amount"]["amount"]
+
+        # The co-builder's statement shows the share; finance pays it out with a manual entry.
+        month = service_clock.now().astimezone(SHANGHAI).strftime("%Y-%m")
+        bank_account = (await client.get(f"{BASE}/accounts", params={"purpose": "bank"}, headers=finance)).json()[
+            "items"
+        ][0]
+        payout = _entry(
+            [(payables[0], "debit", co["amount"]["amount"]), (bank_account, "credit", co["amount"]["amount"])]
+        )
+        assert (await _post(client, finance, payout)).status_code == 201
+        statements = await client.get(
+            "/api/v1/reports/co-builder-statements", params={"period": month}, headers=cast.co_builder_member.headers
+        )
+        assert statements.status_code == 200, statements.text
+        [statement] = statements.json()
+        assert statement["co_builder_id"] == str(cast.co_builder.id)
+        assert (statement["opening"]["amount"], statement["allocated"]["amount"]) == (0, co["amount"]["amount"])
+        assert (statement["paid_out"]["amount"], statement["closing"]["amount"]) == (co["amount"]["amount"], 0)
+        assert [line["source"] for line in statement["lines"]] == ["revenue_allocation", "manual"]
+        by_finance = await client.get(
+            "/api/v1/reports/co-builder-statements", params={"period": month}, headers=finance
+        )
+        assert [s["co_builder_id"] for s in by_finance.json()] == [str(cast.co_builder.id)]
+        outsider = await client.get(
+            "/api/v1/reports/co-builder-statements", params={"period": month}, headers=cast.base.other_sme.headers
+        )
+        assert outsider.json() == []
