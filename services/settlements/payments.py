@@ -212,6 +212,8 @@ async def _reverse_payment(
     await session.refresh(payment, with_for_update=True)
     if payment.reversed_by_entry_id is not None:
         raise PaymentAlreadyReversed()
+    if settlement.status is SettlementStatus.written_off:
+        raise SettlementClosed(f"{settlement.number} is written off; its payments stand")
     reversal = await entries.reverse(
         session, await entries.load(session, payment.entry_id), description=description, created_by=actor.user_id
     )
