@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from services import migrations
 from services.db import create_engine
 
-FOUNDATION_HEAD = "b8b08a803a77"
+FOUNDATION_HEAD = "06065964fc7b"
 
 
 def _check(settings) -> None:
