@@ -82,6 +82,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.current_timestamp(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.current_timestamp(), nullable=False),
+        # PostgreSQL only, unmodelled: tsvectors generated from the token columns (SQLite's side of
+        # the search is the FTS5 table made below).
         *_tsvector("search_tsv", "search_text", postgres=postgres),
         sa.Column("title_text", sa.Text(), server_default="", nullable=False),
         sa.Column("publication_seq", sa.BigInteger(), nullable=True),
