@@ -178,7 +178,7 @@ INSERT INTO listing_fields (listing_id, field) SELECT id, fields->>0 FROM ins
 """
 
 
-# The RUM indexes exactly as the search-tiers migration creates them (posting lists in publication order).
+# The RUM indexes exactly as the catalogue revision creates them (posting lists in publication order).
 RUM_INDEXES = {
     name: f"CREATE INDEX {name} ON listings USING rum ({column} rum_tsvector_addon_ops, publication_seq) "
     f"WITH (attach = 'publication_seq', to = '{column}', order_by_attach = TRUE) WHERE status = 'published'"

@@ -12,9 +12,9 @@ def render_item(type_: str, obj: object, autogen_context) -> str | bool:
     return False
 
 
-# Objects autogenerate cannot see in the models, created by hand in revisions: the SQLite FTS5
-# search table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated tsvector
-# columns on listings, its GIN index and the RUM indexes of the search-tiers revision.
+# Objects autogenerate cannot see in the models, created by hand in the catalogue revision: the
+# SQLite FTS5 search table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated
+# tsvector columns on listings, its GIN index and its RUM indexes.
 UNMODELLED_TABLE_PREFIXES = ("listing_fts",)
 UNMODELLED_INDEXES = frozenset({"ix_listings_search_tsv", "ix_listings_title_rum", "ix_listings_search_rum"})
 UNMODELLED_COLUMNS = frozenset({("listings", "search_tsv"), ("listings", "title_tsv")})

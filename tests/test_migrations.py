@@ -1,52 +1,253 @@
-"""The migrations build exactly the models' schema, and go down and up again."""
+"""The migrations build exactly the models' schema, go down and up again, and backfill rows written
+before a revision; the revision files stay in chain order and import no application code."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from migrations.autogen import include_name, render_item
 from models import metadata
-from services import migrations
+from services import migrations, segmentation
 from services.db import create_engine
+from services.settings import PROJECT_ROOT
+from tests.factories.catalogue import create_published, make_world, pilot_body
+
+VERSIONS = PROJECT_ROOT / "migrations" / "versions"
+APPLICATION_PACKAGES = {"api", "services", "models"}
+FOUNDATION = "06065964fc7b"  # the revision before the catalogue's
+SCHEMA_HEAD = "fdc5275d0c70"  # contracts: the last schema revision, before the data backfills
 
 
-async def _diff(settings) -> list:
+async def _run(settings, work):
     engine = create_engine(settings, null_pool=True)
     try:
-        async with engine.connect() as conn:
-
-            def compare(sync_conn):
-                context = MigrationContext.configure(
-                    sync_conn,
-                    opts={"compare_type": True, "render_item": render_item, "include_name": include_name},
-                )
-                return compare_metadata(context, metadata)
-
-            return await conn.run_sync(compare)
+        async with engine.begin() as conn:
+            return await conn.run_sync(work)
     finally:
         await engine.dispose()
 
 
-async def _tables(settings) -> set[str]:
-    engine = create_engine(settings, null_pool=True)
-    try:
-        async with engine.connect() as conn:
-            return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-    finally:
-        await engine.dispose()
+def _diff(settings) -> list:
+    def compare(sync_conn):
+        context = MigrationContext.configure(
+            sync_conn,
+            opts={"compare_type": True, "render_item": render_item, "include_name": include_name},
+        )
+        return compare_metadata(context, metadata)
+
+    return asyncio.run(_run(settings, compare))
 
 
-def test_autogenerate_finds_no_difference(settings):
-    assert asyncio.run(_diff(settings)) == []
+def _tables(settings) -> set[str]:
+    return set(asyncio.run(_run(settings, lambda c: inspect(c).get_table_names())))
 
 
-def test_downgrade_to_base_and_upgrade_again(settings):
-    migrations.downgrade(settings, "base")
-    assert asyncio.run(_tables(settings)) <= {"alembic_version"}
-    migrations.upgrade(settings, "head")
-    assert {t.name for t in metadata.sorted_tables} <= asyncio.run(_tables(settings))
-    assert asyncio.run(_diff(settings)) == []
+def _search_objects(settings) -> set[str]:
+    """The hand-made search objects autogenerate cannot see: RUM and GIN indexes and the publication
+    sequence on PostgreSQL, the FTS5 table and its triggers on SQLite."""
+
+    def names(conn) -> set[str]:
+        if conn.dialect.name == "postgresql":
+            return set(
+                conn.exec_driver_sql(
+                    "SELECT indexname FROM pg_indexes WHERE indexname IN "
+                    "('ix_listings_title_rum', 'ix_listings_search_rum', 'ix_listings_search_tsv') "
+                    "UNION SELECT sequencename FROM pg_sequences WHERE sequencename = 'listing_publication_seq'"
+                ).scalars()
+            )
+        return set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE 'listing_fts%'").scalars())
+
+    return asyncio.run(_run(settings, names))
+
+
+def _scripts(settings) -> ScriptDirectory:
+    return ScriptDirectory.from_config(migrations.alembic_config(settings))
+
+
+class TestSchema:
+    def test_autogenerate_finds_no_difference(self, settings):
+        """The models and the migrated database agree (compared with the hooks env.py uses)."""
+        assert _diff(settings) == []
+
+    def test_alembic_check_finds_no_difference(self, settings):
+        """`alembic check` through env.py raises when autogenerate would emit any operation."""
+        command.check(migrations.alembic_config(settings))
+
+    def test_downgrade_to_base_and_upgrade_again(self, settings):
+        """Every revision goes down to an empty database and up again to the models' schema."""
+        migrations.downgrade(settings, "base")
+        assert _tables(settings) <= {"alembic_version"}
+        migrations.upgrade(settings, "head")
+        assert {t.name for t in metadata.sorted_tables} <= _tables(settings)
+        assert _diff(settings) == []
+
+    def test_the_catalogue_revision_downgrades_and_upgrades_again(self, settings, is_postgres):
+        """Its tables and its hand-made search objects go with it and come back."""
+        migrations.downgrade(settings, FOUNDATION)
+        assert not {"listings", "listing_fts"} & _tables(settings)
+        assert _search_objects(settings) == set()
+        migrations.upgrade(settings)
+        assert {"listings", "pilot_results", "instruments", "service_offers", "attachments"} <= _tables(settings)
+        expected = (
+            {"ix_listings_title_rum", "ix_listings_search_rum", "ix_listings_search_tsv", "listing_publication_seq"}
+            if is_postgres
+            else {"listing_fts", "listing_fts_insert", "listing_fts_update", "listing_fts_delete"}
+        )
+        assert expected <= _search_objects(settings)
+        command.check(migrations.alembic_config(settings))
+
+
+class TestRevisionFiles:
+    def test_file_names_sort_in_chain_order(self, base_settings):
+        """Listing the directory shows the revisions in the order they run, from one base to one head."""
+        scripts = _scripts(base_settings)
+        assert len(scripts.get_heads()) == 1
+        chain = [Path(s.path).name for s in reversed(list(scripts.walk_revisions()))]
+        assert chain == sorted(p.name for p in VERSIONS.glob("*.py"))
+
+    def test_a_revision_generated_now_sorts_after_the_existing_ones(self):
+        """alembic.ini's file_template starts with the UTC date and time, later than every file's."""
+        now = time.strftime("%Y-%m-%d-%H%M", time.gmtime())
+        assert all(p.name < now for p in VERSIONS.glob("*.py"))
+
+    def test_revisions_import_no_application_code(self):
+        """A revision runs the same however `api`, `services` or `models` change later."""
+        imports = []
+        for path in sorted(VERSIONS.glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    imports += [(path.name, alias.name) for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    imports.append((path.name, node.module or ""))
+        assert [(f, m) for f, m in imports if m.split(".")[0] in APPLICATION_PACKAGES] == []
+
+
+ORGANISATIONS = sa.table(
+    "organisations",
+    *(sa.column(c) for c in ("kind", "name", "uscc", "region")),
+    sa.column("id", sa.Uuid()),
+)
+LISTINGS = sa.table(
+    "listings",
+    *(sa.column(c) for c in ("kind", "status", "title", "title_en", "abstract", "search_text")),
+    *(sa.column(c, sa.Uuid()) for c in ("id", "owner_org_id", "centre_id")),
+    *(sa.column(c, sa.JSON()) for c in ("fields", "keywords")),
+    sa.column("published_at", sa.DateTime(timezone=True)),
+    sa.column("title_text"),
+    sa.column("publication_seq"),
+)
+
+# Listings as a release before the search tiers wrote them: search text, but no title tokens and no
+# publication numbers. Inserted out of publication order.
+LEGACY = {
+    "solid_state": ("固态电池电解质中试", None, "氧化物固态电解质。", datetime(2026, 3, 1, tzinfo=UTC)),
+    "cathode": (
+        "高能量密度锂电池正极材料中试成果",
+        "Pilot-scale high energy density cathode material",
+        "高镍三元正极材料。",
+        datetime(2026, 1, 1, tzinfo=UTC),
+    ),
+    "sodium_draft": ("钠离子电池", "Sodium-ion battery", "尚未发布。", None),
+    "spectrometer": (
+        "质谱仪共享服务",
+        "Mass spectrometry service",
+        "用于电池材料成分分析。",
+        datetime(2026, 2, 1, tzinfo=UTC),
+    ),
+}
+
+
+def _backfill(settings) -> dict[str, uuid.UUID]:
+    """Go back to the last schema revision, write LEGACY with plain SQL, and upgrade through the
+    backfills; the ids of the listings by LEGACY's keys."""
+    migrations.downgrade(settings, SCHEMA_HEAD)
+    centre = uuid.uuid4()
+    ids = {key: uuid.uuid4() for key in LEGACY}
+
+    def legacy(conn) -> None:
+        conn.execute(
+            sa.insert(ORGANISATIONS).values(
+                id=centre, kind="centre", name="旧中心", uscc="12320000MB0000001X", region="320500"
+            )
+        )
+        conn.execute(
+            sa.insert(LISTINGS),
+            [
+                {
+                    "id": ids[key],
+                    "kind": "pilot_result",
+                    "status": "draft" if published_at is None else "published",
+                    "owner_org_id": centre,
+                    "centre_id": centre,
+                    "title": title,
+                    "title_en": title_en,
+                    "abstract": abstract,
+                    "fields": [],
+                    "keywords": [],
+                    "search_text": segmentation.index_tokens(title, title_en, abstract),
+                    "published_at": published_at,
+                }
+                for key, (title, title_en, abstract, published_at) in LEGACY.items()
+            ],
+        )
+
+    asyncio.run(_run(settings, legacy))
+    migrations.upgrade(settings)
+    return ids
+
+
+def _listing_columns(settings, *columns: str) -> dict[uuid.UUID, tuple]:
+    def read(conn):
+        rows = conn.execute(sa.select(LISTINGS.c.id, *(LISTINGS.c[c] for c in columns)))
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    return asyncio.run(_run(settings, read))
+
+
+class TestSearchBackfill:
+    def test_listings_get_the_title_tokens_the_services_would_write(self, settings, db):
+        """`title_text` is `index_tokens(title, title_en)` for every listing, published or not."""
+        ids = _backfill(settings)
+        stored = _listing_columns(settings, "title_text")
+        assert {key: stored[ids[key]][0] for key in LEGACY} == {
+            key: segmentation.index_tokens(title, title_en) for key, (title, title_en, _, _) in LEGACY.items()
+        }
+
+    def test_published_listings_are_numbered_in_publication_order(self, settings, db):
+        """Distinct increasing numbers by `published_at`; a listing never published gets none."""
+        ids = _backfill(settings)
+        seq = {key: _listing_columns(settings, "publication_seq")[ids[key]][0] for key in LEGACY}
+        assert seq["sodium_draft"] is None
+        assert seq["cathode"] < seq["spectrometer"] < seq["solid_state"]
+
+    async def test_search_ranks_backfilled_listings_by_title_then_newest(self, settings, client):
+        """Title matches first (rank 2), newest first within a tier; drafts stay out."""
+        await asyncio.to_thread(_backfill, settings)
+        response = await client.get("/api/v1/catalogue/search", params={"q": "电池"})
+        assert response.status_code == 200, response.text
+        assert [(hit["title"], hit["rank"]) for hit in response.json()["items"]] == [
+            ("固态电池电解质中试", 2),
+            ("高能量密度锂电池正极材料中试成果", 2),
+            ("质谱仪共享服务", 1),
+        ]
+
+    async def test_a_listing_published_afterwards_is_numbered_after_them(self, settings, client, db, app):
+        """The services' numbering (PostgreSQL's sequence, SQLite's max + 1) continues after the backfill."""
+        ids = await asyncio.to_thread(_backfill, settings)
+        w = await make_world(db, app)
+        created = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        seq = await asyncio.to_thread(_listing_columns, settings, "publication_seq")
+        backfilled = [seq[ids[key]][0] for key in LEGACY if LEGACY[key][3] is not None]
+        assert seq[uuid.UUID(created["id"])][0] > max(backfilled)

@@ -1,5 +1,5 @@
 """Contract rules below the API: the canonical document, licence overlap, money formatting, and the
-migration that gives drafts written before it their parties."""
+backfill revision that gives contracts without party rows their parties."""
 
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from services.contracts import rendering as doc
 from services.contracts import terms
 from services.db import create_engine
 
-CONTRACTS_REVISION = "59b0546cfeeb"
-BEFORE_CONTRACTS = "ecbb99edfd79"
+BEFORE_PARTIES_BACKFILL = "c8b6e29ef310"  # the revision before 2026-11-30-0009_backfill_contract_parties
 
 
 def body() -> dict:
@@ -120,7 +119,9 @@ class TestLicenceOverlap:
 
 def _table(name: str, *columns: str, uuids: tuple[str, ...] = ()) -> sa.TableClause:
     def kind(c: str) -> sa.types.TypeEngine:
-        return sa.Uuid() if c in uuids else sa.BigInteger() if c.endswith("_amount") else sa.String()
+        if c in uuids:
+            return sa.Uuid()
+        return sa.BigInteger() if c.endswith("_amount") else sa.JSON() if c == "ip_terms" else sa.String()
 
     return sa.table(name, *(sa.column(c, kind(c)) for c in columns))
 
@@ -139,6 +140,7 @@ CONTRACTS = _table(
     "source",
     "created_by",
     "value_amount",
+    "ip_terms",
     uuids=("id", "provider_org_id", "client_org_id", "created_by"),
 )
 PARTIES = _table("contract_parties", "contract_id", "organisation_id", "role", uuids=("contract_id", "organisation_id"))
@@ -154,9 +156,9 @@ async def _run(settings, work):
 
 
 def test_the_migration_gives_existing_drafts_their_parties(settings, db):
-    """A draft written by the problems area before this revision gets provider and client party rows
+    """A draft written with no party rows gets provider and client party rows from the backfill revision
     (`db`: its teardown empties the shared PostgreSQL database again)."""
-    migrations.downgrade(settings, BEFORE_CONTRACTS)
+    migrations.downgrade(settings, BEFORE_PARTIES_BACKFILL)
     ids = {k: uuid.uuid4() for k in ("provider", "client", "user", "contract")}
 
     async def legacy(conn):
@@ -188,6 +190,7 @@ def test_the_migration_gives_existing_drafts_their_parties(settings, db):
                 source="direct",
                 created_by=ids["user"],
                 value_amount=100,
+                ip_terms={},
             )
         )
 

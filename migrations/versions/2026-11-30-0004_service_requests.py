@@ -1,8 +1,8 @@
-"""service requests
+"""service requests: an SME's request for a centre's service offer, with the offer's terms frozen on it
 
-Revision ID: 4ccd8deb8c76
-Revises: ecbb99edfd79
-Create Date: 2026-11-28 04:03:59.788536+00:00
+Revision ID: adccbbf2cd1e
+Revises: 89f1a96c3b22
+Create Date: 2026-11-30 00:04:00+00:00
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "4ccd8deb8c76"
-down_revision: str | Sequence[str] | None = "ecbb99edfd79"
+revision: str = "adccbbf2cd1e"
+down_revision: str | Sequence[str] | None = "89f1a96c3b22"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -106,44 +106,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_service_requests_provider_status", ["provider_org_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_service_requests_sme_org_id"), ["sme_org_id"], unique=False)
 
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.create_foreign_key(
-            batch_op.f("fk_contracts_service_request_id_service_requests"),
-            "service_requests",
-            ["service_request_id"],
-            ["id"],
-            ondelete="RESTRICT",
-        )
-
-    with op.batch_alter_table("proposals", schema=None) as batch_op:
-        batch_op.create_index(
-            "uq_proposals_live_per_request",
-            ["service_request_id"],
-            unique=True,
-            postgresql_where=sa.text("status IN ('submitted', 'accepted')"),
-            sqlite_where=sa.text("status IN ('submitted', 'accepted')"),
-        )
-        batch_op.create_foreign_key(
-            batch_op.f("fk_proposals_service_request_id_service_requests"),
-            "service_requests",
-            ["service_request_id"],
-            ["id"],
-            ondelete="RESTRICT",
-        )
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("proposals", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_proposals_service_request_id_service_requests"), type_="foreignkey")
-        batch_op.drop_index(
-            "uq_proposals_live_per_request",
-            postgresql_where=sa.text("status IN ('submitted', 'accepted')"),
-            sqlite_where=sa.text("status IN ('submitted', 'accepted')"),
-        )
-
-    with op.batch_alter_table("contracts", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_contracts_service_request_id_service_requests"), type_="foreignkey")
-
     with op.batch_alter_table("service_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_requests_sme_org_id"))
         batch_op.drop_index("ix_service_requests_provider_status")
