@@ -11,8 +11,8 @@ The database keeps the ledger's promises on both engines (docs/ledger.md):
 - a booking's charge is frozen once set.
 
 Revision ID: 8f2e8dc8d2c9
-Revises: 3f1c0a9e7d21
-Create Date: 2026-11-30 03:15:19.579143+00:00
+Revises: 1d936aadf05c
+Create Date: 2026-11-30 00:10:00+00:00
 """
 
 from collections.abc import Sequence
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8f2e8dc8d2c9"
-down_revision: str | Sequence[str] | None = "3f1c0a9e7d21"
+down_revision: str | Sequence[str] | None = "1d936aadf05c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

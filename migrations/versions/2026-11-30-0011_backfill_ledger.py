@@ -10,7 +10,7 @@ application code is imported.
 
 Revision ID: 5b7c1e0d9a42
 Revises: 8f2e8dc8d2c9
-Create Date: 2026-11-30 03:16:00+00:00
+Create Date: 2026-11-30 00:11:00+00:00
 """
 
 import uuid
@@ -64,7 +64,10 @@ policies = sa.table(
 accounts = sa.table(
     "ledger_accounts",
     *(sa.column(c, sa.Uuid()) for c in ("id", "centre_id")),
-    *(sa.column(c, sa.String()) for c in ("currency", "key", "type", "purpose", "income_kind", "code", "name", "name_en")),
+    *(
+        sa.column(c, sa.String())
+        for c in ("currency", "key", "type", "purpose", "income_kind", "code", "name", "name_en")
+    ),
     sa.column("created_at", sa.DateTime(timezone=True)),
 )
 bookings = sa.table(
@@ -87,7 +90,10 @@ contracts = sa.table("contracts", sa.column("id", sa.Uuid()), sa.column("title",
 milestones = sa.table("contract_milestones", sa.column("id", sa.Uuid()), sa.column("title", sa.String()))
 settlements = sa.table(
     "settlements",
-    *(sa.column(c, sa.Uuid()) for c in ("id", "centre_id", "source_id", "contract_id", "debtor_org_id", "provider_org_id")),
+    *(
+        sa.column(c, sa.Uuid())
+        for c in ("id", "centre_id", "source_id", "contract_id", "debtor_org_id", "provider_org_id")
+    ),
     *(sa.column(c, sa.String()) for c in ("number", "source", "income_kind", "description", "currency", "status")),
     *(sa.column(c, sa.BigInteger()) for c in ("amount", "vat_amount", "paid_amount", "written_off_amount")),
     sa.column("vat_rate_bps", sa.Integer()),
@@ -98,7 +104,10 @@ settlements = sa.table(
     sa.column("updated_at", sa.DateTime(timezone=True)),
 )
 counters = sa.table(
-    "settlement_counters", sa.column("centre_id", sa.Uuid()), sa.column("year", sa.Integer()), sa.column("last", sa.Integer())
+    "settlement_counters",
+    sa.column("centre_id", sa.Uuid()),
+    sa.column("year", sa.Integer()),
+    sa.column("last", sa.Integer()),
 )
 entries = sa.table(
     "ledger_entries",
@@ -150,7 +159,9 @@ class _Books:
             for r in conn.execute(sa.select(accounts.c.id, accounts.c.centre_id, accounts.c.currency, accounts.c.key))
         }
         self.counters = {(r.centre_id, r.year): r.last for r in conn.execute(sa.select(counters)).all()}
-        self.settled = {(r.source, r.source_id) for r in conn.execute(sa.select(settlements.c.source, settlements.c.source_id))}
+        self.settled = {
+            (r.source, r.source_id) for r in conn.execute(sa.select(settlements.c.source, settlements.c.source_id))
+        }
 
     def centre_of(self, org_id: uuid.UUID) -> uuid.UUID:
         org = self.orgs[org_id]
