@@ -22,8 +22,6 @@ from api.schemas.problems import (
     ProblemUpdate,
     QuestionCreate,
     QuestionRead,
-    problem_changes,
-    problem_input,
     problem_read,
     question_read,
 )
@@ -76,7 +74,7 @@ async def create_problem(
     """Post a technical problem (SME staff). Invited centres or institutes are notified."""
 
     async def run() -> ProblemRead:
-        return problem_read(await problems.create(session, actor, problem_input(body)))
+        return problem_read(await problems.create(session, actor, body.to_input()))
 
     return await idem.run(run, ProblemRead, location=lambda p: f"/api/v1/problems/{p.id}")
 
@@ -96,7 +94,7 @@ async def update_problem(
     problem_id: uuid.UUID, body: ProblemUpdate, actor: CurrentActor, session: SessionDep
 ) -> ProblemRead:
     """Change an open problem (the SME's staff): texts, budget, deadline, attachments."""
-    return problem_read(await problems.update(session, actor, problem_id, problem_changes(body)))
+    return problem_read(await problems.update(session, actor, problem_id, body.to_changes()))
 
 
 @router.post(

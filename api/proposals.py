@@ -17,7 +17,6 @@ from api.schemas.proposals import (
     ProposalRevise,
     ProposalRevisionRead,
     proposal_read,
-    proposal_terms,
     revision_read,
 )
 from models.enums import ProposalStatus
@@ -72,9 +71,7 @@ async def submit_proposal(
 
     async def run() -> ProposalRead:
         return proposal_read(
-            await proposals.submit(
-                session, actor, problem_id, proposal_terms(body), organisation_id=body.organisation_id
-            )
+            await proposals.submit(session, actor, problem_id, body.to_terms(), organisation_id=body.organisation_id)
         )
 
     return await idem.run(run, ProposalRead, location=lambda p: f"/api/v1/proposals/{p.id}")
@@ -110,7 +107,7 @@ async def revise_proposal(
     proposal_id: uuid.UUID, body: ProposalRevise, actor: CurrentActor, session: SessionDep
 ) -> ProposalRead:
     """Revise a pending proposal (its organisation's staff): new terms become current, the old stay in history."""
-    return proposal_read(await proposals.revise(session, actor, proposal_id, proposal_terms(body), note=body.note))
+    return proposal_read(await proposals.revise(session, actor, proposal_id, body.to_terms(), note=body.note))
 
 
 @router.post(

@@ -11,7 +11,7 @@ from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import ContractRead, contract_read
-from api.schemas.proposals import ProposalRead, ProposalTerms, proposal_read, proposal_terms
+from api.schemas.proposals import ProposalRead, ProposalTerms, proposal_read
 from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead, request_read
 from models.enums import ServiceRequestStatus
 from services import proposals, service_offers, service_requests
@@ -37,12 +37,9 @@ async def request_service(
 ) -> Response:
     """Ask for a published service offer (SME staff). The offer's terms are copied onto the request and
     the provider's staff are notified."""
-    data = service_requests.RequestInput(
-        message=body.message, quantity=body.quantity, needed_by=body.needed_by, organisation_id=body.organisation_id
-    )
 
     async def run() -> ServiceRequestRead:
-        return request_read(await service_requests.create(session, actor, offer_id, data))
+        return request_read(await service_requests.create(session, actor, offer_id, body.to_input()))
 
     return await idem.run(run, ServiceRequestRead, location=lambda r: f"/api/v1/service-requests/{r.id}")
 
@@ -145,6 +142,6 @@ async def propose_for_request(
     (milestones sum to the price; the SME accepts it with `POST /proposals/{id}/accept`)."""
 
     async def run() -> ProposalRead:
-        return proposal_read(await proposals.submit_for_request(session, actor, request_id, proposal_terms(body)))
+        return proposal_read(await proposals.submit_for_request(session, actor, request_id, body.to_terms()))
 
     return await idem.run(run, ProposalRead, location=lambda p: f"/api/v1/proposals/{p.id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, Field, StringConstraints, model_validator
 
@@ -14,6 +14,7 @@ from services import problems
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+T = TypeVar("T")
 
 
 def _positive_money(value: Money) -> Money:
@@ -29,6 +30,11 @@ class AttachmentLink(InputModel):
     url: AnyHttpUrl
     media_type: Annotated[str, StringConstraints(max_length=100)] | None = None
     size_bytes: Annotated[int, Field(ge=0)] | None = None
+
+    def to_link(self) -> problems.AttachmentLink:
+        return problems.AttachmentLink(
+            name=self.name, url=str(self.url), media_type=self.media_type, size_bytes=self.size_bytes
+        )
 
 
 class AttachmentLinkRead(OutputModel):
@@ -55,6 +61,9 @@ class BudgetRange(InputModel):
             raise ValueError("min must not exceed max")
         return self
 
+    def to_budget(self) -> problems.Budget:
+        return problems.Budget(min_amount=self.min.amount, max_amount=self.max.amount, currency=self.min.currency)
+
 
 class ProblemCreate(InputModel):
     organisation_id: uuid.UUID | None = Field(
@@ -77,6 +86,23 @@ class ProblemCreate(InputModel):
         default_factory=list, description="Centres or institutes invited (`invite_only` tier only)"
     )
 
+    def to_input(self) -> problems.ProblemInput:
+        return problems.ProblemInput(
+            organisation_id=self.organisation_id,
+            title=self.title,
+            summary=self.summary,
+            description=self.description,
+            desired_outcome=self.desired_outcome,
+            technical_field=self.technical_field,
+            budget=self.budget.to_budget(),
+            deadline=self.deadline,
+            attachments=[a.to_link() for a in self.attachments],
+            confidentiality=self.confidentiality,
+            nda_terms=self.nda_terms,
+            anonymous=self.anonymous,
+            invited_organisation_ids=self.invited_organisation_ids,
+        )
+
 
 class ProblemUpdate(InputModel):
     """Changes to an open problem; the tier, NDA text and anonymity are fixed at posting."""
@@ -96,6 +122,24 @@ class ProblemUpdate(InputModel):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
+
+    def to_changes(self) -> problems.ProblemChanges:
+        """The fields sent, as the service's changes; a field not sent stays unset. Only
+        `desired_outcome` may be sent as null (to clear it), so None means "not sent" for the rest."""
+        return problems.ProblemChanges(
+            title=_sent(self.title),
+            summary=_sent(self.summary),
+            description=_sent(self.description),
+            desired_outcome=self.desired_outcome if "desired_outcome" in self.model_fields_set else problems.UNSET,
+            technical_field=_sent(self.technical_field),
+            budget=self.budget.to_budget() if self.budget is not None else problems.UNSET,
+            deadline=_sent(self.deadline),
+            attachments=[a.to_link() for a in self.attachments] if self.attachments is not None else problems.UNSET,
+        )
+
+
+def _sent(value: T | None) -> T | problems.Unset:
+    return problems.UNSET if value is None else value
 
 
 class ProblemClose(InputModel):
@@ -190,42 +234,6 @@ class QuestionRead(OutputModel):
     answer: str | None
     answered_at: datetime | None
     created_at: datetime
-
-
-def problem_input(body: ProblemCreate) -> problems.ProblemInput:
-    return problems.ProblemInput(
-        organisation_id=body.organisation_id,
-        title=body.title,
-        summary=body.summary,
-        description=body.description,
-        desired_outcome=body.desired_outcome,
-        technical_field=body.technical_field,
-        budget_min_amount=body.budget.min.amount,
-        budget_max_amount=body.budget.max.amount,
-        currency=body.budget.min.currency,
-        deadline=body.deadline,
-        attachments=[a.model_dump(mode="json") for a in body.attachments],
-        confidentiality=body.confidentiality,
-        nda_terms=body.nda_terms,
-        anonymous=body.anonymous,
-        invited_organisation_ids=body.invited_organisation_ids,
-    )
-
-
-def problem_changes(body: ProblemUpdate) -> dict:
-    """The PATCH body as column changes."""
-    changes = body.model_dump(exclude_unset=True, exclude={"budget", "attachments"})
-    if body.budget is not None:
-        changes.update(
-            budget_min_amount=body.budget.min.amount,
-            budget_max_amount=body.budget.max.amount,
-            currency=body.budget.min.currency,
-        )
-    if body.attachments is not None:
-        changes["attachments"] = [a.model_dump(mode="json") for a in body.attachments]
-    if "deadline" in changes:
-        changes["deadline"] = body.deadline
-    return changes
 
 
 def problem_read(view: problems.ProblemView) -> ProblemRead:

@@ -22,6 +22,9 @@ class MilestoneInput(InputModel):
         description="Days after the contract starts; non-decreasing and at most `duration_days`"
     )
 
+    def to_terms(self) -> proposals.MilestoneTerms:
+        return proposals.MilestoneTerms(self.title, self.amount.amount, self.amount.currency, self.due_offset_days)
+
 
 class ProposalTerms(InputModel):
     approach: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
@@ -31,6 +34,18 @@ class ProposalTerms(InputModel):
     contract_type: ContractType = Field(description="Suggested Civil Code contract type")
     valid_until: AwareDatetime = Field(description="The offer holds until then (must be in the future)")
     attachments: Annotated[list[AttachmentLink], Field(max_length=20)] = Field(default_factory=list)
+
+    def to_terms(self) -> proposals.ProposalTerms:
+        return proposals.ProposalTerms(
+            approach=self.approach,
+            price_amount=self.price.amount,
+            currency=self.price.currency,
+            duration_days=self.duration_days,
+            milestones=[m.to_terms() for m in self.milestones],
+            contract_type=self.contract_type,
+            valid_until=self.valid_until,
+            attachments=[a.to_link() for a in self.attachments],
+        )
 
 
 class ProposalCreate(ProposalTerms):
@@ -88,22 +103,6 @@ class ProposalRead(OutputModel):
     withdrawn_at: datetime | None
     decided_at: datetime | None
     contract_id: uuid.UUID | None = Field(default=None, description="The draft contract, once accepted")
-
-
-def proposal_terms(body: ProposalTerms) -> proposals.ProposalTerms:
-    return proposals.ProposalTerms(
-        approach=body.approach,
-        price_amount=body.price.amount,
-        currency=body.price.currency,
-        duration_days=body.duration_days,
-        milestones=[
-            proposals.MilestoneTerms(m.title, m.amount.amount, m.amount.currency, m.due_offset_days)
-            for m in body.milestones
-        ],
-        contract_type=body.contract_type,
-        valid_until=body.valid_until,
-        attachments=[a.model_dump(mode="json") for a in body.attachments],
-    )
 
 
 def _milestones(revision: ProposalRevision) -> list[MilestoneRead]:

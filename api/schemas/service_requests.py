@@ -11,6 +11,7 @@ from pydantic import Field, StringConstraints
 from api.schemas.common import InputModel, Money, OutputModel
 from models.enums import PriceModel, ServiceKind, ServiceRequestStatus
 from models.service_requests import ServiceRequest
+from services import service_requests
 
 
 class ServiceRequestCreate(InputModel):
@@ -24,6 +25,11 @@ class ServiceRequestCreate(InputModel):
     organisation_id: uuid.UUID | None = Field(
         default=None, description="The requesting SME; needed only when you work for several"
     )
+
+    def to_input(self) -> service_requests.RequestInput:
+        return service_requests.RequestInput(
+            message=self.message, quantity=self.quantity, needed_by=self.needed_by, organisation_id=self.organisation_id
+        )
 
 
 class ServiceRequestDecline(InputModel):

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Final
 
 from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,29 +90,69 @@ class QuestionAlreadyAnswered(Conflict):
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What the SME expects to pay: minor units of one currency, `min_amount` <= `max_amount`."""
+
+    min_amount: int
+    max_amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """A file kept in the organisation's document store, referenced by its URL."""
+
+    name: str
+    url: str
+    media_type: str | None = None
+    size_bytes: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The form stored in the row's JSON column."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ProblemInput:
+    """A problem as the SME posts it."""
+
     title: str
     summary: str
     description: str
     technical_field: TechField
-    budget_min_amount: int
-    budget_max_amount: int
-    currency: str
+    budget: Budget
     deadline: datetime
     confidentiality: ConfidentialityTier
     desired_outcome: str | None = None
-    attachments: list[dict] = field(default_factory=list)
+    attachments: Sequence[AttachmentLink] = ()
     nda_terms: str | None = None
     anonymous: bool = False
-    invited_organisation_ids: list[uuid.UUID] = field(default_factory=list)
+    invited_organisation_ids: Sequence[uuid.UUID] = ()
     organisation_id: uuid.UUID | None = None
 
 
-# Columns an open problem may change (the tier, NDA text and anonymity are fixed at posting).
-EDITABLE = frozenset(
-    {"title", "summary", "description", "desired_outcome", "technical_field", "deadline", "attachments"}
-    | {"budget_min_amount", "budget_max_amount", "currency"}
-)
+class Unset(Enum):
+    """A field a PATCH did not send: what is stored stays as it is."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+@dataclass(frozen=True)
+class ProblemChanges:
+    """Changes to an open problem: a field left UNSET is untouched; `desired_outcome` may be cleared
+    with None. The tier, NDA text and anonymity are fixed at posting, so they are not here."""
+
+    title: str | Unset = UNSET
+    summary: str | Unset = UNSET
+    description: str | Unset = UNSET
+    desired_outcome: str | Unset | None = UNSET
+    technical_field: TechField | Unset = UNSET
+    budget: Budget | Unset = UNSET
+    deadline: datetime | Unset = UNSET
+    attachments: Sequence[AttachmentLink] | Unset = UNSET
 
 
 # Status, derived at read time
@@ -332,11 +374,11 @@ async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> Pro
         description=data.description,
         desired_outcome=data.desired_outcome,
         technical_field=data.technical_field,
-        budget_min_amount=data.budget_min_amount,
-        budget_max_amount=data.budget_max_amount,
-        currency=data.currency,
+        budget_min_amount=data.budget.min_amount,
+        budget_max_amount=data.budget.max_amount,
+        currency=data.budget.currency,
         deadline=data.deadline.astimezone(UTC),
-        attachments=list(data.attachments),
+        attachments=[a.as_json() for a in data.attachments],
         confidentiality=tier,
         nda_terms=data.nda_terms,
         anonymous=data.anonymous,
@@ -349,19 +391,30 @@ async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> Pro
     return await view_of(session, actor, problem)
 
 
-async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, changes: dict) -> ProblemView:
-    """Change an open problem (the SME's staff); the tier, NDA text and anonymity never change."""
+async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, changes: ProblemChanges) -> ProblemView:
+    """Change an open problem (the SME's staff); fields left unset stay as they are."""
     problem = await get_problem(session, actor, problem_id, lock=True)
     require_owner_staff(actor, problem)
     require_accepting(problem)
-    unknown = set(changes) - EDITABLE
-    if unknown:
-        raise Invalid(f"cannot change {', '.join(sorted(unknown))}", loc=["body", sorted(unknown)[0]])
-    if "deadline" in changes:
-        _check_deadline(changes["deadline"])
-        changes = {**changes, "deadline": changes["deadline"].astimezone(UTC)}
-    for name, value in changes.items():
-        setattr(problem, name, value)
+    if not isinstance(changes.deadline, Unset):
+        _check_deadline(changes.deadline)
+        problem.deadline = changes.deadline.astimezone(UTC)
+    if not isinstance(changes.title, Unset):
+        problem.title = changes.title
+    if not isinstance(changes.summary, Unset):
+        problem.summary = changes.summary
+    if not isinstance(changes.description, Unset):
+        problem.description = changes.description
+    if not isinstance(changes.desired_outcome, Unset):
+        problem.desired_outcome = changes.desired_outcome
+    if not isinstance(changes.technical_field, Unset):
+        problem.technical_field = changes.technical_field
+    if not isinstance(changes.budget, Unset):
+        problem.budget_min_amount = changes.budget.min_amount
+        problem.budget_max_amount = changes.budget.max_amount
+        problem.currency = changes.budget.currency
+    if not isinstance(changes.attachments, Unset):
+        problem.attachments = [a.as_json() for a in changes.attachments]
     await session.flush()
     return await view_of(session, actor, problem)
 

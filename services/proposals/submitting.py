@@ -64,7 +64,7 @@ def _apply_terms(proposal: Proposal, terms: ProposalTerms) -> None:
     proposal.duration_days = terms.duration_days
     proposal.contract_type = terms.contract_type
     proposal.valid_until = terms.valid_until.astimezone(UTC)
-    proposal.attachments = list(terms.attachments)
+    proposal.attachments = [a.as_json() for a in terms.attachments]
 
 
 async def _write_revision(
