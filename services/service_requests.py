@@ -78,6 +78,14 @@ class RequestInput:
     organisation_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class RequestView:
+    """A request with the draft contract it led to, if any."""
+
+    request: ServiceRequest
+    contract_id: uuid.UUID | None
+
+
 def visible_service_requests(actor: Actor) -> Select[tuple[ServiceRequest]]:
     """Requests of the actor's SMEs, and requests to the actor's centres and institutes."""
     stmt = select(ServiceRequest)
@@ -119,8 +127,11 @@ async def list_visible(
     return await paginate(session, stmt, [SortKey(ServiceRequest.id, descending=True)], limit=limit, cursor=cursor)
 
 
-async def contract_id_of(session: AsyncSession, request_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(select(Contract.id).where(Contract.service_request_id == request_id))
+async def read(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> RequestView:
+    """One visible request with its draft contract, if any, else 404."""
+    request = await get(session, actor, request_id)
+    contract_id = await session.scalar(select(Contract.id).where(Contract.service_request_id == request.id))
+    return RequestView(request, contract_id)
 
 
 async def create(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, data: RequestInput) -> ServiceRequest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, Field, StringConstraints, model_validator
 
@@ -157,10 +157,22 @@ class BudgetRead(OutputModel):
     min: Money
     max: Money
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_budget(cls, data: Any) -> Any:
+        if isinstance(data, problems.Budget):
+            return {
+                "min": Money(amount=data.min_amount, currency=data.currency),
+                "max": Money(amount=data.max_amount, currency=data.currency),
+            }
+        return data
+
 
 class ProblemRead(OutputModel):
     """A problem as the caller may see it. Fields behind the NDA are null (attachments empty) until the
     caller's organisation accepts it; `sme` is null while the SME stays hidden from the caller."""
+
+    # Read from services.problems.ProblemView, which is already redacted for the caller.
 
     id: uuid.UUID
     title: str
@@ -234,51 +246,3 @@ class QuestionRead(OutputModel):
     answer: str | None
     answered_at: datetime | None
     created_at: datetime
-
-
-def problem_read(view: problems.ProblemView) -> ProblemRead:
-    """Only what this caller may see leaves the server."""
-    p = view.problem
-    details = view.details_visible
-    return ProblemRead(
-        id=p.id,
-        title=p.title,
-        summary=p.summary,
-        technical_field=p.technical_field,
-        confidentiality=p.confidentiality,
-        status=view.status,
-        deadline=p.deadline,
-        nda_terms=p.nda_terms,
-        anonymous=p.anonymous,
-        details_visible=details,
-        nda_accepted=view.nda_accepted,
-        is_owner=view.is_owner,
-        sme=OrganisationRef.model_validate(view.sme) if view.sme is not None else None,
-        description=p.description if details else None,
-        desired_outcome=p.desired_outcome if details else None,
-        budget=BudgetRead(
-            min=Money(amount=p.budget_min_amount, currency=p.currency),
-            max=Money(amount=p.budget_max_amount, currency=p.currency),
-        )
-        if details
-        else None,
-        attachments=p.attachments if details else [],
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-        awarded_at=p.awarded_at,
-        closed_at=p.closed_at,
-    )
-
-
-def question_read(view: problems.QuestionView) -> QuestionRead:
-    q = view.question
-    return QuestionRead(
-        id=q.id,
-        problem_id=q.problem_id,
-        question=q.question,
-        asker_org_id=q.asker_org_id if view.asker_visible else None,
-        asked_by=q.asked_by if view.asker_visible else None,
-        answer=q.answer,
-        answered_at=q.answered_at,
-        created_at=q.created_at,
-    )

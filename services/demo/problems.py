@@ -40,7 +40,9 @@ def _terms(price_yuan: int, days: int, kind: ContractType, approach: str, steps:
     )
 
 
-async def _problem(session: AsyncSession, report, user_key: str, data: problems.ProblemInput) -> Problem | None:
+async def _problem(
+    session: AsyncSession, report, user_key: str, data: problems.ProblemInput
+) -> problems.ProblemView | None:
     """Create the problem unless the SME already has one with this title (then None: already seeded)."""
     actor = await load_actor(session, report.users[user_key])
     sme_id = next(iter(actor.sme_ids()))
@@ -49,10 +51,12 @@ async def _problem(session: AsyncSession, report, user_key: str, data: problems.
         return None
     view = await problems.create(session, actor, data)
     report.count("problems")
-    return view.problem
+    return view
 
 
-async def _propose(session: AsyncSession, report, user_key: str, problem: Problem, terms) -> proposals.ProposalView:
+async def _propose(
+    session: AsyncSession, report, user_key: str, problem: problems.ProblemView, terms
+) -> proposals.ProposalView:
     actor = await load_actor(session, report.users[user_key])
     view = await proposals.submit(session, actor, problem.id, terms, organisation_id=None)
     report.count("proposals")
@@ -129,7 +133,7 @@ async def seed(session, report) -> None:
             session,
             await load_actor(session, report.users["sun.li"]),
             public.id,
-            question.question.id,
+            question.id,
             answer="残碱约 0.35%。可以增加一道烧结工序，但总能耗增加不宜超过 10%。",
         )
 

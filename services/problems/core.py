@@ -111,6 +111,10 @@ class AttachmentLink:
         """The form stored in the row's JSON column."""
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> AttachmentLink:
+        return cls(stored["name"], stored["url"], stored.get("media_type"), stored.get("size_bytes"))
+
 
 @dataclass(frozen=True)
 class ProblemInput:
@@ -223,18 +227,67 @@ def visible_problems(actor: Actor) -> Select[tuple[Problem]]:
 
 @dataclass(frozen=True)
 class ProblemView:
-    """A problem as one actor may see it."""
+    """A problem as one actor may see it, already redacted: what the actor may not see is None
+    (attachments empty). The details of an `nda` problem stay hidden from a provider until its
+    organisation accepts the NDA; the SME's name while it is hidden from the actor."""
 
-    problem: Problem
-    status: S
-    is_owner: bool
+    id: uuid.UUID
+    title: str
+    summary: str
+    technical_field: TechField
+    confidentiality: ConfidentialityTier
+    status: S  # effective: expired once the deadline has passed
+    deadline: datetime
+    nda_terms: str | None
+    anonymous: bool
     details_visible: bool
-    nda_accepted: bool
-    sme: Organisation | None  # None while the SME is hidden from this actor
+    nda_accepted: bool  # by one of the actor's organisations
+    is_owner: bool
+    sme: Organisation | None
+    description: str | None
+    desired_outcome: str | None
+    budget: Budget | None
+    attachments: tuple[AttachmentLink, ...]
+    created_at: datetime
+    updated_at: datetime
+    awarded_at: datetime | None
+    closed_at: datetime | None
 
 
 def is_owner(actor: Actor, problem: Problem) -> bool:
     return actor.is_platform_admin or problem.sme_org_id in actor.organisation_ids
+
+
+def _redacted(
+    problem: Problem, *, now: datetime, owner: bool, nda_accepted: bool, shown_to_winner: bool, sme: Organisation | None
+) -> ProblemView:
+    """The view of a problem for an actor who owns it (or not), has accepted its NDA (or not), won it (or not)."""
+    p = problem
+    details = owner or p.confidentiality is not ConfidentialityTier.nda or nda_accepted
+    sme_shown = owner or shown_to_winner or (details and not p.anonymous)
+    return ProblemView(
+        id=p.id,
+        title=p.title,
+        summary=p.summary,
+        technical_field=p.technical_field,
+        confidentiality=p.confidentiality,
+        status=effective_status(p, now),
+        deadline=p.deadline,
+        nda_terms=p.nda_terms,
+        anonymous=p.anonymous,
+        details_visible=details,
+        nda_accepted=nda_accepted,
+        is_owner=owner,
+        sme=sme if sme_shown else None,
+        description=p.description if details else None,
+        desired_outcome=p.desired_outcome if details else None,
+        budget=Budget(p.budget_min_amount, p.budget_max_amount, p.currency) if details else None,
+        attachments=tuple(AttachmentLink.from_json(a) for a in p.attachments) if details else (),
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        awarded_at=p.awarded_at,
+        closed_at=p.closed_at,
+    )
 
 
 async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Problem]) -> list[ProblemView]:
@@ -261,24 +314,17 @@ async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Probl
         )
     }
     now = clock.now()
-    views = []
-    for p in problems:
-        owner = is_owner(actor, p)
-        nda_ok = p.id in accepted
-        details = owner or p.confidentiality is not ConfidentialityTier.nda or nda_ok
-        winner = p.awarded_org_id is not None and p.awarded_org_id in actor.organisation_ids
-        sme_shown = owner or winner or (details and not p.anonymous)
-        views.append(
-            ProblemView(
-                problem=p,
-                status=effective_status(p, now),
-                is_owner=owner,
-                details_visible=details,
-                nda_accepted=nda_ok,
-                sme=orgs.get(p.sme_org_id) if sme_shown else None,
-            )
+    return [
+        _redacted(
+            p,
+            now=now,
+            owner=is_owner(actor, p),
+            nda_accepted=p.id in accepted,
+            shown_to_winner=p.awarded_org_id is not None and p.awarded_org_id in actor.organisation_ids,
+            sme=orgs.get(p.sme_org_id),
         )
-    return views
+        for p in problems
+    ]
 
 
 async def view_of(session: AsyncSession, actor: Actor, problem: Problem) -> ProblemView:
