@@ -128,7 +128,7 @@ async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session
         **NOT_FOUND,
         403: problem(RoleNotAllowed),
         409: problems_doc(
-            proposals.ProblemAlreadyAwarded,
+            problems.ProblemAlreadyAwarded,
             problems.ProblemNotOpen,
             proposals.ProposalNotPending,
             proposals.ProposalLapsed,

@@ -28,14 +28,13 @@ from models.enums import (
     SME_ROLES,
     ConfidentialityTier,
     OrganisationKind,
-    ProposalStatus,
     TechField,
 )
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation
 from models.proposals import Proposal
-from services import clock, notifications
+from services import clock, notifications, proposals
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.notifications import Notice
@@ -52,6 +51,11 @@ class ProblemNotFound(NotFound):
 class ProblemNotOpen(Conflict):
     title = "The problem is no longer open (awarded, closed or expired)"
     slug = "problem-not-open"
+
+
+class ProblemAlreadyAwarded(Conflict):
+    title = "The problem has already been awarded"
+    slug = "problem-already-awarded"
 
 
 class NdaRequired(Forbidden):
@@ -183,6 +187,13 @@ def require_accepting(problem: Problem, now: datetime | None = None) -> None:
     status = effective_status(problem, now)
     if status not in ACCEPTING:
         raise ProblemNotOpen(f"the problem is {status.value}")
+
+
+def require_awardable(problem: Problem, now: datetime | None = None) -> None:
+    """409 unless the problem may still be awarded: not awarded yet, and open or in review."""
+    if problem.status is S.awarded:
+        raise ProblemAlreadyAwarded()
+    require_accepting(problem, now)
 
 
 # Who may see what
@@ -470,27 +481,42 @@ async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, r
     problem = await get_problem(session, actor, problem_id, lock=True)
     require_owner_staff(actor, problem)
     require_accepting(problem)
-    now = clock.now()
     problem.status = S.closed
-    problem.closed_at = now
+    problem.closed_at = clock.now()
     problem.close_reason = reason
-    live = (
-        await session.scalars(
-            select(Proposal).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
-        )
-    ).all()
-    for proposal in live:
-        proposal.status = ProposalStatus.declined
-        proposal.decided_at = now
-        await notifications.send(
-            session,
-            Notice.proposal_declined_problem_closed,
-            about=problem.title,
-            subject_id=proposal.id,
-            organisation_ids=[proposal.provider_org_id],
-        )
     await session.flush()
+    await proposals.decline_live(session, problem=problem, notice=Notice.proposal_declined_problem_closed)
     return await view_of(session, actor, problem)
+
+
+# State changes asked for by proposals (which hold the problem's row lock, see `get_problem`)
+
+
+async def mark_in_review(session: AsyncSession, problem: Problem) -> None:
+    """A proposal arrived: an open problem is now in review (one already in review stays so)."""
+    if problem.status is S.open:
+        problem.status = S.in_review
+        await session.flush()
+
+
+async def reopen(session: AsyncSession, problem: Problem) -> None:
+    """No proposal is left to review: a problem in review is open again."""
+    if problem.status is S.in_review:
+        problem.status = S.open
+        await session.flush()
+
+
+async def award(session: AsyncSession, problem: Problem, proposal: Proposal) -> None:
+    """The problem goes to the organisation of the proposal the SME accepted; 409 unless it is
+    still awardable (see `require_awardable`)."""
+    if proposal.problem_id != problem.id:
+        raise ValueError("the proposal answers another problem")
+    now = clock.now()
+    require_awardable(problem, now)
+    problem.status = S.awarded
+    problem.awarded_at = now
+    problem.awarded_org_id = proposal.provider_org_id
+    await session.flush()
 
 
 # Invitations and NDA acceptances, shared with services.problems.access
@@ -518,3 +544,26 @@ async def require_details(session: AsyncSession, actor: Actor, problem: Problem)
     view = await view_of(session, actor, problem)
     if not view.nda_accepted:
         raise NdaRequired()
+
+
+async def require_may_propose(session: AsyncSession, problem: Problem, org_id: uuid.UUID) -> None:
+    """403 unless the proposing organisation itself may answer: for an `nda` problem it accepted the
+    NDA; for an `invite_only` one it (or its centre) is invited."""
+    if problem.confidentiality is ConfidentialityTier.nda:
+        accepted = await session.scalar(
+            select(NdaAcceptance.id).where(
+                NdaAcceptance.problem_id == problem.id, NdaAcceptance.organisation_id == org_id
+            )
+        )
+        if not accepted:
+            raise NdaRequired()
+    elif problem.confidentiality is ConfidentialityTier.invite_only:
+        org = await session.get(Organisation, org_id)
+        scope = [org_id] + ([org.parent_id] if org is not None and org.parent_id else [])
+        invited = await session.scalar(
+            select(ProblemInvitation.id).where(
+                ProblemInvitation.problem_id == problem.id, ProblemInvitation.organisation_id.in_(scope)
+            )
+        )
+        if not invited:
+            raise RoleNotAllowed("that organisation is not invited to this problem")

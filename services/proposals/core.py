@@ -58,11 +58,6 @@ class ProposalLapsed(Conflict):
     slug = "proposal-lapsed"
 
 
-class ProblemAlreadyAwarded(Conflict):
-    title = "The problem has already been awarded"
-    slug = "problem-already-awarded"
-
-
 @dataclass(frozen=True)
 class MilestoneTerms:
     title: str
