@@ -34,7 +34,7 @@ from models.enums import (
 )
 from models.proposals import Proposal
 from models.service_requests import ServiceRequest
-from services import clock, contracts, notifications, proposals, service_offers
+from services import clock, contracts, notifications, proposals, service_offers  # proposals imports this too
 from services.actors import Actor
 from services.errors import Conflict, NotFound, RoleNotAllowed
 from services.notifications import Notice

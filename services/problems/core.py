@@ -1,4 +1,6 @@
-"""Technical problems posted by SMEs: visibility by confidentiality tier, derived status, posting and closing.
+"""Technical problems posted by SMEs: visibility by confidentiality tier, redaction, derived status,
+posting, editing and closing, and the state changes proposals ask for (`mark_in_review`, `reopen`,
+`award`): every change of a problem's state is made here.
 
 Visibility (`visible_problems`): the posting SME's members see their problems; every signed-in
 user sees `public` ones; centre and institute staff see `nda` ones (title, field and summary;
@@ -34,7 +36,7 @@ from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation
 from models.proposals import Proposal
-from services import clock, notifications, proposals
+from services import clock, notifications, proposals  # proposals imports problems too; used at call time
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.notifications import Notice
