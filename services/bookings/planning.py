@@ -74,22 +74,6 @@ class Plan:
     def total(self) -> int:
         return sum(o.amount for o in self.occurrences)
 
-    @property
-    def instrument_id(self) -> uuid.UUID:
-        return self.instrument.id
-
-    @property
-    def customer_org_id(self) -> uuid.UUID:
-        return self.customer.id
-
-    @property
-    def cancellation_policy(self) -> dict[str, int]:
-        return {
-            "free_cancellation_hours": self.instrument.free_cancellation_hours,
-            "cancellation_fee_bps": self.instrument.cancellation_fee_bps,
-            "no_show_fee_bps": self.instrument.no_show_fee_bps,
-        }
-
 
 async def plan(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> Plan:
     """Check a booking request against every rule and price it, without storing anything."""
@@ -242,8 +226,10 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> B
             min_billed_quantity=p.min_billed_quantity,
             booked_quantity=o.booked_quantity,
             quoted_amount=o.amount,
+            free_cancellation_hours=p.instrument.free_cancellation_hours,
+            cancellation_fee_bps=p.instrument.cancellation_fee_bps,
+            no_show_fee_bps=p.instrument.no_show_fee_bps,
             confirmed_at=at if p.initial_state is BookingState.confirmed else None,
-            **p.cancellation_policy,
         )
         rows.append(row)
     await _store(session, p.instrument, rows)

@@ -310,8 +310,15 @@ class TestDryRun:
         quote = response.json()
         assert quote["total"] == {"amount": 240000, "currency": "CNY"}
         assert [o["amount"]["amount"] for o in quote["occurrences"]] == [120000, 120000]
+        assert [o["start_at"] for o in quote["occurrences"]] == ["2026-12-07T01:00:00Z", "2026-12-14T01:00:00Z"]
         assert quote["initial_state"] == "requested"
         assert quote["customer_tier"] == "sme"
+        assert quote["unit_rate"] == {"amount": 60000, "currency": "CNY"}
+        assert quote["cancellation_policy"] == {
+            "free_cancellation_hours": 24,
+            "cancellation_fee_bps": 5000,
+            "no_show_fee_bps": 10000,
+        }
         assert await count_bookings(db) == 0
 
     async def test_a_dry_run_checks_the_rules_too(self, client, db, app):
