@@ -6,10 +6,10 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
-from models.contracts import Contract, ContractVersion
+from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
     ContractPartyRole,
     ContractSource,
@@ -171,12 +171,36 @@ class ContractMilestoneRead(OutputModel):
     accepted_at: datetime | None
     rejection_reason: str | None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_milestone(cls, data: Any) -> Any:
+        """A milestone row, its amount as Money."""
+        if not isinstance(data, ContractMilestone):
+            return data
+        return {name: getattr(data, name) for name in cls.model_fields if name != "amount"} | {
+            "amount": Money(amount=data.amount, currency=data.currency),
+            "delivery_attachment_ids": data.delivery_attachment_ids or [],
+        }
+
 
 class ContractPartyRead(OutputModel):
     organisation_id: uuid.UUID
     name: str
     role: ContractPartyRole
     signatory_user_id: uuid.UUID | None = Field(description="Who signed the version in force for this party")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_party(cls, data: Any) -> Any:
+        """A party row with its organisation's name (loaded with the contract)."""
+        if not isinstance(data, ContractParty):
+            return data
+        return {
+            "organisation_id": data.organisation_id,
+            "name": data.organisation.name,
+            "role": data.role,
+            "signatory_user_id": data.signatory_user_id,
+        }
 
 
 class ShareRead(OutputModel):
@@ -218,6 +242,23 @@ class RegistrationRead(OutputModel):
     registry: str | None
     vat_exempt: bool
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_contract(cls, data: Any) -> Any:
+        """The contract's registration columns (技术合同认定登记)."""
+        if not isinstance(data, Contract):
+            return data
+        return {
+            "number": data.registration_number,
+            "date": data.registration_date,
+            "registry": data.registration_registry,
+            "vat_exempt": data.vat_exempt,
+        }
+
+
+# ContractRead fields built from several columns (the rest are read by name).
+_GROUPED = frozenset({"value", "technology_portion", "registration"})
+
 
 class ContractRead(OutputModel):
     id: uuid.UUID
@@ -250,6 +291,19 @@ class ContractRead(OutputModel):
     updated_at: datetime
     milestones: list[ContractMilestoneRead]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_contract(cls, data: Any) -> Any:
+        """A contract loaded with its parties and milestones; amounts as Money in its currency."""
+        if not isinstance(data, Contract):
+            return data
+        tech = data.technology_amount
+        return {name: getattr(data, name) for name in cls.model_fields if name not in _GROUPED} | {
+            "value": Money(amount=data.value_amount, currency=data.currency),
+            "technology_portion": None if tech is None else Money(amount=tech, currency=data.currency),
+            "registration": data,
+        }
+
 
 class SignatureRead(OutputModel):
     organisation_id: uuid.UUID
@@ -279,69 +333,5 @@ class ContractEventRead(OutputModel):
 
 
 def contract_read(c: Contract) -> ContractRead:
-    return ContractRead(
-        id=c.id,
-        contract_type=c.contract_type,
-        status=c.status,
-        title=c.title,
-        scope=c.scope,
-        provider_org_id=c.provider_org_id,
-        client_org_id=c.client_org_id,
-        parties=[
-            ContractPartyRead(
-                organisation_id=p.organisation_id,
-                name=p.organisation.name,
-                role=p.role,
-                signatory_user_id=p.signatory_user_id,
-            )
-            for p in c.parties
-        ],
-        value=Money(amount=c.value_amount, currency=c.currency),
-        technology_portion=None
-        if c.technology_amount is None
-        else Money(amount=c.technology_amount, currency=c.currency),
-        registration=RegistrationRead(
-            number=c.registration_number,
-            date=c.registration_date,
-            registry=c.registration_registry,
-            vat_exempt=c.vat_exempt,
-        ),
-        start_date=c.start_date,
-        end_date=c.end_date,
-        confidentiality_months=c.confidentiality_months,
-        ip_terms=IpTermsRead.model_validate(c.ip_terms),
-        source=c.source,
-        proposal_id=c.proposal_id,
-        service_request_id=c.service_request_id,
-        pilot_result_id=c.pilot_result_id,
-        version=c.version,
-        effective_version=c.effective_version,
-        activated_at=c.activated_at,
-        completed_at=c.completed_at,
-        terminated_at=c.terminated_at,
-        termination_reason=c.termination_reason,
-        created_by=c.created_by,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-        milestones=[
-            ContractMilestoneRead(
-                id=m.id,
-                seq=m.seq,
-                title=m.title,
-                amount=Money(amount=m.amount, currency=m.currency),
-                due_offset_days=m.due_offset_days,
-                due_on=m.due_on,
-                status=m.status,
-                delivered_at=m.delivered_at,
-                delivery_note=m.delivery_note,
-                delivery_attachment_ids=m.delivery_attachment_ids or [],
-                accepted_at=m.accepted_at,
-                rejection_reason=m.rejection_reason,
-            )
-            for m in c.milestones
-        ],
-    )
-
-
-def version_read(v: ContractVersion) -> ContractVersionRead:
-    return ContractVersionRead.model_validate(v, from_attributes=True)
+    """The wire shape of a contract (routers that build one outside a response model)."""
+    return ContractRead.model_validate(c)
