@@ -62,10 +62,10 @@ async def create_booking(
     """Book an instrument slot, a weekly series (all or nothing; the first booking is returned) or samples;
     the price is frozen now. 409 names a taken slot (and every conflicting date of a series)."""
     if dry_run:
-        plan = await bookings.plan(session, actor, body.model_dump())
+        plan = await bookings.plan(session, actor, body.to_input())
         return Response(Quote.model_validate(plan).model_dump_json(), media_type="application/json")
     return await idem.run(
-        lambda: bookings.create(session, actor, body.model_dump()),
+        lambda: bookings.create(session, actor, body.to_input()),
         BookingRead,
         location=lambda b: f"/api/v1/bookings/{b.id}",
     )

@@ -6,20 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import AwareDatetime, Field, StrictInt, model_validator
 
 from api.schemas.common import InputModel, Money, OutputModel
 from models.bookings import Booking
 from models.enums import BookingState, ChargeKind, CustomerTier, MembershipTier, RateUnit, WaitlistState
-from services.bookings import Plan
-
-MAX_WEEKLY_OCCURRENCES = 26
+from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
 
 
 class BookingCreate(InputModel):
     instrument_id: uuid.UUID
-    start_at: datetime | None = Field(default=None, description="Slot start, RFC 3339 with offset")
-    end_at: datetime | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
+    start_at: AwareDatetime | None = Field(default=None, description="Slot start, RFC 3339 with offset")
+    end_at: AwareDatetime | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
     sample_count: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Book per sample (priced by the per-sample rate); a slot is optional"
     )
@@ -39,6 +37,18 @@ class BookingCreate(InputModel):
         default=None, description="Staff booking on a customer's behalf: the customer's user who will use the slot"
     )
     purpose: str | None = Field(default=None, max_length=2000)
+
+    def to_input(self) -> BookingInput:
+        return BookingInput(
+            instrument_id=self.instrument_id,
+            start_at=self.start_at,
+            end_at=self.end_at,
+            sample_count=self.sample_count,
+            weekly_occurrences=self.weekly_occurrences,
+            customer_org_id=self.customer_org_id,
+            user_id=self.user_id,
+            purpose=self.purpose,
+        )
 
 
 class PriceSnapshot(OutputModel):
@@ -206,8 +216,8 @@ class CompleteBody(InputModel):
 
 class TrainingCreate(InputModel):
     user_id: uuid.UUID
-    trained_at: datetime | None = Field(default=None, description="Default: now")
-    expires_at: datetime | None = Field(default=None, description="None: does not expire")
+    trained_at: AwareDatetime | None = Field(default=None, description="Default: now")
+    expires_at: AwareDatetime | None = Field(default=None, description="None: does not expire")
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -223,8 +233,8 @@ class TrainingRead(OutputModel):
 
 
 class WaitlistCreate(InputModel):
-    start_at: datetime
-    end_at: datetime
+    start_at: AwareDatetime
+    end_at: AwareDatetime
     customer_org_id: uuid.UUID | None = None
 
 
