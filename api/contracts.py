@@ -62,7 +62,7 @@ async def create_contract(
 ) -> Response:
     """Centre staff draft a contract directly, or (with `pilot_result_id`) a transfer or licence of their result."""
     return await idem.run(
-        lambda: contracts.create(session, actor, body.model_dump()),
+        lambda: contracts.create(session, actor, body.to_input()),
         ContractRead,
         location=lambda c: f"/api/v1/contracts/{c.id}",
     )
@@ -83,7 +83,7 @@ async def update_contract(
     contract_id: uuid.UUID, body: ContractUpdate, actor: CurrentActor, session: SessionDep
 ) -> Contract:
     """Provider staff edit a draft (409 once anyone signed); registration fields may be set at any time."""
-    return await contracts.update(session, actor, contract_id, body.model_dump(exclude_unset=True))
+    return await contracts.update(session, actor, contract_id, body.to_changes())
 
 
 @router.put(
@@ -99,7 +99,7 @@ async def update_contract(
 async def put_ip_terms(contract_id: uuid.UUID, body: IpTermsIn, actor: CurrentActor, session: SessionDep) -> Contract:
     """Set a draft's IP terms: background IP, new-IP ownership and revenue shares (each exactly 10000 bps of
     parties), licence grants, the team reward share (default: the centre's policy, else 5000) and publication rights."""
-    return await contracts.set_ip_terms(session, actor, contract_id, body.model_dump())
+    return await contracts.set_ip_terms(session, actor, contract_id, body.to_input())
 
 
 @router.post(
@@ -135,7 +135,7 @@ async def amend_contract(
     contract_id: uuid.UUID, body: AmendmentIn, actor: CurrentActor, session: SessionDep
 ) -> ContractVersion:
     """Propose a new version of a signed contract; it is in force once every party has signed it again."""
-    return await contracts.amend(session, actor, contract_id, body.model_dump(exclude_unset=True))
+    return await contracts.amend(session, actor, contract_id, body.to_input())
 
 
 @router.get("/{contract_id}/versions", response_model=Page[ContractVersionRead], responses=NOT_FOUND)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
 from models.contracts import Contract, ContractMilestone, ContractParty
@@ -20,15 +20,52 @@ from models.enums import (
     MilestoneStatus,
     TeamRewardSource,
 )
+from services.contracts import (
+    UNSET,
+    AmendmentInput,
+    Amount,
+    BackgroundIpInput,
+    ContractChanges,
+    ContractInput,
+    IpTermsInput,
+    LicenceInput,
+    MilestoneInput,
+    ShareInput,
+    Unset,
+)
+
+T = TypeVar("T")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Sha256 = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="Lower-case hex SHA-256")]
+
+
+def _amount(money: Money | None) -> Amount | None:
+    return None if money is None else Amount(amount=money.amount, currency=money.currency)
+
+
+def _given(body: BaseModel, name: str, value: T) -> T | Unset:
+    """`value` when the body sets `name`, else UNSET: a change leaves the fields it omits as they are."""
+    assert name in type(body).model_fields, name
+    return value if name in body.model_fields_set else UNSET
 
 
 class MilestoneIn(InputModel):
     title: Text200
     amount: Money
     due_offset_days: Annotated[int | None, Field(ge=0, le=3650, description="Days after the start date")] = None
+
+    def to_input(self) -> MilestoneInput:
+        return MilestoneInput(
+            title=self.title,
+            amount=self.amount.amount,
+            currency=self.amount.currency,
+            due_offset_days=self.due_offset_days,
+        )
+
+
+def _milestones(milestones: list[MilestoneIn] | None) -> list[MilestoneInput] | None:
+    return None if milestones is None else [m.to_input() for m in milestones]
 
 
 class ContractCreate(InputModel):
@@ -54,6 +91,23 @@ class ContractCreate(InputModel):
     )
     milestones: Annotated[list[MilestoneIn], Field(min_length=1, max_length=50)]
 
+    def to_input(self) -> ContractInput:
+        return ContractInput(
+            contract_type=self.contract_type,
+            title=self.title,
+            client_org_id=self.client_org_id,
+            value=Amount(amount=self.value.amount, currency=self.value.currency),
+            milestones=[m.to_input() for m in self.milestones],
+            scope=self.scope,
+            provider_org_id=self.provider_org_id,
+            co_builder_org_ids=self.co_builder_org_ids,
+            technology_portion=_amount(self.technology_portion),
+            start_date=self.start_date,
+            end_date=self.end_date,
+            confidentiality_months=self.confidentiality_months,
+            pilot_result_id=self.pilot_result_id,
+        )
+
 
 class ContractUpdate(InputModel):
     """Draft fields (409 once anyone signed) and the registration fields (any time: not in the signed text)."""
@@ -74,6 +128,24 @@ class ContractUpdate(InputModel):
     ] = None
     vat_exempt: bool | None = Field(default=None, description="免征增值税 (技术转让、技术开发及相关咨询服务)")
 
+    def to_changes(self) -> ContractChanges:
+        """The fields the body sets; the others stay as they are."""
+        return ContractChanges(
+            title=_given(self, "title", self.title),
+            scope=_given(self, "scope", self.scope),
+            co_builder_org_ids=_given(self, "co_builder_org_ids", self.co_builder_org_ids),
+            value=_given(self, "value", _amount(self.value)),
+            technology_portion=_given(self, "technology_portion", _amount(self.technology_portion)),
+            start_date=_given(self, "start_date", self.start_date),
+            end_date=_given(self, "end_date", self.end_date),
+            confidentiality_months=_given(self, "confidentiality_months", self.confidentiality_months),
+            milestones=_given(self, "milestones", _milestones(self.milestones)),
+            registration_number=_given(self, "registration_number", self.registration_number),
+            registration_date=_given(self, "registration_date", self.registration_date),
+            registration_registry=_given(self, "registration_registry", self.registration_registry),
+            vat_exempt=_given(self, "vat_exempt", self.vat_exempt),
+        )
+
 
 class BackgroundIp(InputModel):
     organisation_id: uuid.UUID = Field(description="The party that brings it")
@@ -83,10 +155,21 @@ class BackgroundIp(InputModel):
     )
     description: Annotated[str | None, Field(max_length=2000)] = None
 
+    def to_input(self) -> BackgroundIpInput:
+        return BackgroundIpInput(
+            organisation_id=self.organisation_id,
+            pilot_result_id=self.pilot_result_id,
+            patent_numbers=self.patent_numbers,
+            description=self.description,
+        )
+
 
 class Share(InputModel):
     organisation_id: uuid.UUID
     bps: BasisPoints
+
+    def to_input(self) -> ShareInput:
+        return ShareInput(organisation_id=self.organisation_id, bps=self.bps)
 
 
 class LicenceGrant(InputModel):
@@ -102,6 +185,18 @@ class LicenceGrant(InputModel):
     starts_on: date
     ends_on: date | None = Field(default=None, description="Exclusive end; null until the rights lapse")
     sublicensable: bool = False
+
+    def to_input(self) -> LicenceInput:
+        return LicenceInput(
+            licensee_org_id=self.licensee_org_id,
+            kind=self.kind,
+            field_of_use=self.field_of_use,
+            territory=self.territory,
+            starts_on=self.starts_on,
+            pilot_result_id=self.pilot_result_id,
+            ends_on=self.ends_on,
+            sublicensable=self.sublicensable,
+        )
 
 
 class IpTermsIn(InputModel):
@@ -119,6 +214,16 @@ class IpTermsIn(InputModel):
         "else 5000 (促进科技成果转化法 第四十五条)",
     )
     publication_rights: Annotated[str | None, Field(max_length=4000)] = None
+
+    def to_input(self) -> IpTermsInput:
+        return IpTermsInput(
+            new_ip_ownership=[s.to_input() for s in self.new_ip_ownership],
+            revenue_shares=[s.to_input() for s in self.revenue_shares],
+            background_ip=[b.to_input() for b in self.background_ip],
+            licences=[g.to_input() for g in self.licences],
+            team_reward_bps=self.team_reward_bps,
+            publication_rights=self.publication_rights,
+        )
 
 
 class SignIn(InputModel):
@@ -143,6 +248,21 @@ class AmendmentIn(InputModel):
         default=None, description="The full new list, in order; delivered or accepted milestones must stay as they are"
     )
     ip_terms: IpTermsIn | None = None
+
+    def to_input(self) -> AmendmentInput:
+        """The reason and the fields the body sets; the others stay as in force."""
+        return AmendmentInput(
+            reason=self.reason,
+            title=_given(self, "title", self.title),
+            scope=_given(self, "scope", self.scope),
+            value=_given(self, "value", _amount(self.value)),
+            technology_portion=_given(self, "technology_portion", _amount(self.technology_portion)),
+            start_date=_given(self, "start_date", self.start_date),
+            end_date=_given(self, "end_date", self.end_date),
+            confidentiality_months=_given(self, "confidentiality_months", self.confidentiality_months),
+            milestones=_given(self, "milestones", _milestones(self.milestones)),
+            ip_terms=_given(self, "ip_terms", None if self.ip_terms is None else self.ip_terms.to_input()),
+        )
 
 
 class DeliverIn(InputModel):
