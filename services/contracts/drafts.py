@@ -21,6 +21,7 @@ from models.enums import (
 )
 from models.organisations import Organisation
 from models.pilot_results import PilotResult
+from services import catalogue
 from services.actors import Actor
 from services.contracts import terms, versions
 from services.contracts.core import (
@@ -144,9 +145,13 @@ def _milestone_rows(contract: Contract, milestones: Sequence[MilestoneInput]) ->
 async def _pilot_result(
     session: AsyncSession, actor: Actor, request: ContractInput, provider_org_id: uuid.UUID
 ) -> PilotResult:
+    """The provider's result to transfer or license, looked up through the catalogue's visibility
+    (422 alike for an unknown id, another centre's result and an archived one)."""
     if request.contract_type not in (ContractType.transfer, ContractType.licence):
         raise Invalid("a pilot-scale result is transferred or licensed", loc=["body", "contract_type"])
-    result = await session.get(PilotResult, request.pilot_result_id)
+    result = await session.scalar(
+        catalogue.visible_listings(actor, PilotResult).where(PilotResult.id == request.pilot_result_id)
+    )
     if result is None or provider_org_id not in (result.owner_org_id, result.centre_id):
         raise Invalid("not a pilot-scale result of the provider", loc=["body", "pilot_result_id"])
     if result.status is ListingStatus.archived:

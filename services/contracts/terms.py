@@ -20,6 +20,7 @@ from models.contracts import CentrePolicy, Contract, ContractLicence
 from models.enums import ContractStatus, LicenceKind, TeamRewardSource
 from models.organisations import Organisation
 from models.pilot_results import PilotResult
+from services import catalogue
 from services.actors import Actor
 from services.contracts.core import ExclusiveLicenceConflict, party_ids
 from services.contracts.inputs import IpTermsInput, ShareInput
@@ -73,10 +74,25 @@ def _shares(shares: Sequence[ShareInput], parties: set[uuid.UUID], loc: list[str
     return [{"organisation_id": str(s.organisation_id), "bps": s.bps} for s in shares]
 
 
+def named_results(contract: Contract) -> set[uuid.UUID]:
+    """The pilot results the contract already names (its own, and those in its terms): its parties see
+    them there, so naming them again reveals nothing."""
+    terms = contract.ip_terms or {}
+    named = [contract.pilot_result_id]
+    named += [uuid.UUID(x["pilot_result_id"]) for x in terms.get("background_ip", []) if x["pilot_result_id"]]
+    named += [uuid.UUID(x["pilot_result_id"]) for x in terms.get("licences", []) if x["pilot_result_id"]]
+    return {r for r in named if r is not None}
+
+
 async def _require_result(
     session: AsyncSession, actor: Actor, contract: Contract, result_id: uuid.UUID | None, loc: list[str | int]
 ) -> None:
-    if result_id is not None and await session.get(PilotResult, result_id) is None:
+    """422 unless the result is one the caller may see in the catalogue (or the contract names already):
+    an unknown id and another centre's draft get the same answer."""
+    if result_id is None or result_id in named_results(contract):
+        return
+    visible = catalogue.visible_listings(actor, PilotResult).where(PilotResult.id == result_id)
+    if await session.scalar(visible) is None:
         raise Invalid("no pilot-scale result with this id", loc=loc)
 
 
@@ -100,7 +116,7 @@ async def build(
     loc: list[str | int] | None = None,
 ) -> dict[str, Any]:
     """Validated IP terms as stored (plain JSON): 422 for a non-party, shares not summing to 10000, bad
-    dates, an unknown pilot result."""
+    dates, a pilot result the caller cannot see."""
     loc = loc if loc is not None else ["body"]
     parties = party_ids(contract)
     background = []
