@@ -146,7 +146,7 @@ async def _pilot_result(
     session: AsyncSession, actor: Actor, request: ContractInput, provider_org_id: uuid.UUID
 ) -> PilotResult:
     """The provider's result to transfer or license, looked up through the catalogue's visibility
-    (422 alike for an unknown id, another centre's result and an archived one)."""
+    (an unknown id and another centre's result get the same 422)."""
     if request.contract_type not in (ContractType.transfer, ContractType.licence):
         raise Invalid("a pilot-scale result is transferred or licensed", loc=["body", "contract_type"])
     result = await session.scalar(
