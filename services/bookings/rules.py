@@ -24,7 +24,7 @@ from services.errors import Invalid
 MAX_WEEKLY_OCCURRENCES = 26
 
 
-CUSTOMER_LOC: list[str | int] = ["body", "customer_org_id"]
+CUSTOMER_LOC = ("body", "customer_org_id")
 
 
 def utc(value: datetime) -> datetime:
@@ -47,7 +47,7 @@ def default_customer(actor: Actor) -> uuid.UUID:
     """The organisation a booking or a wait is for when none is named: the caller's only SME (422 otherwise)."""
     smes = actor.sme_ids()
     if not smes:
-        raise Invalid("say which organisation this is for", loc=CUSTOMER_LOC)
+        raise Invalid("say which organisation this is for", loc=list(CUSTOMER_LOC))
     return actor.acting_org(smes, None, "SME members", field="customer_org_id")
 
 
@@ -63,10 +63,10 @@ async def customer_and_user(
     customer_id = request.customer_org_id if request.customer_org_id is not None else default_customer(actor)
     on_behalf = customer_id not in own_organisations(actor)
     if on_behalf and not is_staff_of(actor, instrument):
-        raise Invalid("you can book only for an organisation you belong to", loc=CUSTOMER_LOC)
+        raise Invalid("you can book only for an organisation you belong to", loc=list(CUSTOMER_LOC))
     customer = await session.get(Organisation, customer_id)
     if customer is None:
-        raise Invalid("no such organisation", loc=CUSTOMER_LOC)
+        raise Invalid("no such organisation", loc=list(CUSTOMER_LOC))
     if not on_behalf:
         if request.user_id not in (None, actor.user_id):
             raise Invalid("only staff booking for a customer may name another user", loc=["body", "user_id"])

@@ -66,7 +66,7 @@ async def join(
     if customer_org_id is None:
         customer_org_id = default_customer(actor)
     elif customer_org_id not in own_organisations(actor):
-        raise Invalid("you can wait only for an organisation you belong to", loc=CUSTOMER_LOC)
+        raise Invalid("you can wait only for an organisation you belong to", loc=list(CUSTOMER_LOC))
     if await session.scalar(_taken(instrument.id, start, end).limit(1)) is None:
         raise SlotNotTaken()
     duplicate = await session.scalar(
