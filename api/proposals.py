@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem, problems_doc
 from api.schemas.common import Page
-from api.schemas.contracts import ContractRead, contract_read
+from api.schemas.contracts import ContractRead
 from api.schemas.proposals import (
     ProposalCreate,
     ProposalRead,
@@ -142,7 +142,8 @@ async def accept_proposal(
     and the draft contract created from the proposal (parties, type, value, milestones) is returned.
     Accepting again, or a second proposal on the same problem, is 409."""
 
-    async def run() -> ContractRead:
-        return contract_read(await proposals.accept(session, actor, proposal_id))
-
-    return await idem.run(run, ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}")
+    return await idem.run(
+        lambda: proposals.accept(session, actor, proposal_id),
+        ContractRead,
+        location=lambda c: f"/api/v1/contracts/{c.id}",
+    )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem, problems_doc
 from api.schemas.common import Page
-from api.schemas.contracts import ContractRead, contract_read
+from api.schemas.contracts import ContractRead
 from api.schemas.proposals import ProposalRead, ProposalTerms
 from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead
 from models.enums import ServiceRequestStatus
@@ -89,10 +89,11 @@ async def accept_service_request(
     """Accept a fixed-price request directly (provider staff): returns the draft contract at the offer's
     price times the quantity, with one delivery milestone due after the offer's lead time."""
 
-    async def run() -> ContractRead:
-        return contract_read(await service_requests.accept(session, actor, request_id))
-
-    return await idem.run(run, ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}")
+    return await idem.run(
+        lambda: service_requests.accept(session, actor, request_id),
+        ContractRead,
+        location=lambda c: f"/api/v1/contracts/{c.id}",
+    )
 
 
 @router.post(

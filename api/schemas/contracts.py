@@ -450,8 +450,3 @@ class ContractEventRead(OutputModel):
     version: int | None
     details: dict[str, Any]
     created_at: datetime
-
-
-def contract_read(c: Contract) -> ContractRead:
-    """The wire shape of a contract (routers that build one outside a response model)."""
-    return ContractRead.model_validate(c)
