@@ -16,14 +16,13 @@ from api.schemas.bookings import (
     CancelBody,
     CompleteBody,
     Quote,
-    QuoteOccurrence,
     RejectBody,
     TrainingCreate,
     TrainingRead,
     WaitlistCreate,
     WaitlistRead,
 )
-from api.schemas.common import Money, Page
+from api.schemas.common import Page
 from models.bookings import Booking
 from models.enums import BookingState, WaitlistState
 from services import bookings, instruments
@@ -47,35 +46,6 @@ CREATE_ERRORS = {
 INSTRUMENT_NOT_FOUND = {404: problem(instruments.InstrumentNotFound)}
 
 
-def _quote(plan: bookings.Plan) -> Quote:
-    def money(amount: int) -> Money:
-        return Money(amount=amount, currency=plan.currency)
-
-    return Quote(
-        instrument_id=plan.instrument_id,
-        customer_org_id=plan.customer_org_id,
-        customer_tier=plan.customer_tier,
-        unit=plan.unit,
-        unit_rate=money(plan.unit_rate),
-        membership_tier=plan.membership_tier,
-        discount_bps=plan.discount_bps,
-        min_billed_quantity=plan.min_billed_quantity,
-        initial_state=plan.initial_state,
-        occurrences=[
-            QuoteOccurrence(
-                start_at=o.start_at,
-                end_at=o.end_at,
-                sample_count=o.sample_count,
-                booked_quantity=o.booked_quantity,
-                amount=money(o.amount),
-            )
-            for o in plan.occurrences
-        ],
-        total=money(plan.total),
-        cancellation_policy=plan.cancellation_policy,  # type: ignore[arg-type]
-    )
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -92,10 +62,10 @@ async def create_booking(
     """Book an instrument slot, a weekly series (all or nothing; the first booking is returned) or samples;
     the price is frozen now. 409 names a taken slot (and every conflicting date of a series)."""
     if dry_run:
-        plan = await bookings.plan(session, actor, body.model_dump())
-        return Response(_quote(plan).model_dump_json(), media_type="application/json")
+        plan = await bookings.plan(session, actor, body.to_input())
+        return Response(Quote.model_validate(plan).model_dump_json(), media_type="application/json")
     return await idem.run(
-        lambda: bookings.create(session, actor, body.model_dump()),
+        lambda: bookings.create(session, actor, body.to_input()),
         BookingRead,
         location=lambda b: f"/api/v1/bookings/{b.id}",
     )

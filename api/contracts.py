@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
@@ -22,9 +22,8 @@ from api.schemas.contracts import (
     IpTermsIn,
     ReasonIn,
     SignIn,
-    contract_read,
-    version_read,
 )
+from models.contracts import Contract, ContractVersion
 from models.enums import ContractStatus, ContractType
 from services import contracts
 from services.errors import Invalid, RoleNotAllowed
@@ -47,7 +46,9 @@ async def list_contracts(
     result = await contracts.list_visible(
         session, actor, status=status_, contract_type=contract_type, limit=page.limit, cursor=page.cursor
     )
-    return Page[ContractRead](items=[contract_read(c) for c in result.items], next_cursor=result.next_cursor)
+    return Page[ContractRead](
+        items=[ContractRead.model_validate(c) for c in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.post(
@@ -56,21 +57,21 @@ async def list_contracts(
     response_model=ContractRead,
     responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
 )
-async def create_contract(body: ContractCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep) -> Any:
+async def create_contract(
+    body: ContractCreate, actor: CurrentActor, session: SessionDep, idem: IdempotencyDep
+) -> Response:
     """Centre staff draft a contract directly, or (with `pilot_result_id`) a transfer or licence of their result."""
     return await idem.run(
-        lambda: _created(session, actor, body), ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}"
+        lambda: contracts.create(session, actor, body.to_input()),
+        ContractRead,
+        location=lambda c: f"/api/v1/contracts/{c.id}",
     )
 
 
-async def _created(session: Any, actor: Any, body: ContractCreate) -> ContractRead:
-    return contract_read(await contracts.create(session, actor, body.model_dump()))
-
-
 @router.get("/{contract_id}", response_model=ContractRead, responses=NOT_FOUND)
-async def get_contract(contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ContractRead:
+async def get_contract(contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Contract:
     """One contract with its parties, IP terms and milestones; only its parties see it (404 for anyone else)."""
-    return contract_read(await contracts.get(session, actor, contract_id))
+    return await contracts.get(session, actor, contract_id)
 
 
 @router.patch(
@@ -80,9 +81,9 @@ async def get_contract(contract_id: uuid.UUID, actor: CurrentActor, session: Ses
 )
 async def update_contract(
     contract_id: uuid.UUID, body: ContractUpdate, actor: CurrentActor, session: SessionDep
-) -> ContractRead:
+) -> Contract:
     """Provider staff edit a draft (409 once anyone signed); registration fields may be set at any time."""
-    return contract_read(await contracts.update(session, actor, contract_id, body.model_dump(exclude_unset=True)))
+    return await contracts.update(session, actor, contract_id, body.to_changes())
 
 
 @router.put(
@@ -95,12 +96,10 @@ async def update_contract(
         422: problem(Invalid),
     },
 )
-async def put_ip_terms(
-    contract_id: uuid.UUID, body: IpTermsIn, actor: CurrentActor, session: SessionDep
-) -> ContractRead:
+async def put_ip_terms(contract_id: uuid.UUID, body: IpTermsIn, actor: CurrentActor, session: SessionDep) -> Contract:
     """Set a draft's IP terms: background IP, new-IP ownership and revenue shares (each exactly 10000 bps of
     parties), licence grants, the team reward share (default: the centre's policy, else 5000) and publication rights."""
-    return contract_read(await contracts.set_ip_terms(session, actor, contract_id, body.model_dump()))
+    return await contracts.set_ip_terms(session, actor, contract_id, body.to_input())
 
 
 @router.post(
@@ -113,13 +112,11 @@ async def put_ip_terms(
         422: problem(Invalid),
     },
 )
-async def sign_contract(contract_id: uuid.UUID, body: SignIn, actor: CurrentActor, session: SessionDep) -> ContractRead:
+async def sign_contract(contract_id: uuid.UUID, body: SignIn, actor: CurrentActor, session: SessionDep) -> Contract:
     """An authorised member signs the open version for their party (records the document's SHA-256); when every
     party has signed, the version is in force and the contract active."""
-    return contract_read(
-        await contracts.sign(
-            session, actor, contract_id, organisation_id=body.organisation_id, document_sha256=body.document_sha256
-        )
+    return await contracts.sign(
+        session, actor, contract_id, organisation_id=body.organisation_id, document_sha256=body.document_sha256
     )
 
 
@@ -136,9 +133,9 @@ async def sign_contract(contract_id: uuid.UUID, body: SignIn, actor: CurrentActo
 )
 async def amend_contract(
     contract_id: uuid.UUID, body: AmendmentIn, actor: CurrentActor, session: SessionDep
-) -> ContractVersionRead:
+) -> ContractVersion:
     """Propose a new version of a signed contract; it is in force once every party has signed it again."""
-    return version_read(await contracts.amend(session, actor, contract_id, body.model_dump(exclude_unset=True)))
+    return await contracts.amend(session, actor, contract_id, body.to_input())
 
 
 @router.get("/{contract_id}/versions", response_model=Page[ContractVersionRead], responses=NOT_FOUND)
@@ -147,7 +144,9 @@ async def list_versions(
 ) -> Page[ContractVersionRead]:
     """The contract's versions, first to last, with who signed each and the hash they signed."""
     result = await contracts.list_versions(session, actor, contract_id, limit=page.limit, cursor=page.cursor)
-    return Page[ContractVersionRead](items=[version_read(v) for v in result.items], next_cursor=result.next_cursor)
+    return Page[ContractVersionRead](
+        items=[ContractVersionRead.model_validate(v) for v in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.get(
@@ -173,7 +172,7 @@ async def list_events(
     """Every change of the contract, oldest first: who, when, what."""
     result = await contracts.list_events(session, actor, contract_id, limit=page.limit, cursor=page.cursor)
     return Page[ContractEventRead](
-        items=[ContractEventRead.model_validate(e, from_attributes=True) for e in result.items],
+        items=[ContractEventRead.model_validate(e) for e in result.items],
         next_cursor=result.next_cursor,
     )
 
@@ -189,12 +188,10 @@ async def list_events(
 )
 async def deliver_milestone(
     contract_id: uuid.UUID, milestone_id: uuid.UUID, body: DeliverIn, actor: CurrentActor, session: SessionDep
-) -> ContractRead:
+) -> Contract:
     """The provider delivers a milestone of an active contract (note, attachment ids)."""
-    return contract_read(
-        await contracts.deliver(
-            session, actor, contract_id, milestone_id, note=body.note, attachment_ids=body.attachment_ids
-        )
+    return await contracts.deliver(
+        session, actor, contract_id, milestone_id, note=body.note, attachment_ids=body.attachment_ids
     )
 
 
@@ -209,9 +206,9 @@ async def deliver_milestone(
 )
 async def accept_milestone(
     contract_id: uuid.UUID, milestone_id: uuid.UUID, actor: CurrentActor, session: SessionDep
-) -> ContractRead:
+) -> Contract:
     """The client accepts a delivered milestone: its amount becomes owed; all accepted completes the contract."""
-    return contract_read(await contracts.accept(session, actor, contract_id, milestone_id))
+    return await contracts.accept(session, actor, contract_id, milestone_id)
 
 
 @router.post(
@@ -225,9 +222,9 @@ async def accept_milestone(
 )
 async def reject_milestone(
     contract_id: uuid.UUID, milestone_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep
-) -> ContractRead:
+) -> Contract:
     """The client rejects a delivery with a reason; the milestone goes back to in progress."""
-    return contract_read(await contracts.reject(session, actor, contract_id, milestone_id, reason=body.reason))
+    return await contracts.reject(session, actor, contract_id, milestone_id, reason=body.reason)
 
 
 @router.post(
@@ -237,6 +234,6 @@ async def reject_milestone(
 )
 async def terminate_contract(
     contract_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep
-) -> ContractRead:
+) -> Contract:
     """A party ends the contract with a reason; accepted milestones stay owed, the others are cancelled."""
-    return contract_read(await contracts.terminate(session, actor, contract_id, reason=body.reason))
+    return await contracts.terminate(session, actor, contract_id, reason=body.reason)

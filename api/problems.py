@@ -22,10 +22,6 @@ from api.schemas.problems import (
     ProblemUpdate,
     QuestionCreate,
     QuestionRead,
-    problem_changes,
-    problem_input,
-    problem_read,
-    question_read,
 )
 from models.enums import ConfidentialityTier, ProblemStatus, TechField
 from services import problems
@@ -61,7 +57,9 @@ async def list_problems(
         limit=page.limit,
         cursor=page.cursor,
     )
-    return Page[ProblemRead](items=[problem_read(v) for v in result.items], next_cursor=result.next_cursor)
+    return Page[ProblemRead](
+        items=[ProblemRead.model_validate(v) for v in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.post(
@@ -75,16 +73,16 @@ async def create_problem(
 ) -> Response:
     """Post a technical problem (SME staff). Invited centres or institutes are notified."""
 
-    async def run() -> ProblemRead:
-        return problem_read(await problems.create(session, actor, problem_input(body)))
+    async def run() -> problems.ProblemView:
+        return await problems.create(session, actor, body.to_input())
 
     return await idem.run(run, ProblemRead, location=lambda p: f"/api/v1/problems/{p.id}")
 
 
 @router.get("/{problem_id}", response_model=ProblemRead, responses=NOT_FOUND)
-async def get_problem(problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ProblemRead:
+async def get_problem(problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> problems.ProblemView:
     """One problem as the caller may see it; NDA details stay null until the caller's organisation accepts."""
-    return problem_read(await problems.get(session, actor, problem_id))
+    return await problems.get(session, actor, problem_id)
 
 
 @router.patch(
@@ -94,9 +92,9 @@ async def get_problem(problem_id: uuid.UUID, actor: CurrentActor, session: Sessi
 )
 async def update_problem(
     problem_id: uuid.UUID, body: ProblemUpdate, actor: CurrentActor, session: SessionDep
-) -> ProblemRead:
+) -> problems.ProblemView:
     """Change an open problem (the SME's staff): texts, budget, deadline, attachments."""
-    return problem_read(await problems.update(session, actor, problem_id, problem_changes(body)))
+    return await problems.update(session, actor, problem_id, body.to_changes())
 
 
 @router.post(
@@ -106,10 +104,10 @@ async def update_problem(
 )
 async def close_problem(
     problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, body: ProblemClose | None = None
-) -> ProblemRead:
+) -> problems.ProblemView:
     """Close an open problem without an award; pending proposals are declined and their authors told."""
     reason = body.reason if body is not None else None
-    return problem_read(await problems.close(session, actor, problem_id, reason=reason))
+    return await problems.close(session, actor, problem_id, reason=reason)
 
 
 @router.get("/{problem_id}/invitations", response_model=Page[InvitationRead], responses=NOT_FOUND)
@@ -186,7 +184,9 @@ async def list_questions(
     """Clarifying questions: the SME sees all; providers see answered ones and their own organisation's;
     other providers' identities are never shown."""
     result = await problems.list_questions(session, actor, problem_id, limit=page.limit, cursor=page.cursor)
-    return Page[QuestionRead](items=[question_read(q) for q in result.items], next_cursor=result.next_cursor)
+    return Page[QuestionRead](
+        items=[QuestionRead.model_validate(q) for q in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.post(
@@ -200,10 +200,11 @@ async def list_questions(
         422: problem(Invalid),
     },
 )
-async def ask_question(problem_id: uuid.UUID, body: QuestionCreate, actor: CurrentActor, session: SessionDep):
+async def ask_question(
+    problem_id: uuid.UUID, body: QuestionCreate, actor: CurrentActor, session: SessionDep
+) -> problems.QuestionView:
     """Ask the SME a clarifying question (centre or institute staff); the SME's staff are notified."""
-    view = await problems.ask(session, actor, problem_id, question=body.question, organisation_id=body.organisation_id)
-    return question_read(view)
+    return await problems.ask(session, actor, problem_id, question=body.question, organisation_id=body.organisation_id)
 
 
 @router.post(
@@ -217,6 +218,6 @@ async def ask_question(problem_id: uuid.UUID, body: QuestionCreate, actor: Curre
 )
 async def answer_question(
     problem_id: uuid.UUID, question_id: uuid.UUID, body: AnswerCreate, actor: CurrentActor, session: SessionDep
-):
+) -> problems.QuestionView:
     """Answer a question once (the SME's staff); every provider that sees the problem then sees it."""
-    return question_read(await problems.answer(session, actor, problem_id, question_id, answer=body.answer))
+    return await problems.answer(session, actor, problem_id, question_id, answer=body.answer)

@@ -10,15 +10,12 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem, problems_doc
 from api.schemas.common import Page
-from api.schemas.contracts import ContractRead, contract_read
+from api.schemas.contracts import ContractRead
 from api.schemas.proposals import (
     ProposalCreate,
     ProposalRead,
     ProposalRevise,
     ProposalRevisionRead,
-    proposal_read,
-    proposal_terms,
-    revision_read,
 )
 from models.enums import ProposalStatus
 from services import problems, proposals
@@ -50,7 +47,9 @@ async def list_proposals(
     result = await proposals.list_for_problem(
         session, actor, problem_id, status=status_, sort=sort, limit=page.limit, cursor=page.cursor
     )
-    return Page[ProposalRead](items=[proposal_read(v) for v in result.items], next_cursor=result.next_cursor)
+    return Page[ProposalRead](
+        items=[ProposalRead.model_validate(v) for v in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.post(
@@ -70,20 +69,16 @@ async def submit_proposal(
     """Propose a solution (centre or institute staff): one live proposal per organisation; milestone
     amounts must sum to the price. The problem moves to `in_review` and the SME is notified."""
 
-    async def run() -> ProposalRead:
-        return proposal_read(
-            await proposals.submit(
-                session, actor, problem_id, proposal_terms(body), organisation_id=body.organisation_id
-            )
-        )
+    async def run() -> proposals.ProposalView:
+        return await proposals.submit(session, actor, problem_id, body.to_terms(), organisation_id=body.organisation_id)
 
-    return await idem.run(run, ProposalRead, location=lambda p: f"/api/v1/proposals/{p.id}")
+    return await idem.run(run, ProposalRead, location=lambda v: f"/api/v1/proposals/{v.proposal.id}")
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalRead, responses=NOT_FOUND)
-async def get_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ProposalRead:
+async def get_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> proposals.ProposalView:
     """One proposal: for its author organisation and the posting SME only (404 for other centres)."""
-    return proposal_read(await proposals.get(session, actor, proposal_id))
+    return await proposals.get(session, actor, proposal_id)
 
 
 @router.get("/proposals/{proposal_id}/revisions", response_model=Page[ProposalRevisionRead], responses=NOT_FOUND)
@@ -92,7 +87,9 @@ async def list_revisions(
 ) -> Page[ProposalRevisionRead]:
     """Every version of a proposal's terms, oldest first."""
     result = await proposals.list_revisions(session, actor, proposal_id, limit=page.limit, cursor=page.cursor)
-    return Page[ProposalRevisionRead](items=[revision_read(r) for r in result.items], next_cursor=result.next_cursor)
+    return Page[ProposalRevisionRead](
+        items=[ProposalRevisionRead.model_validate(r) for r in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.post(
@@ -108,9 +105,9 @@ async def list_revisions(
 )
 async def revise_proposal(
     proposal_id: uuid.UUID, body: ProposalRevise, actor: CurrentActor, session: SessionDep
-) -> ProposalRead:
+) -> proposals.ProposalView:
     """Revise a pending proposal (its organisation's staff): new terms become current, the old stay in history."""
-    return proposal_read(await proposals.revise(session, actor, proposal_id, proposal_terms(body), note=body.note))
+    return await proposals.revise(session, actor, proposal_id, body.to_terms(), note=body.note)
 
 
 @router.post(
@@ -118,9 +115,9 @@ async def revise_proposal(
     response_model=ProposalRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(proposals.ProposalNotPending)},
 )
-async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ProposalRead:
+async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> proposals.ProposalView:
     """Withdraw a pending proposal (its organisation's staff); the SME is notified."""
-    return proposal_read(await proposals.withdraw(session, actor, proposal_id))
+    return await proposals.withdraw(session, actor, proposal_id)
 
 
 @router.post(
@@ -131,7 +128,7 @@ async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session
         **NOT_FOUND,
         403: problem(RoleNotAllowed),
         409: problems_doc(
-            proposals.ProblemAlreadyAwarded,
+            problems.ProblemAlreadyAwarded,
             problems.ProblemNotOpen,
             proposals.ProposalNotPending,
             proposals.ProposalLapsed,
@@ -145,7 +142,8 @@ async def accept_proposal(
     and the draft contract created from the proposal (parties, type, value, milestones) is returned.
     Accepting again, or a second proposal on the same problem, is 409."""
 
-    async def run() -> ContractRead:
-        return contract_read(await proposals.accept(session, actor, proposal_id))
-
-    return await idem.run(run, ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}")
+    return await idem.run(
+        lambda: proposals.accept(session, actor, proposal_id),
+        ContractRead,
+        location=lambda c: f"/api/v1/contracts/{c.id}",
+    )

@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem, problems_doc
 from api.schemas.common import Page
-from api.schemas.contracts import ContractRead, contract_read
-from api.schemas.proposals import ProposalRead, ProposalTerms, proposal_read, proposal_terms
-from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead, request_read
+from api.schemas.contracts import ContractRead
+from api.schemas.proposals import ProposalRead, ProposalTerms
+from api.schemas.service_requests import ServiceRequestCreate, ServiceRequestDecline, ServiceRequestRead
 from models.enums import ServiceRequestStatus
+from models.service_requests import ServiceRequest
 from services import proposals, service_offers, service_requests
 from services.errors import Invalid, RoleNotAllowed
 
@@ -37,12 +38,9 @@ async def request_service(
 ) -> Response:
     """Ask for a published service offer (SME staff). The offer's terms are copied onto the request and
     the provider's staff are notified."""
-    data = service_requests.RequestInput(
-        message=body.message, quantity=body.quantity, needed_by=body.needed_by, organisation_id=body.organisation_id
-    )
 
-    async def run() -> ServiceRequestRead:
-        return request_read(await service_requests.create(session, actor, offer_id, data))
+    async def run() -> ServiceRequest:
+        return await service_requests.create(session, actor, offer_id, body.to_input())
 
     return await idem.run(run, ServiceRequestRead, location=lambda r: f"/api/v1/service-requests/{r.id}")
 
@@ -62,14 +60,17 @@ async def list_service_requests(
     result = await service_requests.list_visible(
         session, actor, status=status_, role=role, limit=page.limit, cursor=page.cursor
     )
-    return Page[ServiceRequestRead](items=[request_read(r) for r in result.items], next_cursor=result.next_cursor)
+    return Page[ServiceRequestRead](
+        items=[ServiceRequestRead.model_validate(r) for r in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.get("/service-requests/{request_id}", response_model=ServiceRequestRead, responses=NOT_FOUND)
-async def get_service_request(request_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ServiceRequestRead:
+async def get_service_request(
+    request_id: uuid.UUID, actor: CurrentActor, session: SessionDep
+) -> service_requests.RequestView:
     """One request, for the requesting SME and the provider only (404 for everyone else)."""
-    request = await service_requests.get(session, actor, request_id)
-    return request_read(request, await service_requests.contract_id_of(session, request.id))
+    return await service_requests.read(session, actor, request_id)
 
 
 @router.post(
@@ -88,10 +89,11 @@ async def accept_service_request(
     """Accept a fixed-price request directly (provider staff): returns the draft contract at the offer's
     price times the quantity, with one delivery milestone due after the offer's lead time."""
 
-    async def run() -> ContractRead:
-        return contract_read(await service_requests.accept(session, actor, request_id))
-
-    return await idem.run(run, ContractRead, location=lambda c: f"/api/v1/contracts/{c.id}")
+    return await idem.run(
+        lambda: service_requests.accept(session, actor, request_id),
+        ContractRead,
+        location=lambda c: f"/api/v1/contracts/{c.id}",
+    )
 
 
 @router.post(
@@ -101,9 +103,9 @@ async def accept_service_request(
 )
 async def decline_service_request(
     request_id: uuid.UUID, body: ServiceRequestDecline, actor: CurrentActor, session: SessionDep
-) -> ServiceRequestRead:
+) -> ServiceRequest:
     """Decline an open request with a reason (provider staff); the SME is notified."""
-    return request_read(await service_requests.decline(session, actor, request_id, reason=body.reason))
+    return await service_requests.decline(session, actor, request_id, reason=body.reason)
 
 
 @router.post(
@@ -111,11 +113,9 @@ async def decline_service_request(
     response_model=ServiceRequestRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(service_requests.ServiceRequestClosed)},
 )
-async def withdraw_service_request(
-    request_id: uuid.UUID, actor: CurrentActor, session: SessionDep
-) -> ServiceRequestRead:
+async def withdraw_service_request(request_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> ServiceRequest:
     """Withdraw an open request (the requesting SME's staff); a pending proposal on it is declined."""
-    return request_read(await service_requests.withdraw(session, actor, request_id))
+    return await service_requests.withdraw(session, actor, request_id)
 
 
 @router.get("/service-requests/{request_id}/proposals", response_model=Page[ProposalRead], responses=NOT_FOUND)
@@ -124,7 +124,9 @@ async def list_request_proposals(
 ) -> Page[ProposalRead]:
     """Proposals answering a request (the current one and any withdrawn or declined before it)."""
     result = await proposals.list_for_request(session, actor, request_id, limit=page.limit, cursor=page.cursor)
-    return Page[ProposalRead](items=[proposal_read(v) for v in result.items], next_cursor=result.next_cursor)
+    return Page[ProposalRead](
+        items=[ProposalRead.model_validate(v) for v in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.post(
@@ -144,7 +146,7 @@ async def propose_for_request(
     """Answer a request with a proposal (provider staff): the same proposal object and flow as on problems
     (milestones sum to the price; the SME accepts it with `POST /proposals/{id}/accept`)."""
 
-    async def run() -> ProposalRead:
-        return proposal_read(await proposals.submit_for_request(session, actor, request_id, proposal_terms(body)))
+    async def run() -> proposals.ProposalView:
+        return await proposals.submit_for_request(session, actor, request_id, body.to_terms())
 
-    return await idem.run(run, ProposalRead, location=lambda p: f"/api/v1/proposals/{p.id}")
+    return await idem.run(run, ProposalRead, location=lambda v: f"/api/v1/proposals/{v.proposal.id}")

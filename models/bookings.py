@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -78,45 +77,6 @@ class Booking(IdMixin, TimestampMixin, Base):
     confirmed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     closed_at: Mapped[datetime | None]  # completed, no-show, cancelled or rejected
     closed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    def _money(self, amount: int | None) -> dict[str, Any] | None:
-        return None if amount is None else {"amount": amount, "currency": self.currency}
-
-    @property
-    def price(self) -> dict[str, Any]:
-        """The frozen price snapshot."""
-        return {
-            "customer_tier": self.customer_tier,
-            "unit": self.unit,
-            "unit_rate": self._money(self.unit_rate_amount),
-            "membership_tier": self.membership_tier,
-            "discount_bps": self.discount_bps,
-            "min_billed_quantity": self.min_billed_quantity,
-            "booked_quantity": self.booked_quantity,
-            "quoted": self._money(self.quoted_amount),
-        }
-
-    @property
-    def cancellation_policy(self) -> dict[str, int]:
-        return {
-            "free_cancellation_hours": self.free_cancellation_hours,
-            "cancellation_fee_bps": self.cancellation_fee_bps,
-            "no_show_fee_bps": self.no_show_fee_bps,
-        }
-
-    @property
-    def final_charge(self) -> dict[str, Any] | None:
-        return self._money(self.final_amount)
-
-    @property
-    def cancellation_fee(self) -> dict[str, Any] | None:
-        return self._money(self.cancellation_fee_amount)
-
-    @property
-    def charge(self) -> dict[str, Any] | None:
-        if self.charge_kind is None:
-            return None
-        return {"kind": self.charge_kind, "amount": self._money(self.charge_amount), "charged_at": self.charged_at}
 
 
 class InstrumentTraining(IdMixin, TimestampMixin, Base):

@@ -1,6 +1,6 @@
 """Service requests: an SME asks for a centre's service offer; the provider accepts a fixed-price
 request directly (a draft contract at the offer's price) or answers with a proposal (the same
-proposal object and flow as on problems; see services/proposals.py), or declines.
+proposal object and flow as on problems; see services/proposals/), or declines.
 
 Visibility (`visible_service_requests`): the requesting SME's members and the providing
 organisation's staff (HQ staff for their institutes); everyone else gets 404.
@@ -8,7 +8,9 @@ organisation's staff (HQ staff for their institutes); everyone else gets 404.
 States: submitted -> quoted (a proposal is pending) -> accepted (a draft contract exists) |
 declined (by the provider) | withdrawn (by the SME). Every change locks the request row first
 (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers), so a direct acceptance and a
-withdrawal, or two acceptances, cannot both win.
+withdrawal, or two acceptances, cannot both win. Every state change of a request is made here;
+proposals ask through `mark_quoted`, `reopen` and `accept_with_proposal`, and this module asks
+proposals to `decline_live` the pending proposal when a request is decided.
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ from models.enums import (
     ContractType,
     ListingStatus,
     PriceModel,
-    ProposalStatus,
     ServiceKind,
     ServiceRequestStatus,
 )
 from models.proposals import Proposal
 from models.service_requests import ServiceRequest
-from services import clock, contracts, notifications, service_offers
+from services import clock, contracts, notifications, proposals, service_offers  # proposals imports this too
 from services.actors import Actor
 from services.errors import Conflict, NotFound, RoleNotAllowed
 from services.notifications import Notice
@@ -78,6 +79,14 @@ class RequestInput:
     organisation_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class RequestView:
+    """A request with the draft contract it led to, if any."""
+
+    request: ServiceRequest
+    contract_id: uuid.UUID | None
+
+
 def visible_service_requests(actor: Actor) -> Select[tuple[ServiceRequest]]:
     """Requests of the actor's SMEs, and requests to the actor's centres and institutes."""
     stmt = select(ServiceRequest)
@@ -119,8 +128,11 @@ async def list_visible(
     return await paginate(session, stmt, [SortKey(ServiceRequest.id, descending=True)], limit=limit, cursor=cursor)
 
 
-async def contract_id_of(session: AsyncSession, request_id: uuid.UUID) -> uuid.UUID | None:
-    return await session.scalar(select(Contract.id).where(Contract.service_request_id == request_id))
+async def read(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> RequestView:
+    """One visible request with its draft contract, if any, else 404."""
+    request = await get(session, actor, request_id)
+    contract_id = await session.scalar(select(Contract.id).where(Contract.service_request_id == request.id))
+    return RequestView(request, contract_id)
 
 
 async def create(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, data: RequestInput) -> ServiceRequest:
@@ -188,15 +200,6 @@ async def lock_for_client(session: AsyncSession, actor: Actor, request_id: uuid.
     return request
 
 
-async def _decline_pending_proposal(session: AsyncSession, request: ServiceRequest) -> None:
-    pending = await session.scalars(
-        select(Proposal).where(Proposal.service_request_id == request.id, Proposal.status == ProposalStatus.submitted)
-    )
-    for proposal in pending:
-        proposal.status = ProposalStatus.declined
-        proposal.decided_at = clock.now()
-
-
 async def accept(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> Contract:
     """The provider accepts a fixed-price request: a draft contract at the offer's price (times the
     quantity asked for), with one milestone due after the offer's lead time."""
@@ -205,9 +208,10 @@ async def accept(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> 
         raise NotFixedPrice()
     value = request.offer_price_amount * (request.quantity or 1)
     request.status = St.accepted
-    await _decline_pending_proposal(session, request)
     request.decided_by = actor.user_id
     request.decided_at = clock.now()
+    await session.flush()
+    await proposals.decline_live(session, request=request)
     contract = await contracts.create_draft(
         session,
         actor,
@@ -234,8 +238,8 @@ async def decline(session: AsyncSession, actor: Actor, request_id: uuid.UUID, *,
     request.decline_reason = reason
     request.decided_by = actor.user_id
     request.decided_at = clock.now()
-    await _decline_pending_proposal(session, request)
     await session.flush()
+    await proposals.decline_live(session, request=request)
     await notify_client(session, request, Notice.service_request_declined, request.id, text=reason)
     return request
 
@@ -246,8 +250,8 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -
     request.status = St.withdrawn
     request.decided_by = actor.user_id
     request.decided_at = clock.now()
-    await _decline_pending_proposal(session, request)
     await session.flush()
+    await proposals.decline_live(session, request=request)
     await notifications.send(
         session,
         Notice.service_request_withdrawn,
@@ -256,6 +260,36 @@ async def withdraw(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -
         organisation_ids=[request.provider_org_id],
     )
     return request
+
+
+# State changes asked for by proposals (which hold the request's row lock, see `lock_for_provider`)
+
+
+async def mark_quoted(session: AsyncSession, request: ServiceRequest) -> None:
+    """A proposal answers the open request: it is now quoted."""
+    require_open(request)
+    request.status = St.quoted
+    await session.flush()
+
+
+async def reopen(session: AsyncSession, request: ServiceRequest) -> None:
+    """Its proposal was withdrawn: a quoted request waits for an answer again (submitted)."""
+    if request.status is St.quoted:
+        request.status = St.submitted
+        await session.flush()
+
+
+async def accept_with_proposal(
+    session: AsyncSession, actor: Actor, request: ServiceRequest, proposal: Proposal
+) -> None:
+    """The SME accepted the proposal answering its open request: the request is accepted."""
+    if proposal.service_request_id != request.id:
+        raise ValueError("the proposal answers another request")
+    require_open(request)
+    request.status = St.accepted
+    request.decided_by = actor.user_id
+    request.decided_at = clock.now()
+    await session.flush()
 
 
 async def notify_client(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import Field, StrictInt
+from pydantic import AwareDatetime, Field, StrictInt, model_validator
 
 from api.schemas.common import InputModel, Money, OutputModel
+from models.bookings import Booking
 from models.enums import BookingState, ChargeKind, CustomerTier, MembershipTier, RateUnit, WaitlistState
-
-MAX_WEEKLY_OCCURRENCES = 26
+from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
 
 
 class BookingCreate(InputModel):
     instrument_id: uuid.UUID
-    start_at: datetime | None = Field(default=None, description="Slot start, RFC 3339 with offset")
-    end_at: datetime | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
+    start_at: AwareDatetime | None = Field(default=None, description="Slot start, RFC 3339 with offset")
+    end_at: AwareDatetime | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
     sample_count: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Book per sample (priced by the per-sample rate); a slot is optional"
     )
@@ -37,6 +38,18 @@ class BookingCreate(InputModel):
     )
     purpose: str | None = Field(default=None, max_length=2000)
 
+    def to_input(self) -> BookingInput:
+        return BookingInput(
+            instrument_id=self.instrument_id,
+            start_at=self.start_at,
+            end_at=self.end_at,
+            sample_count=self.sample_count,
+            weekly_occurrences=self.weekly_occurrences,
+            customer_org_id=self.customer_org_id,
+            user_id=self.user_id,
+            purpose=self.purpose,
+        )
+
 
 class PriceSnapshot(OutputModel):
     customer_tier: CustomerTier
@@ -47,6 +60,23 @@ class PriceSnapshot(OutputModel):
     min_billed_quantity: int = Field(description="Minutes (hourly rate) or samples billed at least")
     booked_quantity: int = Field(description="Minutes of the slot, or samples asked for")
     quoted: Money
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_booking(cls, data: Any) -> Any:
+        """The snapshot columns of a booking, its amounts as Money."""
+        if not isinstance(data, Booking):
+            return data
+        return {
+            "customer_tier": data.customer_tier,
+            "unit": data.unit,
+            "unit_rate": Money(amount=data.unit_rate_amount, currency=data.currency),
+            "membership_tier": data.membership_tier,
+            "discount_bps": data.discount_bps,
+            "min_billed_quantity": data.min_billed_quantity,
+            "booked_quantity": data.booked_quantity,
+            "quoted": Money(amount=data.quoted_amount, currency=data.currency),
+        }
 
 
 class CancellationPolicy(OutputModel):
@@ -59,6 +89,14 @@ class Charge(OutputModel):
     kind: ChargeKind
     amount: Money
     charged_at: datetime
+
+
+def _money(amount: int | None, currency: str) -> Money | None:
+    return None if amount is None else Money(amount=amount, currency=currency)
+
+
+# Wire objects a booking's flat columns are grouped into (the rest are read by name).
+_GROUPED = frozenset({"price", "cancellation_policy", "final_charge", "cancellation_fee", "charge"})
 
 
 class BookingRead(OutputModel):
@@ -87,6 +125,27 @@ class BookingRead(OutputModel):
     created_at: datetime
     updated_at: datetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_booking(cls, data: Any) -> Any:
+        """A booking's columns, with the price, the policy, the amounts and the charge grouped."""
+        if not isinstance(data, Booking):
+            return data
+        charge = None
+        if data.charge_kind is not None:
+            charge = {
+                "kind": data.charge_kind,
+                "amount": _money(data.charge_amount, data.currency),
+                "charged_at": data.charged_at,
+            }
+        return {name: getattr(data, name) for name in cls.model_fields if name not in _GROUPED} | {
+            "price": data,
+            "cancellation_policy": data,
+            "final_charge": _money(data.final_amount, data.currency),
+            "cancellation_fee": _money(data.cancellation_fee_amount, data.currency),
+            "charge": charge,
+        }
+
 
 class QuoteOccurrence(OutputModel):
     start_at: datetime | None
@@ -110,6 +169,37 @@ class Quote(OutputModel):
     total: Money
     cancellation_policy: CancellationPolicy
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plan(cls, data: Any) -> Any:
+        """A checked, priced plan: its amounts as Money, the instrument's cancellation policy."""
+        if not isinstance(data, Plan):
+            return data
+        currency = data.currency
+        return {
+            "instrument_id": data.instrument.id,
+            "customer_org_id": data.customer.id,
+            "customer_tier": data.customer_tier,
+            "unit": data.unit,
+            "unit_rate": Money(amount=data.unit_rate, currency=currency),
+            "membership_tier": data.membership_tier,
+            "discount_bps": data.discount_bps,
+            "min_billed_quantity": data.min_billed_quantity,
+            "initial_state": data.initial_state,
+            "occurrences": [
+                {
+                    "start_at": o.start_at,
+                    "end_at": o.end_at,
+                    "sample_count": o.sample_count,
+                    "booked_quantity": o.booked_quantity,
+                    "amount": Money(amount=o.amount, currency=currency),
+                }
+                for o in data.occurrences
+            ],
+            "total": Money(amount=data.total, currency=currency),
+            "cancellation_policy": data.instrument,
+        }
+
 
 class RejectBody(InputModel):
     reason: str = Field(min_length=1, max_length=500)
@@ -126,8 +216,8 @@ class CompleteBody(InputModel):
 
 class TrainingCreate(InputModel):
     user_id: uuid.UUID
-    trained_at: datetime | None = Field(default=None, description="Default: now")
-    expires_at: datetime | None = Field(default=None, description="None: does not expire")
+    trained_at: AwareDatetime | None = Field(default=None, description="Default: now")
+    expires_at: AwareDatetime | None = Field(default=None, description="None: does not expire")
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -143,8 +233,8 @@ class TrainingRead(OutputModel):
 
 
 class WaitlistCreate(InputModel):
-    start_at: datetime
-    end_at: datetime
+    start_at: AwareDatetime
+    end_at: AwareDatetime
     customer_org_id: uuid.UUID | None = None
 
 

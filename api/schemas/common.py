@@ -23,6 +23,27 @@ class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def with_attrs(obj: object, **attrs: object) -> object:
+    """`obj` as a response model reads it (from attributes), with `attrs` read instead of its own:
+    for the few fields a row stores another way (money as amount and currency, a relationship under
+    another name). Returned by a model's `mode="before"` validator, so every other field is still
+    read from the row and nothing is copied field by field."""
+    return _Overlay(obj, attrs)
+
+
+class _Overlay:
+    __slots__ = ("_attrs", "_obj")
+
+    def __init__(self, obj: object, attrs: dict[str, object]) -> None:
+        self._obj = obj
+        self._attrs = attrs
+
+    def __getattr__(self, name: str) -> object:
+        if name in self._attrs:
+            return self._attrs[name]
+        return getattr(self._obj, name)
+
+
 class Money(BaseModel):
     """An amount in integer minor units (fen for CNY) and its ISO 4217 currency."""
 

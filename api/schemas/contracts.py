@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
-from models.contracts import Contract, ContractVersion
+from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
     ContractPartyRole,
     ContractSource,
@@ -20,15 +20,52 @@ from models.enums import (
     MilestoneStatus,
     TeamRewardSource,
 )
+from services.contracts import (
+    UNSET,
+    AmendmentInput,
+    Amount,
+    BackgroundIpInput,
+    ContractChanges,
+    ContractInput,
+    IpTermsInput,
+    LicenceInput,
+    MilestoneInput,
+    ShareInput,
+    Unset,
+)
+
+T = TypeVar("T")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Sha256 = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="Lower-case hex SHA-256")]
+
+
+def _amount(money: Money | None) -> Amount | None:
+    return None if money is None else Amount(amount=money.amount, currency=money.currency)
+
+
+def _given(body: BaseModel, name: str, value: T) -> T | Unset:
+    """`value` when the body sets `name`, else UNSET: a change leaves the fields it omits as they are."""
+    assert name in type(body).model_fields, name
+    return value if name in body.model_fields_set else UNSET
 
 
 class MilestoneIn(InputModel):
     title: Text200
     amount: Money
     due_offset_days: Annotated[int | None, Field(ge=0, le=3650, description="Days after the start date")] = None
+
+    def to_input(self) -> MilestoneInput:
+        return MilestoneInput(
+            title=self.title,
+            amount=self.amount.amount,
+            currency=self.amount.currency,
+            due_offset_days=self.due_offset_days,
+        )
+
+
+def _milestones(milestones: list[MilestoneIn] | None) -> list[MilestoneInput] | None:
+    return None if milestones is None else [m.to_input() for m in milestones]
 
 
 class ContractCreate(InputModel):
@@ -54,6 +91,23 @@ class ContractCreate(InputModel):
     )
     milestones: Annotated[list[MilestoneIn], Field(min_length=1, max_length=50)]
 
+    def to_input(self) -> ContractInput:
+        return ContractInput(
+            contract_type=self.contract_type,
+            title=self.title,
+            client_org_id=self.client_org_id,
+            value=Amount(amount=self.value.amount, currency=self.value.currency),
+            milestones=[m.to_input() for m in self.milestones],
+            scope=self.scope,
+            provider_org_id=self.provider_org_id,
+            co_builder_org_ids=self.co_builder_org_ids,
+            technology_portion=_amount(self.technology_portion),
+            start_date=self.start_date,
+            end_date=self.end_date,
+            confidentiality_months=self.confidentiality_months,
+            pilot_result_id=self.pilot_result_id,
+        )
+
 
 class ContractUpdate(InputModel):
     """Draft fields (409 once anyone signed) and the registration fields (any time: not in the signed text)."""
@@ -74,6 +128,24 @@ class ContractUpdate(InputModel):
     ] = None
     vat_exempt: bool | None = Field(default=None, description="免征增值税 (技术转让、技术开发及相关咨询服务)")
 
+    def to_changes(self) -> ContractChanges:
+        """The fields the body sets; the others stay as they are."""
+        return ContractChanges(
+            title=_given(self, "title", self.title),
+            scope=_given(self, "scope", self.scope),
+            co_builder_org_ids=_given(self, "co_builder_org_ids", self.co_builder_org_ids),
+            value=_given(self, "value", _amount(self.value)),
+            technology_portion=_given(self, "technology_portion", _amount(self.technology_portion)),
+            start_date=_given(self, "start_date", self.start_date),
+            end_date=_given(self, "end_date", self.end_date),
+            confidentiality_months=_given(self, "confidentiality_months", self.confidentiality_months),
+            milestones=_given(self, "milestones", _milestones(self.milestones)),
+            registration_number=_given(self, "registration_number", self.registration_number),
+            registration_date=_given(self, "registration_date", self.registration_date),
+            registration_registry=_given(self, "registration_registry", self.registration_registry),
+            vat_exempt=_given(self, "vat_exempt", self.vat_exempt),
+        )
+
 
 class BackgroundIp(InputModel):
     organisation_id: uuid.UUID = Field(description="The party that brings it")
@@ -83,10 +155,21 @@ class BackgroundIp(InputModel):
     )
     description: Annotated[str | None, Field(max_length=2000)] = None
 
+    def to_input(self) -> BackgroundIpInput:
+        return BackgroundIpInput(
+            organisation_id=self.organisation_id,
+            pilot_result_id=self.pilot_result_id,
+            patent_numbers=self.patent_numbers,
+            description=self.description,
+        )
+
 
 class Share(InputModel):
     organisation_id: uuid.UUID
     bps: BasisPoints
+
+    def to_input(self) -> ShareInput:
+        return ShareInput(organisation_id=self.organisation_id, bps=self.bps)
 
 
 class LicenceGrant(InputModel):
@@ -102,6 +185,18 @@ class LicenceGrant(InputModel):
     starts_on: date
     ends_on: date | None = Field(default=None, description="Exclusive end; null until the rights lapse")
     sublicensable: bool = False
+
+    def to_input(self) -> LicenceInput:
+        return LicenceInput(
+            licensee_org_id=self.licensee_org_id,
+            kind=self.kind,
+            field_of_use=self.field_of_use,
+            territory=self.territory,
+            starts_on=self.starts_on,
+            pilot_result_id=self.pilot_result_id,
+            ends_on=self.ends_on,
+            sublicensable=self.sublicensable,
+        )
 
 
 class IpTermsIn(InputModel):
@@ -119,6 +214,16 @@ class IpTermsIn(InputModel):
         "else 5000 (促进科技成果转化法 第四十五条)",
     )
     publication_rights: Annotated[str | None, Field(max_length=4000)] = None
+
+    def to_input(self) -> IpTermsInput:
+        return IpTermsInput(
+            new_ip_ownership=[s.to_input() for s in self.new_ip_ownership],
+            revenue_shares=[s.to_input() for s in self.revenue_shares],
+            background_ip=[b.to_input() for b in self.background_ip],
+            licences=[g.to_input() for g in self.licences],
+            team_reward_bps=self.team_reward_bps,
+            publication_rights=self.publication_rights,
+        )
 
 
 class SignIn(InputModel):
@@ -143,6 +248,21 @@ class AmendmentIn(InputModel):
         default=None, description="The full new list, in order; delivered or accepted milestones must stay as they are"
     )
     ip_terms: IpTermsIn | None = None
+
+    def to_input(self) -> AmendmentInput:
+        """The reason and the fields the body sets; the others stay as in force."""
+        return AmendmentInput(
+            reason=self.reason,
+            title=_given(self, "title", self.title),
+            scope=_given(self, "scope", self.scope),
+            value=_given(self, "value", _amount(self.value)),
+            technology_portion=_given(self, "technology_portion", _amount(self.technology_portion)),
+            start_date=_given(self, "start_date", self.start_date),
+            end_date=_given(self, "end_date", self.end_date),
+            confidentiality_months=_given(self, "confidentiality_months", self.confidentiality_months),
+            milestones=_given(self, "milestones", _milestones(self.milestones)),
+            ip_terms=_given(self, "ip_terms", None if self.ip_terms is None else self.ip_terms.to_input()),
+        )
 
 
 class DeliverIn(InputModel):
@@ -171,12 +291,36 @@ class ContractMilestoneRead(OutputModel):
     accepted_at: datetime | None
     rejection_reason: str | None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_milestone(cls, data: Any) -> Any:
+        """A milestone row, its amount as Money."""
+        if not isinstance(data, ContractMilestone):
+            return data
+        return {name: getattr(data, name) for name in cls.model_fields if name != "amount"} | {
+            "amount": Money(amount=data.amount, currency=data.currency),
+            "delivery_attachment_ids": data.delivery_attachment_ids or [],
+        }
+
 
 class ContractPartyRead(OutputModel):
     organisation_id: uuid.UUID
     name: str
     role: ContractPartyRole
     signatory_user_id: uuid.UUID | None = Field(description="Who signed the version in force for this party")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_party(cls, data: Any) -> Any:
+        """A party row with its organisation's name (loaded with the contract)."""
+        if not isinstance(data, ContractParty):
+            return data
+        return {
+            "organisation_id": data.organisation_id,
+            "name": data.organisation.name,
+            "role": data.role,
+            "signatory_user_id": data.signatory_user_id,
+        }
 
 
 class ShareRead(OutputModel):
@@ -218,6 +362,23 @@ class RegistrationRead(OutputModel):
     registry: str | None
     vat_exempt: bool
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_contract(cls, data: Any) -> Any:
+        """The contract's registration columns (技术合同认定登记)."""
+        if not isinstance(data, Contract):
+            return data
+        return {
+            "number": data.registration_number,
+            "date": data.registration_date,
+            "registry": data.registration_registry,
+            "vat_exempt": data.vat_exempt,
+        }
+
+
+# ContractRead fields built from several columns (the rest are read by name).
+_GROUPED = frozenset({"value", "technology_portion", "registration"})
+
 
 class ContractRead(OutputModel):
     id: uuid.UUID
@@ -250,6 +411,19 @@ class ContractRead(OutputModel):
     updated_at: datetime
     milestones: list[ContractMilestoneRead]
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_contract(cls, data: Any) -> Any:
+        """A contract loaded with its parties and milestones; amounts as Money in its currency."""
+        if not isinstance(data, Contract):
+            return data
+        tech = data.technology_amount
+        return {name: getattr(data, name) for name in cls.model_fields if name not in _GROUPED} | {
+            "value": Money(amount=data.value_amount, currency=data.currency),
+            "technology_portion": None if tech is None else Money(amount=tech, currency=data.currency),
+            "registration": data,
+        }
+
 
 class SignatureRead(OutputModel):
     organisation_id: uuid.UUID
@@ -276,72 +450,3 @@ class ContractEventRead(OutputModel):
     version: int | None
     details: dict[str, Any]
     created_at: datetime
-
-
-def contract_read(c: Contract) -> ContractRead:
-    return ContractRead(
-        id=c.id,
-        contract_type=c.contract_type,
-        status=c.status,
-        title=c.title,
-        scope=c.scope,
-        provider_org_id=c.provider_org_id,
-        client_org_id=c.client_org_id,
-        parties=[
-            ContractPartyRead(
-                organisation_id=p.organisation_id,
-                name=p.organisation.name,
-                role=p.role,
-                signatory_user_id=p.signatory_user_id,
-            )
-            for p in c.parties
-        ],
-        value=Money(amount=c.value_amount, currency=c.currency),
-        technology_portion=None
-        if c.technology_amount is None
-        else Money(amount=c.technology_amount, currency=c.currency),
-        registration=RegistrationRead(
-            number=c.registration_number,
-            date=c.registration_date,
-            registry=c.registration_registry,
-            vat_exempt=c.vat_exempt,
-        ),
-        start_date=c.start_date,
-        end_date=c.end_date,
-        confidentiality_months=c.confidentiality_months,
-        ip_terms=IpTermsRead.model_validate(c.ip_terms),
-        source=c.source,
-        proposal_id=c.proposal_id,
-        service_request_id=c.service_request_id,
-        pilot_result_id=c.pilot_result_id,
-        version=c.version,
-        effective_version=c.effective_version,
-        activated_at=c.activated_at,
-        completed_at=c.completed_at,
-        terminated_at=c.terminated_at,
-        termination_reason=c.termination_reason,
-        created_by=c.created_by,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-        milestones=[
-            ContractMilestoneRead(
-                id=m.id,
-                seq=m.seq,
-                title=m.title,
-                amount=Money(amount=m.amount, currency=m.currency),
-                due_offset_days=m.due_offset_days,
-                due_on=m.due_on,
-                status=m.status,
-                delivered_at=m.delivered_at,
-                delivery_note=m.delivery_note,
-                delivery_attachment_ids=m.delivery_attachment_ids or [],
-                accepted_at=m.accepted_at,
-                rejection_reason=m.rejection_reason,
-            )
-            for m in c.milestones
-        ],
-    )
-
-
-def version_read(v: ContractVersion) -> ContractVersionRead:
-    return ContractVersionRead.model_validate(v, from_attributes=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, Field, StringConstraints, model_validator
 
@@ -14,6 +14,7 @@ from services import problems
 
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=20000)]
+T = TypeVar("T")
 
 
 def _positive_money(value: Money) -> Money:
@@ -29,6 +30,11 @@ class AttachmentLink(InputModel):
     url: AnyHttpUrl
     media_type: Annotated[str, StringConstraints(max_length=100)] | None = None
     size_bytes: Annotated[int, Field(ge=0)] | None = None
+
+    def to_link(self) -> problems.AttachmentLink:
+        return problems.AttachmentLink(
+            name=self.name, url=str(self.url), media_type=self.media_type, size_bytes=self.size_bytes
+        )
 
 
 class AttachmentLinkRead(OutputModel):
@@ -55,6 +61,9 @@ class BudgetRange(InputModel):
             raise ValueError("min must not exceed max")
         return self
 
+    def to_budget(self) -> problems.Budget:
+        return problems.Budget(min_amount=self.min.amount, max_amount=self.max.amount, currency=self.min.currency)
+
 
 class ProblemCreate(InputModel):
     organisation_id: uuid.UUID | None = Field(
@@ -77,6 +86,23 @@ class ProblemCreate(InputModel):
         default_factory=list, description="Centres or institutes invited (`invite_only` tier only)"
     )
 
+    def to_input(self) -> problems.ProblemInput:
+        return problems.ProblemInput(
+            organisation_id=self.organisation_id,
+            title=self.title,
+            summary=self.summary,
+            description=self.description,
+            desired_outcome=self.desired_outcome,
+            technical_field=self.technical_field,
+            budget=self.budget.to_budget(),
+            deadline=self.deadline,
+            attachments=[a.to_link() for a in self.attachments],
+            confidentiality=self.confidentiality,
+            nda_terms=self.nda_terms,
+            anonymous=self.anonymous,
+            invited_organisation_ids=self.invited_organisation_ids,
+        )
+
 
 class ProblemUpdate(InputModel):
     """Changes to an open problem; the tier, NDA text and anonymity are fixed at posting."""
@@ -97,6 +123,24 @@ class ProblemUpdate(InputModel):
                 raise ValueError(f"{name} cannot be null")
         return self
 
+    def to_changes(self) -> problems.ProblemChanges:
+        """The fields sent, as the service's changes; a field not sent stays unset. Only
+        `desired_outcome` may be sent as null (to clear it), so None means "not sent" for the rest."""
+        return problems.ProblemChanges(
+            title=_sent(self.title),
+            summary=_sent(self.summary),
+            description=_sent(self.description),
+            desired_outcome=self.desired_outcome if "desired_outcome" in self.model_fields_set else problems.UNSET,
+            technical_field=_sent(self.technical_field),
+            budget=self.budget.to_budget() if self.budget is not None else problems.UNSET,
+            deadline=_sent(self.deadline),
+            attachments=[a.to_link() for a in self.attachments] if self.attachments is not None else problems.UNSET,
+        )
+
+
+def _sent(value: T | None) -> T | problems.Unset:
+    return problems.UNSET if value is None else value
+
 
 class ProblemClose(InputModel):
     reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
@@ -113,10 +157,22 @@ class BudgetRead(OutputModel):
     min: Money
     max: Money
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_budget(cls, data: Any) -> Any:
+        if isinstance(data, problems.Budget):
+            return {
+                "min": Money(amount=data.min_amount, currency=data.currency),
+                "max": Money(amount=data.max_amount, currency=data.currency),
+            }
+        return data
+
 
 class ProblemRead(OutputModel):
     """A problem as the caller may see it. Fields behind the NDA are null (attachments empty) until the
     caller's organisation accepts it; `sme` is null while the SME stays hidden from the caller."""
+
+    # Read from services.problems.ProblemView, which is already redacted for the caller.
 
     id: uuid.UUID
     title: str
@@ -190,87 +246,3 @@ class QuestionRead(OutputModel):
     answer: str | None
     answered_at: datetime | None
     created_at: datetime
-
-
-def problem_input(body: ProblemCreate) -> problems.ProblemInput:
-    return problems.ProblemInput(
-        organisation_id=body.organisation_id,
-        title=body.title,
-        summary=body.summary,
-        description=body.description,
-        desired_outcome=body.desired_outcome,
-        technical_field=body.technical_field,
-        budget_min_amount=body.budget.min.amount,
-        budget_max_amount=body.budget.max.amount,
-        currency=body.budget.min.currency,
-        deadline=body.deadline,
-        attachments=[a.model_dump(mode="json") for a in body.attachments],
-        confidentiality=body.confidentiality,
-        nda_terms=body.nda_terms,
-        anonymous=body.anonymous,
-        invited_organisation_ids=body.invited_organisation_ids,
-    )
-
-
-def problem_changes(body: ProblemUpdate) -> dict:
-    """The PATCH body as column changes."""
-    changes = body.model_dump(exclude_unset=True, exclude={"budget", "attachments"})
-    if body.budget is not None:
-        changes.update(
-            budget_min_amount=body.budget.min.amount,
-            budget_max_amount=body.budget.max.amount,
-            currency=body.budget.min.currency,
-        )
-    if body.attachments is not None:
-        changes["attachments"] = [a.model_dump(mode="json") for a in body.attachments]
-    if "deadline" in changes:
-        changes["deadline"] = body.deadline
-    return changes
-
-
-def problem_read(view: problems.ProblemView) -> ProblemRead:
-    """Only what this caller may see leaves the server."""
-    p = view.problem
-    details = view.details_visible
-    return ProblemRead(
-        id=p.id,
-        title=p.title,
-        summary=p.summary,
-        technical_field=p.technical_field,
-        confidentiality=p.confidentiality,
-        status=view.status,
-        deadline=p.deadline,
-        nda_terms=p.nda_terms,
-        anonymous=p.anonymous,
-        details_visible=details,
-        nda_accepted=view.nda_accepted,
-        is_owner=view.is_owner,
-        sme=OrganisationRef.model_validate(view.sme) if view.sme is not None else None,
-        description=p.description if details else None,
-        desired_outcome=p.desired_outcome if details else None,
-        budget=BudgetRead(
-            min=Money(amount=p.budget_min_amount, currency=p.currency),
-            max=Money(amount=p.budget_max_amount, currency=p.currency),
-        )
-        if details
-        else None,
-        attachments=p.attachments if details else [],
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-        awarded_at=p.awarded_at,
-        closed_at=p.closed_at,
-    )
-
-
-def question_read(view: problems.QuestionView) -> QuestionRead:
-    q = view.question
-    return QuestionRead(
-        id=q.id,
-        problem_id=q.problem_id,
-        question=q.question,
-        asker_org_id=q.asker_org_id if view.asker_visible else None,
-        asked_by=q.asked_by if view.asker_visible else None,
-        answer=q.answer,
-        answered_at=q.answered_at,
-        created_at=q.created_at,
-    )

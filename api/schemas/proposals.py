@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Money, OutputModel, with_attrs
 from api.schemas.problems import AttachmentLink, AttachmentLinkRead, OrganisationRef
 from models.enums import ContractType, ProposalStatus
-from models.proposals import ProposalRevision
+from models.proposals import ProposalMilestone, ProposalRevision
 from services import proposals
 
 
@@ -22,6 +22,9 @@ class MilestoneInput(InputModel):
         description="Days after the contract starts; non-decreasing and at most `duration_days`"
     )
 
+    def to_terms(self) -> proposals.MilestoneTerms:
+        return proposals.MilestoneTerms(self.title, self.amount.amount, self.amount.currency, self.due_offset_days)
+
 
 class ProposalTerms(InputModel):
     approach: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
@@ -31,6 +34,18 @@ class ProposalTerms(InputModel):
     contract_type: ContractType = Field(description="Suggested Civil Code contract type")
     valid_until: AwareDatetime = Field(description="The offer holds until then (must be in the future)")
     attachments: Annotated[list[AttachmentLink], Field(max_length=20)] = Field(default_factory=list)
+
+    def to_terms(self) -> proposals.ProposalTerms:
+        return proposals.ProposalTerms(
+            approach=self.approach,
+            price_amount=self.price.amount,
+            currency=self.price.currency,
+            duration_days=self.duration_days,
+            milestones=[m.to_terms() for m in self.milestones],
+            contract_type=self.contract_type,
+            valid_until=self.valid_until,
+            attachments=[a.to_link() for a in self.attachments],
+        )
 
 
 class ProposalCreate(ProposalTerms):
@@ -51,6 +66,13 @@ class MilestoneRead(OutputModel):
     amount: Money
     due_offset_days: int
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        if isinstance(data, ProposalMilestone):
+            return with_attrs(data, amount=Money(amount=data.amount, currency=data.currency))
+        return data
+
 
 class ProposalRevisionRead(OutputModel):
     revision: int
@@ -64,6 +86,13 @@ class ProposalRevisionRead(OutputModel):
     note: str | None
     created_by: uuid.UUID
     created_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        if isinstance(data, ProposalRevision):
+            return with_attrs(data, price=Money(amount=data.price_amount, currency=data.currency))
+        return data
 
 
 class ProposalRead(OutputModel):
@@ -89,71 +118,17 @@ class ProposalRead(OutputModel):
     decided_at: datetime | None
     contract_id: uuid.UUID | None = Field(default=None, description="The draft contract, once accepted")
 
-
-def proposal_terms(body: ProposalTerms) -> proposals.ProposalTerms:
-    return proposals.ProposalTerms(
-        approach=body.approach,
-        price_amount=body.price.amount,
-        currency=body.price.currency,
-        duration_days=body.duration_days,
-        milestones=[
-            proposals.MilestoneTerms(m.title, m.amount.amount, m.amount.currency, m.due_offset_days)
-            for m in body.milestones
-        ],
-        contract_type=body.contract_type,
-        valid_until=body.valid_until,
-        attachments=[a.model_dump(mode="json") for a in body.attachments],
-    )
-
-
-def _milestones(revision: ProposalRevision) -> list[MilestoneRead]:
-    return [
-        MilestoneRead(
-            seq=m.seq,
-            title=m.title,
-            amount=Money(amount=m.amount, currency=m.currency),
-            due_offset_days=m.due_offset_days,
-        )
-        for m in revision.milestones
-    ]
-
-
-def revision_read(r: ProposalRevision) -> ProposalRevisionRead:
-    return ProposalRevisionRead(
-        revision=r.revision,
-        approach=r.approach,
-        price=Money(amount=r.price_amount, currency=r.currency),
-        duration_days=r.duration_days,
-        contract_type=r.contract_type,
-        valid_until=r.valid_until,
-        attachments=r.attachments,
-        milestones=_milestones(r),
-        note=r.note,
-        created_by=r.created_by,
-        created_at=r.created_at,
-    )
-
-
-def proposal_read(view: proposals.ProposalView) -> ProposalRead:
-    p = view.proposal
-    return ProposalRead(
-        id=p.id,
-        problem_id=p.problem_id,
-        service_request_id=p.service_request_id,
-        provider=OrganisationRef.model_validate(p.provider_org),
-        status=p.status,
-        revision=p.revision,
-        approach=p.approach,
-        price=Money(amount=p.price_amount, currency=p.currency),
-        duration_days=p.duration_days,
-        contract_type=p.contract_type,
-        valid_until=p.valid_until,
-        attachments=p.attachments,
-        milestones=_milestones(view.current),
-        created_by=p.created_by,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-        withdrawn_at=p.withdrawn_at,
-        decided_at=p.decided_at,
-        contract_id=view.contract_id,
-    )
+    @model_validator(mode="before")
+    @classmethod
+    def _from_view(cls, data: Any) -> Any:
+        """The proposal's row, with its current revision's milestones and its draft contract."""
+        if isinstance(data, proposals.ProposalView):
+            p = data.proposal
+            return with_attrs(
+                p,
+                provider=p.provider_org,
+                price=Money(amount=p.price_amount, currency=p.currency),
+                milestones=data.current.milestones,
+                contract_id=data.contract_id,
+            )
+        return data

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Money, OutputModel, with_attrs
 from models.enums import PriceModel, ServiceKind, ServiceRequestStatus
 from models.service_requests import ServiceRequest
+from services import service_requests
 
 
 class ServiceRequestCreate(InputModel):
@@ -24,6 +25,11 @@ class ServiceRequestCreate(InputModel):
     organisation_id: uuid.UUID | None = Field(
         default=None, description="The requesting SME; needed only when you work for several"
     )
+
+    def to_input(self) -> service_requests.RequestInput:
+        return service_requests.RequestInput(
+            message=self.message, quantity=self.quantity, needed_by=self.needed_by, organisation_id=self.organisation_id
+        )
 
 
 class ServiceRequestDecline(InputModel):
@@ -51,26 +57,18 @@ class ServiceRequestRead(OutputModel):
     updated_at: datetime
     contract_id: uuid.UUID | None = Field(default=None, description="The draft contract, once accepted")
 
-
-def request_read(r: ServiceRequest, contract_id: uuid.UUID | None = None) -> ServiceRequestRead:
-    return ServiceRequestRead(
-        id=r.id,
-        offer_id=r.offer_id,
-        offer_title=r.offer_title,
-        service_kind=r.service_kind,
-        price_model=r.price_model,
-        offer_price=None if r.offer_price_amount is None else Money(amount=r.offer_price_amount, currency=r.currency),
-        lead_time_days=r.lead_time_days,
-        provider_org_id=r.provider_org_id,
-        sme_org_id=r.sme_org_id,
-        requested_by=r.requested_by,
-        status=r.status,
-        message=r.message,
-        quantity=r.quantity,
-        needed_by=r.needed_by,
-        decline_reason=r.decline_reason,
-        decided_at=r.decided_at,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        contract_id=contract_id,
-    )
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, data: Any) -> Any:
+        """A request's row (`contract_id` left null), or a view with the draft contract it led to."""
+        contract_id = None
+        if isinstance(data, service_requests.RequestView):
+            data, contract_id = data.request, data.contract_id
+        if isinstance(data, ServiceRequest):
+            offer_price = (
+                None
+                if data.offer_price_amount is None
+                else Money(amount=data.offer_price_amount, currency=data.currency)
+            )
+            return with_attrs(data, offer_price=offer_price, contract_id=contract_id)
+        return data

@@ -6,6 +6,7 @@
 
 from services.bookings import calendar, pricing, trainings, waitlist
 from services.bookings.core import (
+    BookingInput,
     BookingNotFound,
     BookingOverlap,
     BookingRuleViolated,
@@ -23,6 +24,7 @@ from services.bookings.states import Owed, amount_owed, cancel, complete, confir
 
 __all__ = [
     "MAX_WEEKLY_OCCURRENCES",
+    "BookingInput",
     "BookingNotFound",
     "BookingOverlap",
     "BookingRuleViolated",

@@ -1,4 +1,4 @@
-"""Instrument bookings: the errors, who sees which booking, and reading them.
+"""Instrument bookings: the errors, what a booking request holds, who sees which booking, and reading them.
 
 The area's modules: `rules` (what may be booked), `planning` (a priced plan, then the stored
 booking), `states` (confirm, reject, cancel, complete, no-show, what is owed), `pricing`,
@@ -14,6 +14,8 @@ PostgreSQL, triggers on SQLite) for requests that race past the check, translate
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +65,22 @@ class NotStaffOfInstrument(Forbidden):
     slug = "not-staff-of-instrument"
 
 
+@dataclass(frozen=True)
+class BookingInput:
+    """A booking request: a slot (repeated weekly `weekly_occurrences` times in all) or a number of
+    samples, for a customer (default: the caller's only SME) and the user who will operate it.
+    Times are aware (the wire refuses naive ones)."""
+
+    instrument_id: uuid.UUID
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    sample_count: int | None = None
+    weekly_occurrences: int | None = None
+    customer_org_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+    purpose: str | None = None
+
+
 # Visibility
 
 
@@ -107,15 +125,6 @@ async def list_visible(
     if customer_org_id is not None:
         stmt = stmt.where(Booking.customer_org_id == customer_org_id)
     return await paginate(session, stmt, [SortKey(Booking.id, descending=True)], limit=limit, cursor=cursor)
-
-
-# Checks
-
-
-# State changes
-
-
-# What is owed: the seam for the settlement area.
 
 
 def describe(instrument: Instrument, booking: Booking, count: int = 1) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +26,7 @@ from models.organisations import Organisation
 from services import clock, instruments, notifications, sme_memberships
 from services.actors import Actor
 from services.bookings import pricing, trainings
-from services.bookings.core import BookingOverlap, NoRateForCustomer, describe
+from services.bookings.core import BookingInput, BookingOverlap, NoRateForCustomer, describe
 from services.bookings.rules import (
     bookable_instrument,
     check_slot,
@@ -74,32 +73,16 @@ class Plan:
     def total(self) -> int:
         return sum(o.amount for o in self.occurrences)
 
-    @property
-    def instrument_id(self) -> uuid.UUID:
-        return self.instrument.id
 
-    @property
-    def customer_org_id(self) -> uuid.UUID:
-        return self.customer.id
-
-    @property
-    def cancellation_policy(self) -> dict[str, int]:
-        return {
-            "free_cancellation_hours": self.instrument.free_cancellation_hours,
-            "cancellation_fee_bps": self.instrument.cancellation_fee_bps,
-            "no_show_fee_bps": self.instrument.no_show_fee_bps,
-        }
-
-
-async def plan(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> Plan:
+async def plan(session: AsyncSession, actor: Actor, request: BookingInput) -> Plan:
     """Check a booking request against every rule and price it, without storing anything."""
-    instrument = await bookable_instrument(session, actor, data["instrument_id"])
-    customer, user_id, staff_user_id = await customer_and_user(session, actor, instrument, data)
-    slots = requested_slots(data)
-    samples = data.get("sample_count")
+    instrument = await bookable_instrument(session, actor, request.instrument_id)
+    customer, user_id, staff_user_id = await customer_and_user(session, actor, instrument, request)
+    slots = requested_slots(request)
+    samples = request.sample_count
     if slots is None and samples is None:
         raise Invalid("give a slot (start_at, end_at) or a sample_count", loc=["body", "start_at"])
-    if slots is None and data.get("weekly_occurrences"):
+    if slots is None and request.weekly_occurrences:
         raise Invalid("a weekly series needs a slot", loc=["body", "weekly_occurrences"])
     at = clock.now()
     for start, end in slots or []:
@@ -209,9 +192,9 @@ async def _conflicts_of(
     return found or [(s, e, []) for s, e in slots]  # type: ignore[misc]
 
 
-async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> Booking:
+async def create(session: AsyncSession, actor: Actor, request: BookingInput) -> Booking:
     """Book a slot (or a weekly series, all or nothing) or samples; returns the first booking."""
-    p = await plan(session, actor, data)
+    p = await plan(session, actor, request)
     slots = [(o.start_at, o.end_at) for o in p.occurrences if o.start_at is not None]
     found = await conflicts(session, p.instrument, slots)  # type: ignore[arg-type]
     if found:
@@ -231,7 +214,7 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> B
             start_at=o.start_at,
             end_at=o.end_at,
             sample_count=o.sample_count,
-            purpose=data.get("purpose"),
+            purpose=request.purpose,
             series_id=series_id,
             customer_tier=p.customer_tier,
             unit=p.unit,
@@ -242,8 +225,10 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> B
             min_billed_quantity=p.min_billed_quantity,
             booked_quantity=o.booked_quantity,
             quoted_amount=o.amount,
+            free_cancellation_hours=p.instrument.free_cancellation_hours,
+            cancellation_fee_bps=p.instrument.cancellation_fee_bps,
+            no_show_fee_bps=p.instrument.no_show_fee_bps,
             confirmed_at=at if p.initial_state is BookingState.confirmed else None,
-            **p.cancellation_policy,
         )
         rows.append(row)
     await _store(session, p.instrument, rows)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,16 +18,17 @@ from models.instruments import Instrument, InstrumentBlackout
 from models.organisations import Membership, Organisation
 from services import availability, instruments
 from services.actors import Actor
-from services.bookings.core import BookingRuleViolated, InstrumentNotBookable
+from services.bookings.core import BookingInput, BookingRuleViolated, InstrumentNotBookable
 from services.errors import Invalid
 
 MAX_WEEKLY_OCCURRENCES = 26
 
 
-def require_aware(value: datetime, loc: list[str | int]) -> datetime:
-    """`value` in UTC; a naive time is refused (422)."""
-    if value.tzinfo is None:
-        raise Invalid("give an offset (RFC 3339), e.g. 2026-12-01T09:00:00+08:00", loc=loc)
+CUSTOMER_LOC = ("body", "customer_org_id")
+
+
+def utc(value: datetime) -> datetime:
+    """An aware time in UTC (what is stored and shown)."""
     return value.astimezone(UTC)
 
 
@@ -43,35 +43,43 @@ async def bookable_instrument(session: AsyncSession, actor: Actor, instrument_id
     return instrument
 
 
+def default_customer(actor: Actor) -> uuid.UUID:
+    """The organisation a booking or a wait is for when none is named: the caller's only SME (422 otherwise)."""
+    smes = actor.sme_ids()
+    if not smes:
+        raise Invalid("say which organisation this is for", loc=list(CUSTOMER_LOC))
+    return actor.acting_org(smes, None, "SME members", field="customer_org_id")
+
+
+def own_organisations(actor: Actor) -> set[uuid.UUID]:
+    """The organisations the actor may book or wait for as their member (evaluators do not book)."""
+    return {m.organisation_id for m in actor.memberships if m.role is not Role.evaluator}
+
+
 async def customer_and_user(
-    session: AsyncSession, actor: Actor, instrument: Instrument, data: dict[str, Any]
+    session: AsyncSession, actor: Actor, instrument: Instrument, request: BookingInput
 ) -> tuple[Organisation, uuid.UUID | None, uuid.UUID | None]:
     """(customer organisation, user who will use the slot, staff user booking on the customer's behalf)."""
-    own = {m.organisation_id: m.role for m in actor.memberships if m.role is not Role.evaluator}
-    customer_id = data.get("customer_org_id")
-    if customer_id is None:
-        smes = actor.sme_ids()
-        if len(smes) != 1:
-            raise Invalid("say which organisation the booking is for", loc=["body", "customer_org_id"])
-        customer_id = next(iter(smes))
-    on_behalf = customer_id not in own
+    customer_id = request.customer_org_id if request.customer_org_id is not None else default_customer(actor)
+    on_behalf = customer_id not in own_organisations(actor)
     if on_behalf and not is_staff_of(actor, instrument):
-        raise Invalid("you can book only for an organisation you belong to", loc=["body", "customer_org_id"])
+        raise Invalid("you can book only for an organisation you belong to", loc=list(CUSTOMER_LOC))
     customer = await session.get(Organisation, customer_id)
     if customer is None:
-        raise Invalid("no such organisation", loc=["body", "customer_org_id"])
+        raise Invalid("no such organisation", loc=list(CUSTOMER_LOC))
     if not on_behalf:
-        if data.get("user_id") not in (None, actor.user_id):
+        if request.user_id not in (None, actor.user_id):
             raise Invalid("only staff booking for a customer may name another user", loc=["body", "user_id"])
         return customer, actor.user_id, None
-    user_id = data.get("user_id")
-    if user_id is not None:
+    if request.user_id is not None:
         member = await session.scalar(
-            select(Membership.id).where(Membership.user_id == user_id, Membership.organisation_id == customer.id)
+            select(Membership.id).where(
+                Membership.user_id == request.user_id, Membership.organisation_id == customer.id
+            )
         )
         if member is None:
             raise Invalid("the user is not a member of the customer organisation", loc=["body", "user_id"])
-    return customer, user_id, actor.user_id
+    return customer, request.user_id, actor.user_id
 
 
 def rule_violation(detail: str, rule: str, label: str | None, loc: list[str | int]) -> BookingRuleViolated:
@@ -126,16 +134,15 @@ async def check_slot(
         )
 
 
-def requested_slots(data: dict[str, Any]) -> list[tuple[datetime, datetime]] | None:
-    start, end = data.get("start_at"), data.get("end_at")
+def requested_slots(request: BookingInput) -> list[tuple[datetime, datetime]] | None:
+    """The slots asked for in UTC (one, or each week of a series), or None for a sample booking without one."""
+    start, end = request.start_at, request.end_at
     if start is None and end is None:
         return None
     if start is None or end is None:
         raise Invalid("give both start_at and end_at", loc=["body", "start_at" if start is None else "end_at"])
-    start, end = require_aware(start, ["body", "start_at"]), require_aware(end, ["body", "end_at"])
-    count = data.get("weekly_occurrences") or 1
-    if count > MAX_WEEKLY_OCCURRENCES:
-        raise Invalid(f"at most {MAX_WEEKLY_OCCURRENCES} weekly occurrences", loc=["body", "weekly_occurrences"])
+    start, end = utc(start), utc(end)
+    count = request.weekly_occurrences or 1
     return [(start + timedelta(weeks=i), end + timedelta(weeks=i)) for i in range(count)]
 
 

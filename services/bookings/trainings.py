@@ -7,7 +7,7 @@ valid at the start of the slot (422 `training-required` or `training-expired`).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from models.instruments import Instrument
 from models.organisations import User
 from services import catalogue, clock, instruments
 from services.actors import Actor
+from services.bookings.rules import utc
 from services.errors import Invalid
 from services.pagination import Page, SortKey, paginate
 
@@ -29,12 +30,6 @@ class TrainingRequired(Invalid):
 class TrainingExpired(Invalid):
     title = "The user's training on the instrument has expired"
     slug = "training-expired"
-
-
-def _aware(value: datetime, loc: list[str | int]) -> datetime:
-    if value.tzinfo is None:
-        raise Invalid("give an offset (RFC 3339), e.g. 2026-12-01T09:00:00+08:00", loc=loc)
-    return value.astimezone(UTC)
 
 
 async def _owned(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
@@ -54,11 +49,11 @@ async def record(
     expires_at: datetime | None,
     note: str | None,
 ) -> InstrumentTraining:
-    """Record that a user is trained on the instrument (staff of its centre or institute)."""
+    """Record that a user is trained on the instrument (staff of its centre or institute); times are aware."""
     instrument = await _owned(session, actor, instrument_id)
-    trained_at = _aware(trained_at, ["body", "trained_at"]) if trained_at else clock.now()
+    trained_at = utc(trained_at) if trained_at else clock.now()
     if expires_at is not None:
-        expires_at = _aware(expires_at, ["body", "expires_at"])
+        expires_at = utc(expires_at)
         if expires_at <= trained_at:
             raise Invalid("the training must expire after it was given", loc=["body", "expires_at"])
     if await session.get(User, user_id) is None:

@@ -7,16 +7,17 @@ The slot is not held for them: they book it like anyone else (first come, first 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.bookings import Booking, WaitlistEntry
-from models.enums import SLOT_HOLDING_STATES, Role, WaitlistState
+from models.enums import SLOT_HOLDING_STATES, WaitlistState
 from models.instruments import Instrument
 from services import clock, instruments, notifications
 from services.actors import Actor
+from services.bookings.rules import CUSTOMER_LOC, default_customer, own_organisations, utc
 from services.errors import Conflict, Invalid, NotFound
 from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
@@ -37,12 +38,6 @@ class AlreadyWaiting(Conflict):
     slug = "already-waiting"
 
 
-def _aware(value: datetime, loc: list[str | int]) -> datetime:
-    if value.tzinfo is None:
-        raise Invalid("give an offset (RFC 3339), e.g. 2026-12-01T09:00:00+08:00", loc=loc)
-    return value.astimezone(UTC)
-
-
 def _taken(instrument_id: uuid.UUID, start: datetime, end: datetime):
     return select(Booking.id).where(
         Booking.instrument_id == instrument_id,
@@ -61,21 +56,17 @@ async def join(
     end_at: datetime,
     customer_org_id: uuid.UUID | None,
 ) -> WaitlistEntry:
-    """Wait for a slot that overlaps an existing booking; refused (409) when the slot is free."""
+    """Wait for a slot (aware times) that overlaps an existing booking; refused (409) when the slot is free."""
     instrument = await instruments.get(session, actor, instrument_id)
-    start, end = _aware(start_at, ["body", "start_at"]), _aware(end_at, ["body", "end_at"])
+    start, end = utc(start_at), utc(end_at)
     if start >= end:
         raise Invalid("the slot must end after it starts", loc=["body", "end_at"])
     if start <= clock.now():
         raise Invalid("the slot must be in the future", loc=["body", "start_at"])
-    own = {m.organisation_id for m in actor.memberships if m.role is not Role.evaluator}
     if customer_org_id is None:
-        smes = actor.sme_ids()
-        if len(smes) != 1:
-            raise Invalid("say which organisation waits", loc=["body", "customer_org_id"])
-        customer_org_id = next(iter(smes))
-    elif customer_org_id not in own:
-        raise Invalid("you can wait only for an organisation you belong to", loc=["body", "customer_org_id"])
+        customer_org_id = default_customer(actor)
+    elif customer_org_id not in own_organisations(actor):
+        raise Invalid("you can wait only for an organisation you belong to", loc=list(CUSTOMER_LOC))
     if await session.scalar(_taken(instrument.id, start, end).limit(1)) is None:
         raise SlotNotTaken()
     duplicate = await session.scalar(

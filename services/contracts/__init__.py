@@ -1,6 +1,6 @@
 """Contracts: Civil Code technology contracts with IP terms, signed versions, amendments, milestones.
 
-A package (core, terms, rendering, versions, drafts, milestones) re-exporting its public names:
+A package (core, inputs, terms, rendering, versions, drafts, milestones) re-exporting its public names:
 `from services import contracts` … `contracts.sign(...)`.
 """
 
@@ -24,21 +24,42 @@ from services.contracts.core import (
     list_visible,
     visible_contracts,
 )
-from services.contracts.drafts import MilestoneInput, create, create_draft, set_ip_terms, update
+from services.contracts.drafts import create, create_draft, set_ip_terms, update
+from services.contracts.inputs import (
+    UNSET,
+    AmendmentInput,
+    Amount,
+    BackgroundIpInput,
+    ContractChanges,
+    ContractInput,
+    IpTermsInput,
+    LicenceInput,
+    MilestoneInput,
+    ShareInput,
+    Unset,
+)
 from services.contracts.milestones import accept, amount_owed, deliver, reject, terminate
 from services.contracts.terms import STATUTORY_TEAM_REWARD_BPS, team_reward_default
 from services.contracts.versions import VersionNotFound, amend, document, list_versions, sign, terms_in_force
 
 __all__ = [
     "STATUTORY_TEAM_REWARD_BPS",
+    "UNSET",
     "AlreadySigned",
+    "AmendmentInput",
     "AmendmentNotAllowed",
+    "Amount",
+    "BackgroundIpInput",
+    "ContractChanges",
     "ContractClosed",
+    "ContractInput",
     "ContractNotActive",
     "ContractNotFound",
     "ContractVersionSigned",
     "DocumentChanged",
     "ExclusiveLicenceConflict",
+    "IpTermsInput",
+    "LicenceInput",
     "MilestoneInput",
     "MilestoneNotFound",
     "MilestoneStateConflict",
@@ -46,6 +67,8 @@ __all__ = [
     "NotClientMember",
     "NotProviderStaff",
     "NothingToSign",
+    "ShareInput",
+    "Unset",
     "VersionNotFound",
     "accept",
     "amend",

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +21,7 @@ from models.enums import (
 )
 from models.organisations import Organisation
 from models.pilot_results import PilotResult
+from services import catalogue
 from services.actors import Actor
 from services.contracts import terms, versions
 from services.contracts.core import (
@@ -33,18 +32,11 @@ from services.contracts.core import (
     require_draft,
     require_provider_staff,
 )
+from services.contracts.inputs import UNSET, ContractChanges, ContractInput, IpTermsInput, MilestoneInput
 from services.errors import Invalid
 
 CO_BUILDER_KINDS = frozenset({OrganisationKind.co_builder, OrganisationKind.centre, OrganisationKind.institute})
 REGISTRATION_FIELDS = ("registration_number", "registration_date", "registration_registry", "vat_exempt")
-
-
-@dataclass(frozen=True)
-class MilestoneInput:
-    title: str
-    amount: int
-    currency: str
-    due_offset_days: int | None
 
 
 async def _co_builders(
@@ -125,7 +117,18 @@ async def create_draft(
             ),
         ]
     )
-    session.add_all(
+    session.add_all(_milestone_rows(contract, milestones))
+    contract = await reload(session, contract.id)
+    await versions.open_first(session, actor.user_id, contract)
+    ids = {"proposal_id": proposal_id, "service_request_id": service_request_id, "pilot_result_id": pilot_result_id}
+    await record(
+        session, contract, actor, "created", source=source.value, **{k: str(v) for k, v in ids.items() if v is not None}
+    )
+    return await reload(session, contract.id)
+
+
+def _milestone_rows(contract: Contract, milestones: Sequence[MilestoneInput]) -> list[ContractMilestone]:
+    return [
         ContractMilestone(
             contract_id=contract.id,
             seq=seq,
@@ -136,27 +139,19 @@ async def create_draft(
             status=MilestoneStatus.pending,
         )
         for seq, m in enumerate(milestones, start=1)
-    )
-    contract = await reload(session, contract.id)
-    await versions.open_first(session, actor.user_id, contract)
-    ids = {"proposal_id": proposal_id, "service_request_id": service_request_id, "pilot_result_id": pilot_result_id}
-    await record(
-        session, contract, actor, "created", source=source.value, **{k: str(v) for k, v in ids.items() if v is not None}
-    )
-    return await reload(session, contract.id)
-
-
-def _milestones(data: dict[str, Any]) -> list[MilestoneInput]:
-    return [
-        MilestoneInput(m["title"], m["amount"]["amount"], m["amount"]["currency"], m.get("due_offset_days"))
-        for m in data.get("milestones") or []
     ]
 
 
-async def _pilot_result(session: AsyncSession, data: dict[str, Any], provider_org_id: uuid.UUID) -> PilotResult:
-    if data["contract_type"] not in (ContractType.transfer, ContractType.licence):
+async def _pilot_result(
+    session: AsyncSession, actor: Actor, request: ContractInput, provider_org_id: uuid.UUID
+) -> PilotResult:
+    """The provider's result to transfer or license, looked up through the catalogue's visibility
+    (an unknown id and another centre's result get the same 422)."""
+    if request.contract_type not in (ContractType.transfer, ContractType.licence):
         raise Invalid("a pilot-scale result is transferred or licensed", loc=["body", "contract_type"])
-    result = await session.get(PilotResult, data["pilot_result_id"])
+    result = await session.scalar(
+        catalogue.visible_listings(actor, PilotResult).where(PilotResult.id == request.pilot_result_id)
+    )
     if result is None or provider_org_id not in (result.owner_org_id, result.centre_id):
         raise Invalid("not a pilot-scale result of the provider", loc=["body", "pilot_result_id"])
     if result.status is ListingStatus.archived:
@@ -164,28 +159,21 @@ async def _pilot_result(session: AsyncSession, data: dict[str, Any], provider_or
     return result
 
 
-async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> Contract:
-    """Centre staff draft a contract (a `ContractCreate` dump) directly, or to transfer or license one of
-    their pilot-scale results."""
+async def create(session: AsyncSession, actor: Actor, request: ContractInput) -> Contract:
+    """Centre staff draft a contract directly, or to transfer or license one of their pilot-scale results."""
     providers = actor.require_provider_staff()
-    provider_org_id = data.get("provider_org_id")
+    provider_org_id = request.provider_org_id
     if provider_org_id is None:
         # Default: the one centre or institute the actor is staff of directly (not via HQ).
-        direct = {m.organisation_id for m in actor.memberships if m.organisation_id in providers}
-        providers = direct or providers
-        if len(providers) != 1:
-            raise Invalid(
-                "you act for several organisations: say which is the provider", loc=["body", "provider_org_id"]
-            )
-        (provider_org_id,) = providers
+        provider_org_id = actor.acting_org(providers, None, "centre or institute staff", field="provider_org_id")
     elif provider_org_id not in providers:
         raise NotProviderStaff("you do not act for this provider")
-    client = await session.get(Organisation, data["client_org_id"])
+    client = await session.get(Organisation, request.client_org_id)
     if client is None or client.kind is not OrganisationKind.sme:
         raise Invalid("the client must be an SME organisation", loc=["body", "client_org_id"])
-    result = await _pilot_result(session, data, provider_org_id) if data.get("pilot_result_id") else None
-    value, tp = data["value"], data.get("technology_portion")
-    if tp is not None and tp["currency"] != value["currency"]:
+    result = await _pilot_result(session, actor, request, provider_org_id) if request.pilot_result_id else None
+    value, tp = request.value, request.technology_portion
+    if tp is not None and tp.currency != value.currency:
         raise Invalid("the technology portion must be in the contract's currency", loc=["body", "technology_portion"])
     contract = await create_draft(
         session,
@@ -193,17 +181,17 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> C
         source=ContractSource.pilot_result if result else ContractSource.direct,
         provider_org_id=provider_org_id,
         client_org_id=client.id,
-        contract_type=data["contract_type"],
-        title=data["title"],
-        value_amount=value["amount"],
-        currency=value["currency"],
-        milestones=_milestones(data),
-        scope=data.get("scope"),
-        co_builder_org_ids=data.get("co_builder_org_ids") or [],
-        technology_amount=tp["amount"] if tp else None,
-        start_date=data.get("start_date"),
-        end_date=data.get("end_date"),
-        confidentiality_months=data.get("confidentiality_months"),
+        contract_type=request.contract_type,
+        title=request.title,
+        value_amount=value.amount,
+        currency=value.currency,
+        milestones=request.milestones,
+        scope=request.scope,
+        co_builder_org_ids=request.co_builder_org_ids,
+        technology_amount=tp.amount if tp else None,
+        start_date=request.start_date,
+        end_date=request.end_date,
+        confidentiality_months=request.confidentiality_months,
         pilot_result_id=result.id if result else None,
     )
     if result is not None and result.ip_assets:
@@ -223,52 +211,45 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> C
     return await reload(session, contract.id)
 
 
-async def update(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, changes: dict[str, Any]) -> Contract:
+async def update(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, changes: ContractChanges) -> Contract:
     """Provider staff edit a draft (the fields given); the registration fields may be set at any time."""
     contract = await get(session, actor, contract_id, lock=True)
     require_provider_staff(actor, contract)
-    drafting = set(changes) - set(REGISTRATION_FIELDS)
+    given = changes.given()
+    drafting = set(given) - set(REGISTRATION_FIELDS)
     if drafting:
         require_draft(contract)
+    # Columns copied as given (the change's fields are named after them).
     for name in (*REGISTRATION_FIELDS, "title", "scope", "start_date", "end_date", "confidentiality_months"):
-        if name in changes:
-            if name in ("vat_exempt", "title") and changes[name] is None:
-                raise Invalid(f"{name} cannot be null", loc=["body", name])
-            setattr(contract, name, changes[name])
-    if "value" in changes:
-        if changes["value"] is None:
+        value = getattr(changes, name)
+        if value is UNSET:
+            continue
+        if name in ("vat_exempt", "title") and value is None:
+            raise Invalid(f"{name} cannot be null", loc=["body", name])
+        setattr(contract, name, value)
+    if changes.value is not UNSET:
+        if changes.value is None:
             raise Invalid("a contract has a value", loc=["body", "value"])
-        contract.value_amount, contract.currency = changes["value"]["amount"], changes["value"]["currency"]
-    if "technology_portion" in changes:
-        tp = changes["technology_portion"]
-        if tp is not None and tp["currency"] != contract.currency:
+        contract.value_amount, contract.currency = changes.value.amount, changes.value.currency
+    tp = changes.technology_portion
+    if tp is not UNSET:
+        if tp is not None and tp.currency != contract.currency:
             raise Invalid(
                 "the technology portion must be in the contract's currency", loc=["body", "technology_portion"]
             )
-        contract.technology_amount = tp["amount"] if tp else None
-    if "co_builder_org_ids" in changes:
-        await _replace_co_builders(session, contract, changes["co_builder_org_ids"] or [])
-    if "milestones" in changes:
-        if not changes["milestones"]:
+        contract.technology_amount = tp.amount if tp else None
+    if changes.co_builder_org_ids is not UNSET:
+        await _replace_co_builders(session, contract, list(changes.co_builder_org_ids or []))
+    if changes.milestones is not UNSET:
+        if not changes.milestones:
             raise Invalid("a contract has at least one milestone", loc=["body", "milestones"])
         await session.execute(delete(ContractMilestone).where(ContractMilestone.contract_id == contract.id))
-        session.add_all(
-            ContractMilestone(
-                contract_id=contract.id,
-                seq=seq,
-                title=m.title,
-                amount=m.amount,
-                currency=m.currency,
-                due_offset_days=m.due_offset_days,
-                status=MilestoneStatus.pending,
-            )
-            for seq, m in enumerate(_milestones(changes), start=1)
-        )
+        session.add_all(_milestone_rows(contract, changes.milestones))
     await session.flush()
     if drafting:
         await versions.refresh_draft(session, contract)
-    if changes:
-        await record(session, contract, actor, "edited", fields=sorted(changes))
+    if given:
+        await record(session, contract, actor, "edited", fields=sorted(given))
     return await reload(session, contract.id)
 
 
@@ -305,12 +286,12 @@ async def _replace_co_builders(session: AsyncSession, contract: Contract, ids: l
         await terms.sync_licences(session, contract)
 
 
-async def set_ip_terms(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, data: dict[str, Any]) -> Contract:
-    """Provider staff set a draft's IP terms (an `IpTermsIn` dump; shares sum to 10000 and name parties)."""
+async def set_ip_terms(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, terms_in: IpTermsInput) -> Contract:
+    """Provider staff set a draft's IP terms (shares sum to 10000 and name parties)."""
     contract = await get(session, actor, contract_id, lock=True)
     require_provider_staff(actor, contract)
     require_draft(contract)
-    ip_terms = await terms.build(session, contract, data)
+    ip_terms = await terms.build(session, actor, contract, terms_in)
     await terms.check_exclusive(session, contract, ip_terms)
     contract.ip_terms = ip_terms
     await terms.sync_licences(session, contract)

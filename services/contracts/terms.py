@@ -7,6 +7,7 @@ Stored as JSON on the contract (and in each version's body); licence grants are 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,10 @@ from models.contracts import CentrePolicy, Contract, ContractLicence
 from models.enums import ContractStatus, LicenceKind, TeamRewardSource
 from models.organisations import Organisation
 from models.pilot_results import PilotResult
+from services import catalogue
+from services.actors import Actor
 from services.contracts.core import ExclusiveLicenceConflict, party_ids
+from services.contracts.inputs import IpTermsInput, ShareInput
 from services.errors import Invalid
 from services.money import BPS_WHOLE
 
@@ -56,26 +60,43 @@ def default_terms(team_reward: tuple[int, TeamRewardSource]) -> dict[str, Any]:
     }
 
 
-def _shares(shares: list[dict[str, Any]], parties: set[uuid.UUID], loc: list[str | int]) -> list[dict[str, Any]]:
+def _shares(shares: Sequence[ShareInput], parties: set[uuid.UUID], loc: list[str | int]) -> list[dict[str, Any]]:
     seen: set[uuid.UUID] = set()
     for i, s in enumerate(shares):
-        if s["organisation_id"] not in parties:
+        if s.organisation_id not in parties:
             raise Invalid("shares must name parties of the contract", loc=[*loc, i, "organisation_id"])
-        if s["organisation_id"] in seen:
+        if s.organisation_id in seen:
             raise Invalid("a party appears twice", loc=[*loc, i, "organisation_id"])
-        seen.add(s["organisation_id"])
-    total = sum(s["bps"] for s in shares)
+        seen.add(s.organisation_id)
+    total = sum(s.bps for s in shares)
     if total != BPS_WHOLE:
         raise Invalid(f"shares must sum to exactly {BPS_WHOLE} basis points (got {total})", loc=loc)
-    return [{"organisation_id": str(s["organisation_id"]), "bps": s["bps"]} for s in shares]
+    return [{"organisation_id": str(s.organisation_id), "bps": s.bps} for s in shares]
 
 
-async def _require_result(session: AsyncSession, result_id: uuid.UUID | None, loc: list[str | int]) -> None:
-    if result_id is not None and await session.get(PilotResult, result_id) is None:
+def named_results(contract: Contract) -> set[uuid.UUID]:
+    """The pilot results the contract already names (its own, and those in its terms): its parties see
+    them there, so naming them again reveals nothing."""
+    terms = contract.ip_terms or {}
+    named = [contract.pilot_result_id]
+    named += [uuid.UUID(x["pilot_result_id"]) for x in terms.get("background_ip", []) if x["pilot_result_id"]]
+    named += [uuid.UUID(x["pilot_result_id"]) for x in terms.get("licences", []) if x["pilot_result_id"]]
+    return {r for r in named if r is not None}
+
+
+async def _require_result(
+    session: AsyncSession, actor: Actor, contract: Contract, result_id: uuid.UUID | None, loc: list[str | int]
+) -> None:
+    """422 unless the result is one the caller may see in the catalogue (or the contract names already):
+    an unknown id and another centre's draft get the same answer."""
+    if result_id is None or result_id in named_results(contract):
+        return
+    visible = catalogue.visible_listings(actor, PilotResult).where(PilotResult.id == result_id)
+    if await session.scalar(visible) is None:
         raise Invalid("no pilot-scale result with this id", loc=loc)
 
 
-def _patents(numbers: list[str], loc: list[str | int]) -> list[str]:
+def _patents(numbers: Sequence[str], loc: list[str | int]) -> list[str]:
     out = []
     for j, raw in enumerate(numbers):
         number = normalise_patent_number(raw)
@@ -87,58 +108,64 @@ def _patents(numbers: list[str], loc: list[str | int]) -> list[str]:
 
 
 async def build(
-    session: AsyncSession, contract: Contract, data: dict[str, Any], *, loc: list[str | int] | None = None
+    session: AsyncSession,
+    actor: Actor,
+    contract: Contract,
+    terms: IpTermsInput,
+    *,
+    loc: list[str | int] | None = None,
 ) -> dict[str, Any]:
-    """Validated IP terms (an `IpTermsIn` dump) as stored: 422 for a non-party, shares not summing to
-    10000, bad dates."""
+    """Validated IP terms as stored (plain JSON): 422 for a non-party, shares not summing to 10000, bad
+    dates, a pilot result the caller cannot see."""
     loc = loc if loc is not None else ["body"]
     parties = party_ids(contract)
     background = []
-    for i, b in enumerate(data["background_ip"]):
-        if b["organisation_id"] not in parties:
-            raise Invalid("background IP must be brought by a party", loc=[*loc, "background_ip", i, "organisation_id"])
-        await _require_result(session, b["pilot_result_id"], [*loc, "background_ip", i, "pilot_result_id"])
+    for i, b in enumerate(terms.background_ip):
+        here = [*loc, "background_ip", i]
+        if b.organisation_id not in parties:
+            raise Invalid("background IP must be brought by a party", loc=[*here, "organisation_id"])
+        await _require_result(session, actor, contract, b.pilot_result_id, [*here, "pilot_result_id"])
         background.append(
             {
-                "organisation_id": str(b["organisation_id"]),
-                "pilot_result_id": str(b["pilot_result_id"]) if b["pilot_result_id"] else None,
-                "patent_numbers": _patents(b["patent_numbers"], [*loc, "background_ip", i, "patent_numbers"]),
-                "description": b["description"],
+                "organisation_id": str(b.organisation_id),
+                "pilot_result_id": str(b.pilot_result_id) if b.pilot_result_id else None,
+                "patent_numbers": _patents(b.patent_numbers, [*here, "patent_numbers"]),
+                "description": b.description,
             }
         )
     licences = []
-    for i, g in enumerate(data["licences"]):
+    for i, g in enumerate(terms.licences):
         here = [*loc, "licences", i]
-        if g["licensee_org_id"] not in parties:
+        if g.licensee_org_id not in parties:
             raise Invalid("the licensee must be a party", loc=[*here, "licensee_org_id"])
-        if g["ends_on"] is not None and g["ends_on"] <= g["starts_on"]:
+        if g.ends_on is not None and g.ends_on <= g.starts_on:
             raise Invalid("ends_on must be after starts_on", loc=[*here, "ends_on"])
-        result_id = g["pilot_result_id"] or contract.pilot_result_id
-        await _require_result(session, result_id, [*here, "pilot_result_id"])
+        result_id = g.pilot_result_id or contract.pilot_result_id
+        await _require_result(session, actor, contract, result_id, [*here, "pilot_result_id"])
         licences.append(
             {
-                "licensee_org_id": str(g["licensee_org_id"]),
-                "kind": LicenceKind(g["kind"]).value,
+                "licensee_org_id": str(g.licensee_org_id),
+                "kind": g.kind.value,
                 "pilot_result_id": str(result_id) if result_id else None,
-                "field_of_use": g["field_of_use"],
-                "territory": g["territory"],
-                "starts_on": g["starts_on"].isoformat(),
-                "ends_on": g["ends_on"].isoformat() if g["ends_on"] else None,
-                "sublicensable": g["sublicensable"],
+                "field_of_use": g.field_of_use,
+                "territory": g.territory,
+                "starts_on": g.starts_on.isoformat(),
+                "ends_on": g.ends_on.isoformat() if g.ends_on else None,
+                "sublicensable": g.sublicensable,
             }
         )
-    if data.get("team_reward_bps") is None:
+    if terms.team_reward_bps is None:
         reward = await team_reward_default(session, contract.provider_org_id)
     else:
-        reward = (data["team_reward_bps"], TeamRewardSource.agreement)
+        reward = (terms.team_reward_bps, TeamRewardSource.agreement)
     return {
         "background_ip": background,
-        "new_ip_ownership": _shares(data["new_ip_ownership"], parties, [*loc, "new_ip_ownership"]),
+        "new_ip_ownership": _shares(terms.new_ip_ownership, parties, [*loc, "new_ip_ownership"]),
         "licences": licences,
-        "revenue_shares": _shares(data["revenue_shares"], parties, [*loc, "revenue_shares"]),
+        "revenue_shares": _shares(terms.revenue_shares, parties, [*loc, "revenue_shares"]),
         "team_reward_bps": reward[0],
         "team_reward_source": reward[1].value,
-        "publication_rights": data.get("publication_rights"),
+        "publication_rights": terms.publication_rights,
     }
 
 

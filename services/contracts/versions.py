@@ -44,6 +44,7 @@ from services.contracts.core import (
     signing_orgs,
     tell_parties,
 )
+from services.contracts.inputs import UNSET, AmendmentInput
 from services.errors import Invalid, NotFound
 from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
@@ -309,10 +310,10 @@ def _milestone_changes(contract: Contract, wanted: list[dict[str, Any]]) -> None
 
 
 async def amend(
-    session: AsyncSession, actor: Actor, contract_id: uuid.UUID, changes: dict[str, Any]
+    session: AsyncSession, actor: Actor, contract_id: uuid.UUID, changes: AmendmentInput
 ) -> ContractVersion:
-    """Propose a new version (an `AmendmentIn` dump of the fields given, with `reason`) built from the terms
-    in force, to be signed again by every party."""
+    """Propose a new version (the fields given, with a reason) built from the terms in force, to be signed
+    again by every party."""
     contract = await get(session, actor, contract_id, lock=True)
     require_open(contract)
     if contract.status is ContractStatus.draft:
@@ -326,40 +327,44 @@ async def amend(
     )
     number = contract.version + 1
     body = copy.deepcopy(base.body)
-    for name in ("title", "scope", "confidentiality_months"):
-        if name in changes:
-            body[name] = changes[name]
-    for name in ("start_date", "end_date"):
-        if name in changes:
-            body[name] = changes[name].isoformat() if changes[name] else None
-    if changes.get("value") is not None:
-        body["value"] = {"amount": changes["value"]["amount"], "currency": changes["value"]["currency"]}
-    if "technology_portion" in changes:
-        tp = changes["technology_portion"]
-        if tp is not None and tp["currency"] != body["value"]["currency"]:
+    if changes.title is not UNSET:
+        body["title"] = changes.title
+    if changes.scope is not UNSET:
+        body["scope"] = changes.scope
+    if changes.confidentiality_months is not UNSET:
+        body["confidentiality_months"] = changes.confidentiality_months
+    if changes.start_date is not UNSET:
+        body["start_date"] = changes.start_date.isoformat() if changes.start_date else None
+    if changes.end_date is not UNSET:
+        body["end_date"] = changes.end_date.isoformat() if changes.end_date else None
+    if changes.value is not UNSET and changes.value is not None:
+        body["value"] = {"amount": changes.value.amount, "currency": changes.value.currency}
+    tp = changes.technology_portion
+    if tp is not UNSET:
+        if tp is not None and tp.currency != body["value"]["currency"]:
             raise Invalid(
                 "the technology portion must be in the contract's currency", loc=["body", "technology_portion"]
             )
-        body["technology_amount"] = tp["amount"] if tp else None
-    if changes.get("milestones") is not None:
+        body["technology_amount"] = tp.amount if tp else None
+    if changes.milestones is not UNSET and changes.milestones is not None:
         body["milestones"] = [
             {
                 "seq": i,
-                "title": m["title"],
-                "amount": m["amount"]["amount"],
-                "currency": m["amount"]["currency"],
-                "due_offset_days": m.get("due_offset_days"),
+                "title": m.title,
+                "amount": m.amount,
+                "currency": m.currency,
+                "due_offset_days": m.due_offset_days,
             }
-            for i, m in enumerate(changes["milestones"], start=1)
+            for i, m in enumerate(changes.milestones, start=1)
         ]
         _milestone_changes(contract, body["milestones"])
-    if changes.get("ip_terms") is not None:
-        body["ip_terms"] = await terms.build(session, contract, changes["ip_terms"], loc=["body", "ip_terms"])
+    if changes.ip_terms is not UNSET and changes.ip_terms is not None:
+        body["ip_terms"] = await terms.build(session, actor, contract, changes.ip_terms, loc=["body", "ip_terms"])
         await terms.check_exclusive(session, contract, body["ip_terms"])
     unchanged = {k: v for k, v in base.body.items() if k not in ("version", "reason")}
     if {k: v for k, v in body.items() if k not in ("version", "reason")} == unchanged:
         raise Invalid("the amendment changes nothing", loc=["body"])
-    body["version"], body["reason"] = number, changes["reason"]
+    body["version"], body["reason"] = number, changes.reason
     validate(body)
     if latest.status is ContractVersionStatus.open:
         latest.status = ContractVersionStatus.superseded
@@ -369,15 +374,15 @@ async def amend(
         status=ContractVersionStatus.open,
         body=body,
         document_sha256=doc.sha256(doc.canonical(body)),
-        reason=changes["reason"],
+        reason=changes.reason,
         created_by=actor.user_id,
     )
     session.add(version)
     contract.version = number
     await session.flush()
-    await record(session, contract, actor, "amendment_proposed", version=number, reason=changes["reason"])
+    await record(session, contract, actor, "amendment_proposed", version=number, reason=changes.reason)
     await tell_parties(
-        session, actor, contract, Notice.contract_amendment_proposed, version=number, reason=changes["reason"]
+        session, actor, contract, Notice.contract_amendment_proposed, version=number, reason=changes.reason
     )
     return await current_version(session, contract, number)
 

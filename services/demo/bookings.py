@@ -1,6 +1,9 @@
-"""Demo bookings on the demo instruments, in several states, with a training record and a waitlist entry.
+"""Demo bookings on the demo instruments, in several states, with training records and a waitlist entry,
+made through the bookings services a user calls: the customer books (and cancels), the instrument's
+staff confirm and record the usage. What happened in the past is done with the clock moved there
+(`clock.travel_to`), so prices, rules, states, charges and timestamps are the real ones.
 
-Slots are placed relative to today (next week, last week) in the centre's opening hours; a record
+Slots are placed relative to today (next week, last week) in the centre's opening hours; a booking
 is found again by its instrument and purpose, so seeding twice adds nothing.
 """
 
@@ -12,24 +15,27 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from models.bookings import Booking, InstrumentTraining, WaitlistEntry
-from models.enums import BookingState, ChargeKind, CustomerTier, RateUnit, WaitlistState
+from models.enums import BookingState
 from models.instruments import Instrument
-from services import clock, sme_memberships
-from services.bookings import pricing
+from services import bookings, clock
+from services.actors import Actor, load_actor
+from services.bookings import trainings, waitlist
 
 SEM = "场发射扫描电子显微镜"
 XRD = "X射线衍射仪"
 CYCLER = "电池充放电测试系统"
+STAFF = "liu.yang"  # staff of the materials institute, which owns the three instruments
+TRAINED = ("zhou.jie", "zheng.fang")  # the SEM's users (it requires training)
+# A booking is made at least this long before its slot (the instruments' lead time is a day).
+BOOKED_AHEAD = timedelta(days=2)
 
 
 @dataclass(frozen=True)
 class DemoBooking:
     instrument: str
-    sme: str
-    user: str
+    user: str  # the SME member who books (for their only SME)
     purpose: str
     state: BookingState
     week: int = 1  # 1 = next week, -1 = last week
@@ -42,12 +48,9 @@ class DemoBooking:
 
 
 BOOKINGS = (
-    DemoBooking(
-        SEM, "sme_navi", "zhou.jie", "高镍正极颗粒断面形貌观察 (SEM of cathode cross-sections)", BookingState.confirmed
-    ),
+    DemoBooking(SEM, "zhou.jie", "高镍正极颗粒断面形貌观察 (SEM of cathode cross-sections)", BookingState.confirmed),
     DemoBooking(
         SEM,
-        "sme_lvyuan",
         "zheng.fang",
         "膜材料孔径表征 (membrane pore imaging)",
         BookingState.cancelled,
@@ -57,7 +60,6 @@ BOOKINGS = (
     ),
     DemoBooking(
         SEM,
-        "sme_navi",
         "zhou.jie",
         "硬碳负极表面形貌 (hard-carbon anode surfaces)",
         BookingState.completed,
@@ -68,7 +70,6 @@ BOOKINGS = (
     ),
     DemoBooking(
         XRD,
-        "sme_ruixin",
         "wu.hao",
         "GaN外延片物相分析 (GaN epi-wafer phase analysis)",
         BookingState.requested,
@@ -77,7 +78,6 @@ BOOKINGS = (
     ),
     DemoBooking(
         XRD,
-        "sme_navi",
         "sun.li",
         "正极材料晶体结构精修 (cathode structure refinement)",
         BookingState.completed,
@@ -88,7 +88,6 @@ BOOKINGS = (
     ),
     DemoBooking(
         CYCLER,
-        "sme_ruixin",
         "wu.hao",
         "功率器件热循环对照 (power-device cycling reference)",
         BookingState.confirmed,
@@ -110,117 +109,97 @@ def _slot(zone: ZoneInfo, spec: DemoBooking, today: date) -> tuple[datetime | No
 
 
 async def _instrument(session: AsyncSession, title: str) -> Instrument | None:
-    return await session.scalar(
-        select(Instrument)
-        .where(Instrument.title == title)
-        .options(selectinload(Instrument.rates), selectinload(Instrument.discounts))
-    )
+    return await session.scalar(select(Instrument).where(Instrument.title == title))
 
 
-async def _booking(session: AsyncSession, report, instrument: Instrument, spec: DemoBooking) -> Booking | None:
-    found = await session.scalar(
-        select(Booking).where(Booking.instrument_id == instrument.id, Booking.purpose == spec.purpose)
-    )
-    if found is not None:
-        return found
-    sme, user = report.organisations[spec.sme], report.users[spec.user]
-    unit = RateUnit.sample if spec.samples else RateUnit.hour
-    rate = next((r for r in instrument.rates if r.tier is CustomerTier.sme and r.unit is unit), None)
-    if rate is None:
-        return None
-    start, end = _slot(ZoneInfo(instrument.timezone), spec, clock.now().date())
-    tier = await sme_memberships.active_tier(session, instrument.centre_id, sme.id, (start or clock.now()).date())
-    discount = next((d.discount_bps for d in instrument.discounts if d.tier is tier), 0) if tier else 0
-    minimum = instrument.min_booking_minutes if unit is RateUnit.hour else 1
-    quantity = spec.samples or spec.minutes
-    booking = Booking(
-        instrument_id=instrument.id,
-        provider_org_id=instrument.owner_org_id,
-        centre_id=instrument.centre_id,
-        customer_org_id=sme.id,
-        user_id=user.id,
-        state=spec.state,
-        start_at=start,
-        end_at=end,
-        sample_count=spec.samples,
-        purpose=spec.purpose,
-        customer_tier=CustomerTier.sme,
-        unit=unit,
-        unit_rate_amount=rate.amount,
-        currency=rate.currency,
-        membership_tier=tier,
-        discount_bps=discount,
-        min_billed_quantity=minimum,
-        booked_quantity=quantity,
-        quoted_amount=pricing.amount(unit, rate.amount, quantity, minimum, discount),
-        free_cancellation_hours=instrument.free_cancellation_hours,
-        cancellation_fee_bps=instrument.cancellation_fee_bps,
-        no_show_fee_bps=instrument.no_show_fee_bps,
-        decision_reason=spec.reason,
-    )
+async def _trainings(session: AsyncSession, report, sem: Instrument, staff: Actor) -> None:
+    """The SEM's users were trained a month ago, for a year."""
     now = clock.now()
-    if spec.state in (BookingState.confirmed, BookingState.completed):
-        booking.confirmed_at = now
-    if spec.state in (BookingState.completed, BookingState.cancelled):
-        booking.closed_at = now
+    for key in TRAINED:
+        user = report.users[key]
+        trained = await session.scalar(
+            select(InstrumentTraining.id).where(
+                InstrumentTraining.instrument_id == sem.id, InstrumentTraining.user_id == user.id
+            )
+        )
+        if trained is not None:
+            continue
+        with clock.travel_to(now - timedelta(days=30)):
+            await trainings.record(
+                session,
+                staff,
+                sem.id,
+                user_id=user.id,
+                trained_at=None,
+                expires_at=now + timedelta(days=335),
+                note="SEM 上机操作培训（含安全考核）",
+            )
+        report.count("instrument trainings")
+
+
+def _booked_at(now: datetime, start: datetime | None, spec: DemoBooking) -> datetime:
+    """When the customer booked: a couple of days before the slot (never later than now); a sample
+    booking of last week was made last week."""
+    if start is None:
+        return now + timedelta(weeks=min(spec.week, 0))
+    return min(now, start - BOOKED_AHEAD)
+
+
+async def _book(session: AsyncSession, report, instrument: Instrument, spec: DemoBooking, staff: Actor) -> Booking:
+    """Book as the customer did, then the staff confirm and record the usage, or the customer cancels."""
+    now = clock.now()
+    start, end = _slot(ZoneInfo(instrument.timezone), spec, now.date())
+    booked_at = _booked_at(now, start, spec)
+    customer = await load_actor(session, report.users[spec.user])
+    request = bookings.BookingInput(
+        instrument_id=instrument.id, start_at=start, end_at=end, sample_count=spec.samples, purpose=spec.purpose
+    )
+    with clock.travel_to(booked_at):
+        booking = await bookings.create(session, customer, request)
+        wanted_confirmed = spec.state in (BookingState.confirmed, BookingState.completed)
+        if wanted_confirmed and booking.state is BookingState.requested:
+            booking = await bookings.confirm(session, staff, booking.id)
     if spec.state is BookingState.cancelled:
-        booking.cancellation_fee_amount = 0
-    if spec.state is BookingState.completed and spec.actual is not None:
-        booking.actual_quantity = spec.actual
-        booking.final_amount = pricing.amount(unit, rate.amount, spec.actual, minimum, discount)
-        booking.charge_kind, booking.charge_amount, booking.charged_at = ChargeKind.usage, booking.final_amount, now
-    session.add(booking)
-    await session.flush()
-    report.count("bookings")
+        booking = await bookings.cancel(session, customer, booking.id, reason=spec.reason)
+    if spec.state is BookingState.completed:
+        minutes, samples = (None, spec.actual) if spec.samples else (spec.actual, None)
+        with clock.travel_to(end or booked_at + timedelta(days=1)):
+            booking = await bookings.complete(
+                session, staff, booking.id, actual_minutes=minutes, actual_samples=samples
+            )
     return booking
 
 
 async def seed(session: AsyncSession, report) -> None:
-    """Create the demo bookings, the SEM training of the booking user, and a waitlist entry."""
+    """The SEM trainings, the demo bookings in their states, and a party waiting for a taken SEM slot."""
+    staff = await load_actor(session, report.users[STAFF])
     sem = await _instrument(session, SEM)
     if sem is not None:
-        trainee = report.users["zhou.jie"]
-        trained = await session.scalar(
-            select(InstrumentTraining.id).where(
-                InstrumentTraining.instrument_id == sem.id, InstrumentTraining.user_id == trainee.id
-            )
-        )
-        if trained is None:
-            now = clock.now()
-            session.add(
-                InstrumentTraining(
-                    instrument_id=sem.id,
-                    user_id=trainee.id,
-                    trained_at=now - timedelta(days=30),
-                    expires_at=now + timedelta(days=335),
-                    note="SEM 上机操作培训（含安全考核）",
-                    recorded_by=report.users["liu.yang"].id,
-                )
-            )
-            report.count("instrument trainings")
+        await _trainings(session, report, sem, staff)
     made: dict[str, Booking] = {}
     for spec in BOOKINGS:
         instrument = sem if spec.instrument == SEM else await _instrument(session, spec.instrument)
         if instrument is None:
             continue
-        booking = await _booking(session, report, instrument, spec)
-        if booking is not None:
-            made[spec.purpose] = booking
+        found = await session.scalar(
+            select(Booking).where(Booking.instrument_id == instrument.id, Booking.purpose == spec.purpose)
+        )
+        if found is None:
+            found = await _book(session, report, instrument, spec, staff)
+            report.count("bookings")
+        made[spec.purpose] = found
     taken = made.get(BOOKINGS[0].purpose)
-    if taken is not None and taken.start_at is not None:
+    if taken is not None and taken.start_at is not None and taken.end_at is not None:
         waiting = await session.scalar(
             select(WaitlistEntry.id).where(WaitlistEntry.instrument_id == taken.instrument_id)
         )
         if waiting is None:
-            session.add(
-                WaitlistEntry(
-                    instrument_id=taken.instrument_id,
-                    customer_org_id=report.organisations["sme_ruixin"].id,
-                    user_id=report.users["wu.hao"].id,
-                    start_at=taken.start_at,
-                    end_at=taken.end_at,
-                    state=WaitlistState.waiting,
-                )
+            await waitlist.join(
+                session,
+                await load_actor(session, report.users["wu.hao"]),
+                taken.instrument_id,
+                start_at=taken.start_at,
+                end_at=taken.end_at,
+                customer_org_id=None,
             )
             report.count("waitlist entries")
-    await session.flush()

@@ -6,8 +6,8 @@ its provider, client and title first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,20 +17,31 @@ from models.enums import ContractType, LicenceKind
 from models.pilot_results import PilotResult
 from services import contracts
 from services.actors import load_actor
+from services.contracts import (
+    AmendmentInput,
+    Amount,
+    BackgroundIpInput,
+    ContractChanges,
+    ContractInput,
+    IpTermsInput,
+    LicenceInput,
+    MilestoneInput,
+    ShareInput,
+)
 
 TEAM_REWARD_POLICY = (6000, "《长三角国家技术创新中心科技成果转化收益分配办法》第十条：成果完成团队获净收入的60%")
 
 
-def cny(yuan: int) -> dict[str, Any]:
-    return {"amount": yuan * 100, "currency": "CNY"}
+def cny(yuan: int) -> Amount:
+    return Amount(amount=yuan * 100, currency="CNY")
 
 
-def milestone(title: str, yuan: int, days: int) -> dict[str, Any]:
-    return {"title": title, "amount": cny(yuan), "due_offset_days": days}
+def milestone(title: str, yuan: int, days: int) -> MilestoneInput:
+    return MilestoneInput(title=title, amount=yuan * 100, currency="CNY", due_offset_days=days)
 
 
-def share(org, bps: int) -> dict[str, Any]:
-    return {"organisation_id": org.id, "bps": bps}
+def share(org, bps: int) -> ShareInput:
+    return ShareInput(organisation_id=org.id, bps=bps)
 
 
 async def _actor(session: AsyncSession, report, key: str):
@@ -60,15 +71,23 @@ async def _policy(session: AsyncSession, centre) -> None:
         await session.flush()
 
 
-def _terms(background, ownership, revenue, *, licences=(), publication: str, reward: int | None = None) -> dict:
-    return {
-        "background_ip": list(background),
-        "new_ip_ownership": ownership,
-        "licences": list(licences),
-        "revenue_shares": revenue,
-        "team_reward_bps": reward,
-        "publication_rights": publication,
-    }
+def _terms(
+    background: Sequence[BackgroundIpInput],
+    ownership: Sequence[ShareInput],
+    revenue: Sequence[ShareInput],
+    *,
+    licences: Sequence[LicenceInput] = (),
+    publication: str,
+    reward: int | None = None,
+) -> IpTermsInput:
+    return IpTermsInput(
+        background_ip=background,
+        new_ip_ownership=ownership,
+        licences=licences,
+        revenue_shares=revenue,
+        team_reward_bps=reward,
+        publication_rights=publication,
+    )
 
 
 async def _licence(session: AsyncSession, report) -> None:
@@ -87,26 +106,26 @@ async def _licence(session: AsyncSession, report) -> None:
     contract = await contracts.create(
         session,
         staff,
-        {
-            "contract_type": ContractType.licence,
-            "title": title,
-            "scope": "许可被许可方在动力电池领域、中国大陆范围内独占实施高镍三元正极材料制备方法专利及配套中试工艺包。"
+        ContractInput(
+            contract_type=ContractType.licence,
+            title=title,
+            scope="许可被许可方在动力电池领域、中国大陆范围内独占实施高镍三元正极材料制备方法专利及配套中试工艺包。"
             " Exclusive licence of the high-nickel cathode patent and pilot process package for traction batteries "
             "in mainland China.",
-            "provider_org_id": orgs["materials"].id,
-            "client_org_id": orgs["sme_navi"].id,
-            "co_builder_org_ids": [orgs["university"].id],
-            "value": cny(3_000_000),
-            "technology_portion": cny(3_000_000),
-            "start_date": date(2026, 12, 1),
-            "end_date": date(2031, 12, 1),
-            "confidentiality_months": 60,
-            "pilot_result_id": result.id,
-            "milestones": [
+            provider_org_id=orgs["materials"].id,
+            client_org_id=orgs["sme_navi"].id,
+            co_builder_org_ids=[orgs["university"].id],
+            value=cny(3_000_000),
+            technology_portion=cny(3_000_000),
+            start_date=date(2026, 12, 1),
+            end_date=date(2031, 12, 1),
+            confidentiality_months=60,
+            pilot_result_id=result.id,
+            milestones=[
                 milestone("入门费（合同生效后支付）", 1_000_000, 15),
                 milestone("工艺包交付与中试线联调验收", 2_000_000, 180),
             ],
-        },
+        ),
     )
     contract = await contracts.set_ip_terms(
         session,
@@ -114,32 +133,29 @@ async def _licence(session: AsyncSession, report) -> None:
         contract.id,
         _terms(
             [
-                {
-                    "organisation_id": orgs["materials"].id,
-                    "pilot_result_id": result.id,
-                    "patent_numbers": [a["number"] for a in result.ip_assets],
-                    "description": "高镍三元正极材料制备方法专利及50吨/年中试工艺包",
-                },
-                {
-                    "organisation_id": orgs["university"].id,
-                    "pilot_result_id": None,
-                    "patent_numbers": [],
-                    "description": "东南大学前驱体共沉淀基础研究成果",
-                },
+                BackgroundIpInput(
+                    organisation_id=orgs["materials"].id,
+                    pilot_result_id=result.id,
+                    patent_numbers=[a["number"] for a in result.ip_assets],
+                    description="高镍三元正极材料制备方法专利及50吨/年中试工艺包",
+                ),
+                BackgroundIpInput(
+                    organisation_id=orgs["university"].id,
+                    description="东南大学前驱体共沉淀基础研究成果",
+                ),
             ],
             [share(orgs["materials"], 7000), share(orgs["university"], 3000)],
             [share(orgs["materials"], 7000), share(orgs["university"], 3000)],
             licences=[
-                {
-                    "licensee_org_id": orgs["sme_navi"].id,
-                    "kind": LicenceKind.exclusive,
-                    "pilot_result_id": result.id,
-                    "field_of_use": "动力电池",
-                    "territory": "中国大陆",
-                    "starts_on": date(2027, 1, 1),
-                    "ends_on": date(2032, 1, 1),
-                    "sublicensable": False,
-                }
+                LicenceInput(
+                    licensee_org_id=orgs["sme_navi"].id,
+                    kind=LicenceKind.exclusive,
+                    pilot_result_id=result.id,
+                    field_of_use="动力电池",
+                    territory="中国大陆",
+                    starts_on=date(2027, 1, 1),
+                    ends_on=date(2032, 1, 1),
+                )
             ],
             publication="许可方及共建单位可发表学术论文，但不得披露工艺参数；发表前30日书面通知被许可方。",
         ),
@@ -149,12 +165,12 @@ async def _licence(session: AsyncSession, report) -> None:
         session,
         staff,
         contract.id,
-        {
-            "registration_number": "2026320500004321",
-            "registration_date": date(2026, 12, 10),
-            "registration_registry": "苏州市技术合同认定登记处",
-            "vat_exempt": True,
-        },
+        ContractChanges(
+            registration_number="2026320500004321",
+            registration_date=date(2026, 12, 10),
+            registration_registry="苏州市技术合同认定登记处",
+            vat_exempt=True,
+        ),
     )
     first = contract.milestones[0]
     await contracts.deliver(
@@ -173,26 +189,26 @@ async def _development(session: AsyncSession, report) -> None:
     contract = await contracts.create(
         session,
         staff,
-        {
-            "contract_type": ContractType.development,
-            "title": title,
-            "scope": "针对SiC功率模块烧结银封装开展工艺开发，使功率循环寿命提升至5万次以上。"
+        ContractInput(
+            contract_type=ContractType.development,
+            title=title,
+            scope="针对SiC功率模块烧结银封装开展工艺开发，使功率循环寿命提升至5万次以上。"
             " Develop a sintered-silver packaging process for SiC power modules, raising power-cycling life "
             "above 50,000 cycles.",
-            "provider_org_id": orgs["centre"].id,
-            "client_org_id": orgs["sme_ruixin"].id,
-            "co_builder_org_ids": [orgs["university"].id],
-            "value": cny(1_200_000),
-            "technology_portion": cny(1_000_000),
-            "start_date": date(2026, 12, 15),
-            "end_date": date(2027, 12, 15),
-            "confidentiality_months": 36,
-            "milestones": [
+            provider_org_id=orgs["centre"].id,
+            client_org_id=orgs["sme_ruixin"].id,
+            co_builder_org_ids=[orgs["university"].id],
+            value=cny(1_200_000),
+            technology_portion=cny(1_000_000),
+            start_date=date(2026, 12, 15),
+            end_date=date(2027, 12, 15),
+            confidentiality_months=36,
+            milestones=[
                 milestone("工艺方案与小样验证", 400_000, 90),
                 milestone("功率循环可靠性测试报告", 500_000, 240),
                 milestone("工艺文件交付", 300_000, 330),
             ],
-        },
+        ),
     )
     contract = await contracts.set_ip_terms(
         session,
@@ -210,15 +226,15 @@ async def _development(session: AsyncSession, report) -> None:
         session,
         await _actor(session, report, "wu.hao"),
         contract.id,
-        {
-            "reason": "委托方追加高温存储试验，合同金额与第二阶段相应增加。",
-            "value": cny(1_350_000),
-            "milestones": [
+        AmendmentInput(
+            reason="委托方追加高温存储试验，合同金额与第二阶段相应增加。",
+            value=cny(1_350_000),
+            milestones=[
                 milestone("工艺方案与小样验证", 400_000, 90),
                 milestone("功率循环与高温存储可靠性测试报告", 650_000, 240),
                 milestone("工艺文件交付", 300_000, 330),
             ],
-        },
+        ),
     )
     await contracts.sign(session, await _actor(session, report, "wu.hao"), contract.id)
     report.count("contracts")
@@ -233,20 +249,20 @@ async def _consulting(session: AsyncSession, report) -> None:
     contract = await contracts.create(
         session,
         staff,
-        {
-            "contract_type": ContractType.consulting,
-            "title": title,
-            "scope": "对委托方印染废水处理站进行诊断，提出膜法零排放改造可行性论证报告。"
+        ContractInput(
+            contract_type=ContractType.consulting,
+            title=title,
+            scope="对委托方印染废水处理站进行诊断，提出膜法零排放改造可行性论证报告。"
             " Feasibility study for a membrane-based zero-liquid-discharge retrofit of a dyeing wastewater plant.",
-            "provider_org_id": orgs["equipment"].id,
-            "client_org_id": orgs["sme_lvyuan"].id,
-            "value": cny(150_000),
-            "technology_portion": cny(150_000),
-            "start_date": date(2026, 10, 1),
-            "end_date": date(2027, 1, 1),
-            "confidentiality_months": 24,
-            "milestones": [milestone("现场诊断", 50_000, 20), milestone("可行性论证报告", 100_000, 60)],
-        },
+            provider_org_id=orgs["equipment"].id,
+            client_org_id=orgs["sme_lvyuan"].id,
+            value=cny(150_000),
+            technology_portion=cny(150_000),
+            start_date=date(2026, 10, 1),
+            end_date=date(2027, 1, 1),
+            confidentiality_months=24,
+            milestones=[milestone("现场诊断", 50_000, 20), milestone("可行性论证报告", 100_000, 60)],
+        ),
     )
     contract = await contracts.set_ip_terms(
         session,

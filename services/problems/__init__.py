@@ -8,24 +8,33 @@ the details once their organisation has accepted the NDA); only invited provider
 Expiry is derived at read time: a problem still `open` or `in_review` whose deadline has passed
 is `expired` everywhere (responses, filters, and writes, which answer 409), without a job.
 
-A package: `core` (visibility, status, posting, closing), `access` (invitations, NDA
-acceptances), `questions` (clarifying questions); the public names are re-exported here.
+A package: `core` (visibility, redaction, status, posting, closing, and the state changes proposals
+ask for: `mark_in_review`, `reopen`, `award`), `access` (invitations, NDA acceptances), `questions`
+(clarifying questions); the public names are re-exported here. Every state change of a problem is
+made here.
 """
 
 from services.problems.access import accept_nda, invite, list_invitations, list_nda_acceptances
 from services.problems.core import (
     ACCEPTING,
+    UNSET,
     AlreadyInvited,
+    AttachmentLink,
+    Budget,
     NdaAlreadyAccepted,
     NdaNotApplicable,
     NdaRequired,
     NotInviteOnly,
+    ProblemAlreadyAwarded,
+    ProblemChanges,
     ProblemInput,
     ProblemNotFound,
     ProblemNotOpen,
     ProblemView,
     QuestionAlreadyAnswered,
     QuestionNotFound,
+    Unset,
+    award,
     close,
     create,
     effective_status,
@@ -34,8 +43,12 @@ from services.problems.core import (
     invitation_scope,
     is_owner,
     list_visible,
+    mark_in_review,
+    reopen,
     require_accepting,
+    require_awardable,
     require_details,
+    require_may_propose,
     require_owner_staff,
     status_clause,
     update,
@@ -47,11 +60,16 @@ from services.problems.questions import QuestionView, answer, ask, list_question
 
 __all__ = [
     "ACCEPTING",
+    "UNSET",
     "AlreadyInvited",
+    "AttachmentLink",
+    "Budget",
     "NdaAlreadyAccepted",
     "NdaNotApplicable",
     "NdaRequired",
     "NotInviteOnly",
+    "ProblemAlreadyAwarded",
+    "ProblemChanges",
     "ProblemInput",
     "ProblemNotFound",
     "ProblemNotOpen",
@@ -59,9 +77,11 @@ __all__ = [
     "QuestionAlreadyAnswered",
     "QuestionNotFound",
     "QuestionView",
+    "Unset",
     "accept_nda",
     "answer",
     "ask",
+    "award",
     "close",
     "create",
     "effective_status",
@@ -74,8 +94,12 @@ __all__ = [
     "list_nda_acceptances",
     "list_questions",
     "list_visible",
+    "mark_in_review",
+    "reopen",
     "require_accepting",
+    "require_awardable",
     "require_details",
+    "require_may_propose",
     "require_owner_staff",
     "status_clause",
     "update",

@@ -1,4 +1,6 @@
-"""Technical problems posted by SMEs: visibility by confidentiality tier, derived status, posting and closing.
+"""Technical problems posted by SMEs: visibility by confidentiality tier, redaction, derived status,
+posting, editing and closing, and the state changes proposals ask for (`mark_in_review`, `reopen`,
+`award`): every change of a problem's state is made here.
 
 Visibility (`visible_problems`): the posting SME's members see their problems; every signed-in
 user sees `public` ones; centre and institute staff see `nda` ones (title, field and summary;
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Final
 
 from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,14 +30,13 @@ from models.enums import (
     SME_ROLES,
     ConfidentialityTier,
     OrganisationKind,
-    ProposalStatus,
     TechField,
 )
 from models.enums import ProblemStatus as S
 from models.organisations import Organisation
 from models.problems import NdaAcceptance, Problem, ProblemInvitation
 from models.proposals import Proposal
-from services import clock, notifications
+from services import clock, notifications, proposals  # proposals imports problems too; used at call time
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.notifications import Notice
@@ -50,6 +53,11 @@ class ProblemNotFound(NotFound):
 class ProblemNotOpen(Conflict):
     title = "The problem is no longer open (awarded, closed or expired)"
     slug = "problem-not-open"
+
+
+class ProblemAlreadyAwarded(Conflict):
+    title = "The problem has already been awarded"
+    slug = "problem-already-awarded"
 
 
 class NdaRequired(Forbidden):
@@ -88,29 +96,73 @@ class QuestionAlreadyAnswered(Conflict):
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What the SME expects to pay: minor units of one currency, `min_amount` <= `max_amount`."""
+
+    min_amount: int
+    max_amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """A file kept in the organisation's document store, referenced by its URL."""
+
+    name: str
+    url: str
+    media_type: str | None = None
+    size_bytes: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The form stored in the row's JSON column."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> AttachmentLink:
+        return cls(stored["name"], stored["url"], stored.get("media_type"), stored.get("size_bytes"))
+
+
+@dataclass(frozen=True)
 class ProblemInput:
+    """A problem as the SME posts it."""
+
     title: str
     summary: str
     description: str
     technical_field: TechField
-    budget_min_amount: int
-    budget_max_amount: int
-    currency: str
+    budget: Budget
     deadline: datetime
     confidentiality: ConfidentialityTier
     desired_outcome: str | None = None
-    attachments: list[dict] = field(default_factory=list)
+    attachments: Sequence[AttachmentLink] = ()
     nda_terms: str | None = None
     anonymous: bool = False
-    invited_organisation_ids: list[uuid.UUID] = field(default_factory=list)
+    invited_organisation_ids: Sequence[uuid.UUID] = ()
     organisation_id: uuid.UUID | None = None
 
 
-# Columns an open problem may change (the tier, NDA text and anonymity are fixed at posting).
-EDITABLE = frozenset(
-    {"title", "summary", "description", "desired_outcome", "technical_field", "deadline", "attachments"}
-    | {"budget_min_amount", "budget_max_amount", "currency"}
-)
+class Unset(Enum):
+    """A field a PATCH did not send: what is stored stays as it is."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+@dataclass(frozen=True)
+class ProblemChanges:
+    """Changes to an open problem: a field left UNSET is untouched; `desired_outcome` may be cleared
+    with None. The tier, NDA text and anonymity are fixed at posting, so they are not here."""
+
+    title: str | Unset = UNSET
+    summary: str | Unset = UNSET
+    description: str | Unset = UNSET
+    desired_outcome: str | Unset | None = UNSET
+    technical_field: TechField | Unset = UNSET
+    budget: Budget | Unset = UNSET
+    deadline: datetime | Unset = UNSET
+    attachments: Sequence[AttachmentLink] | Unset = UNSET
 
 
 # Status, derived at read time
@@ -137,6 +189,13 @@ def require_accepting(problem: Problem, now: datetime | None = None) -> None:
     status = effective_status(problem, now)
     if status not in ACCEPTING:
         raise ProblemNotOpen(f"the problem is {status.value}")
+
+
+def require_awardable(problem: Problem, now: datetime | None = None) -> None:
+    """409 unless the problem may still be awarded: not awarded yet, and open or in review."""
+    if problem.status is S.awarded:
+        raise ProblemAlreadyAwarded()
+    require_accepting(problem, now)
 
 
 # Who may see what
@@ -181,18 +240,67 @@ def visible_problems(actor: Actor) -> Select[tuple[Problem]]:
 
 @dataclass(frozen=True)
 class ProblemView:
-    """A problem as one actor may see it."""
+    """A problem as one actor may see it, already redacted: what the actor may not see is None
+    (attachments empty). The details of an `nda` problem stay hidden from a provider until its
+    organisation accepts the NDA; the SME's name while it is hidden from the actor."""
 
-    problem: Problem
-    status: S
-    is_owner: bool
+    id: uuid.UUID
+    title: str
+    summary: str
+    technical_field: TechField
+    confidentiality: ConfidentialityTier
+    status: S  # effective: expired once the deadline has passed
+    deadline: datetime
+    nda_terms: str | None
+    anonymous: bool
     details_visible: bool
-    nda_accepted: bool
-    sme: Organisation | None  # None while the SME is hidden from this actor
+    nda_accepted: bool  # by one of the actor's organisations
+    is_owner: bool
+    sme: Organisation | None
+    description: str | None
+    desired_outcome: str | None
+    budget: Budget | None
+    attachments: tuple[AttachmentLink, ...]
+    created_at: datetime
+    updated_at: datetime
+    awarded_at: datetime | None
+    closed_at: datetime | None
 
 
 def is_owner(actor: Actor, problem: Problem) -> bool:
     return actor.is_platform_admin or problem.sme_org_id in actor.organisation_ids
+
+
+def _redacted(
+    problem: Problem, *, now: datetime, owner: bool, nda_accepted: bool, shown_to_winner: bool, sme: Organisation | None
+) -> ProblemView:
+    """The view of a problem for an actor who owns it (or not), has accepted its NDA (or not), won it (or not)."""
+    p = problem
+    details = owner or p.confidentiality is not ConfidentialityTier.nda or nda_accepted
+    sme_shown = owner or shown_to_winner or (details and not p.anonymous)
+    return ProblemView(
+        id=p.id,
+        title=p.title,
+        summary=p.summary,
+        technical_field=p.technical_field,
+        confidentiality=p.confidentiality,
+        status=effective_status(p, now),
+        deadline=p.deadline,
+        nda_terms=p.nda_terms,
+        anonymous=p.anonymous,
+        details_visible=details,
+        nda_accepted=nda_accepted,
+        is_owner=owner,
+        sme=sme if sme_shown else None,
+        description=p.description if details else None,
+        desired_outcome=p.desired_outcome if details else None,
+        budget=Budget(p.budget_min_amount, p.budget_max_amount, p.currency) if details else None,
+        attachments=tuple(AttachmentLink.from_json(a) for a in p.attachments) if details else (),
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        awarded_at=p.awarded_at,
+        closed_at=p.closed_at,
+    )
 
 
 async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Problem]) -> list[ProblemView]:
@@ -219,24 +327,17 @@ async def views_of(session: AsyncSession, actor: Actor, problems: Sequence[Probl
         )
     }
     now = clock.now()
-    views = []
-    for p in problems:
-        owner = is_owner(actor, p)
-        nda_ok = p.id in accepted
-        details = owner or p.confidentiality is not ConfidentialityTier.nda or nda_ok
-        winner = p.awarded_org_id is not None and p.awarded_org_id in actor.organisation_ids
-        sme_shown = owner or winner or (details and not p.anonymous)
-        views.append(
-            ProblemView(
-                problem=p,
-                status=effective_status(p, now),
-                is_owner=owner,
-                details_visible=details,
-                nda_accepted=nda_ok,
-                sme=orgs.get(p.sme_org_id) if sme_shown else None,
-            )
+    return [
+        _redacted(
+            p,
+            now=now,
+            owner=is_owner(actor, p),
+            nda_accepted=p.id in accepted,
+            shown_to_winner=p.awarded_org_id is not None and p.awarded_org_id in actor.organisation_ids,
+            sme=orgs.get(p.sme_org_id),
         )
-    return views
+        for p in problems
+    ]
 
 
 async def view_of(session: AsyncSession, actor: Actor, problem: Problem) -> ProblemView:
@@ -332,11 +433,11 @@ async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> Pro
         description=data.description,
         desired_outcome=data.desired_outcome,
         technical_field=data.technical_field,
-        budget_min_amount=data.budget_min_amount,
-        budget_max_amount=data.budget_max_amount,
-        currency=data.currency,
+        budget_min_amount=data.budget.min_amount,
+        budget_max_amount=data.budget.max_amount,
+        currency=data.budget.currency,
         deadline=data.deadline.astimezone(UTC),
-        attachments=list(data.attachments),
+        attachments=[a.as_json() for a in data.attachments],
         confidentiality=tier,
         nda_terms=data.nda_terms,
         anonymous=data.anonymous,
@@ -349,19 +450,30 @@ async def create(session: AsyncSession, actor: Actor, data: ProblemInput) -> Pro
     return await view_of(session, actor, problem)
 
 
-async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, changes: dict) -> ProblemView:
-    """Change an open problem (the SME's staff); the tier, NDA text and anonymity never change."""
+async def update(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, changes: ProblemChanges) -> ProblemView:
+    """Change an open problem (the SME's staff); fields left unset stay as they are."""
     problem = await get_problem(session, actor, problem_id, lock=True)
     require_owner_staff(actor, problem)
     require_accepting(problem)
-    unknown = set(changes) - EDITABLE
-    if unknown:
-        raise Invalid(f"cannot change {', '.join(sorted(unknown))}", loc=["body", sorted(unknown)[0]])
-    if "deadline" in changes:
-        _check_deadline(changes["deadline"])
-        changes = {**changes, "deadline": changes["deadline"].astimezone(UTC)}
-    for name, value in changes.items():
-        setattr(problem, name, value)
+    if not isinstance(changes.deadline, Unset):
+        _check_deadline(changes.deadline)
+        problem.deadline = changes.deadline.astimezone(UTC)
+    if not isinstance(changes.title, Unset):
+        problem.title = changes.title
+    if not isinstance(changes.summary, Unset):
+        problem.summary = changes.summary
+    if not isinstance(changes.description, Unset):
+        problem.description = changes.description
+    if not isinstance(changes.desired_outcome, Unset):
+        problem.desired_outcome = changes.desired_outcome
+    if not isinstance(changes.technical_field, Unset):
+        problem.technical_field = changes.technical_field
+    if not isinstance(changes.budget, Unset):
+        problem.budget_min_amount = changes.budget.min_amount
+        problem.budget_max_amount = changes.budget.max_amount
+        problem.currency = changes.budget.currency
+    if not isinstance(changes.attachments, Unset):
+        problem.attachments = [a.as_json() for a in changes.attachments]
     await session.flush()
     return await view_of(session, actor, problem)
 
@@ -371,27 +483,42 @@ async def close(session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, r
     problem = await get_problem(session, actor, problem_id, lock=True)
     require_owner_staff(actor, problem)
     require_accepting(problem)
-    now = clock.now()
     problem.status = S.closed
-    problem.closed_at = now
+    problem.closed_at = clock.now()
     problem.close_reason = reason
-    live = (
-        await session.scalars(
-            select(Proposal).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
-        )
-    ).all()
-    for proposal in live:
-        proposal.status = ProposalStatus.declined
-        proposal.decided_at = now
-        await notifications.send(
-            session,
-            Notice.proposal_declined_problem_closed,
-            about=problem.title,
-            subject_id=proposal.id,
-            organisation_ids=[proposal.provider_org_id],
-        )
     await session.flush()
+    await proposals.decline_live(session, problem=problem, notice=Notice.proposal_declined_problem_closed)
     return await view_of(session, actor, problem)
+
+
+# State changes asked for by proposals (which hold the problem's row lock, see `get_problem`)
+
+
+async def mark_in_review(session: AsyncSession, problem: Problem) -> None:
+    """A proposal arrived: an open problem is now in review (one already in review stays so)."""
+    if problem.status is S.open:
+        problem.status = S.in_review
+        await session.flush()
+
+
+async def reopen(session: AsyncSession, problem: Problem) -> None:
+    """No proposal is left to review: a problem in review is open again."""
+    if problem.status is S.in_review:
+        problem.status = S.open
+        await session.flush()
+
+
+async def award(session: AsyncSession, problem: Problem, proposal: Proposal) -> None:
+    """The problem goes to the organisation of the proposal the SME accepted; 409 unless it is
+    still awardable (see `require_awardable`)."""
+    if proposal.problem_id != problem.id:
+        raise ValueError("the proposal answers another problem")
+    now = clock.now()
+    require_awardable(problem, now)
+    problem.status = S.awarded
+    problem.awarded_at = now
+    problem.awarded_org_id = proposal.provider_org_id
+    await session.flush()
 
 
 # Invitations and NDA acceptances, shared with services.problems.access
@@ -419,3 +546,26 @@ async def require_details(session: AsyncSession, actor: Actor, problem: Problem)
     view = await view_of(session, actor, problem)
     if not view.nda_accepted:
         raise NdaRequired()
+
+
+async def require_may_propose(session: AsyncSession, problem: Problem, org_id: uuid.UUID) -> None:
+    """403 unless the proposing organisation itself may answer: for an `nda` problem it accepted the
+    NDA; for an `invite_only` one it (or its centre) is invited."""
+    if problem.confidentiality is ConfidentialityTier.nda:
+        accepted = await session.scalar(
+            select(NdaAcceptance.id).where(
+                NdaAcceptance.problem_id == problem.id, NdaAcceptance.organisation_id == org_id
+            )
+        )
+        if not accepted:
+            raise NdaRequired()
+    elif problem.confidentiality is ConfidentialityTier.invite_only:
+        org = await session.get(Organisation, org_id)
+        scope = [org_id] + ([org.parent_id] if org is not None and org.parent_id else [])
+        invited = await session.scalar(
+            select(ProblemInvitation.id).where(
+                ProblemInvitation.problem_id == problem.id, ProblemInvitation.organisation_id.in_(scope)
+            )
+        )
+        if not invited:
+            raise RoleNotAllowed("that organisation is not invited to this problem")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +27,30 @@ from services.problems.core import (
 
 @dataclass(frozen=True)
 class QuestionView:
-    question: ProblemQuestion
-    asker_visible: bool  # the asker's identity: shown to the SME and to the asker's own organisation
+    """A question as one actor may see it: who asked (organisation and user) is None except for the
+    SME and the asker's own organisation."""
+
+    id: uuid.UUID
+    problem_id: uuid.UUID
+    question: str
+    asker_org_id: uuid.UUID | None
+    asked_by: uuid.UUID | None
+    answer: str | None
+    answered_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: ProblemQuestion, *, asker_visible: bool) -> QuestionView:
+        return cls(
+            id=row.id,
+            problem_id=row.problem_id,
+            question=row.question,
+            asker_org_id=row.asker_org_id if asker_visible else None,
+            asked_by=row.asked_by if asker_visible else None,
+            answer=row.answer,
+            answered_at=row.answered_at,
+            created_at=row.created_at,
+        )
 
 
 async def list_questions(
@@ -42,7 +65,7 @@ async def list_questions(
     if not owner:
         stmt = stmt.where(or_(ProblemQuestion.answer.is_not(None), ProblemQuestion.asker_org_id.in_(own_orgs)))
     page = await paginate(session, stmt, [SortKey(ProblemQuestion.id)], limit=limit, cursor=cursor)
-    items = [QuestionView(q, owner or q.asker_org_id in actor.organisation_ids) for q in page.items]
+    items = [QuestionView.of(q, asker_visible=owner or q.asker_org_id in actor.organisation_ids) for q in page.items]
     return Page(items=items, next_cursor=page.next_cursor)
 
 
@@ -65,7 +88,7 @@ async def ask(
         organisation_ids=[problem.sme_org_id],
         text=question[:500],
     )
-    return QuestionView(row, True)
+    return QuestionView.of(row, asker_visible=True)
 
 
 async def answer(
@@ -95,4 +118,4 @@ async def answer(
         user_ids=[row.asked_by],
         text=answer[:500],
     )
-    return QuestionView(row, True)
+    return QuestionView.of(row, asker_visible=True)

@@ -1,5 +1,6 @@
-"""Accepting a proposal: the problem or service request is awarded under its row lock, the other
-live proposals are declined, and a draft contract is written from the terms."""
+"""Deciding on proposals: accepting one (its problem is awarded or its service request accepted,
+under that row's lock, the other pending proposals are declined, and a draft contract is written
+from the terms), and declining the pending ones when their problem or request is decided."""
 
 from __future__ import annotations
 
@@ -10,17 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.contracts import Contract
-from models.enums import (
-    ContractSource,
-    ProposalStatus,
-    ServiceRequestStatus,
-)
-from models.enums import ProblemStatus as S
+from models.enums import ContractSource, ProposalStatus
+from models.problems import Problem
 from models.proposals import Proposal
+from models.service_requests import ServiceRequest
 from services import clock, contracts, notifications, problems, service_requests
 from services.actors import Actor
 from services.notifications import Notice
-from services.proposals.core import ProblemAlreadyAwarded, ProposalLapsed, ProposalNotPending, get_row, reload
+from services.proposals.core import ProposalLapsed, ProposalNotPending, get_row, reload
 from services.proposals.submitting import Parent
 
 
@@ -32,6 +30,41 @@ def _mark_accepted(proposal: Proposal, now: datetime) -> None:
         raise ProposalLapsed()
     proposal.status = ProposalStatus.accepted
     proposal.decided_at = now
+
+
+async def decline_live(
+    session: AsyncSession,
+    *,
+    problem: Problem | None = None,
+    request: ServiceRequest | None = None,
+    keep: Proposal | None = None,
+    notice: Notice | None = None,
+) -> list[Proposal]:
+    """Decline the pending proposals on a problem or a service request (all but `keep`); with a
+    `notice`, each proposing organisation is told once. The caller holds the parent's row lock, under
+    which the proposals are read afresh."""
+    if problem is not None and request is None:
+        parent, about = Proposal.problem_id == problem.id, problem.title
+    elif request is not None and problem is None:
+        parent, about = Proposal.service_request_id == request.id, request.offer_title
+    else:
+        raise ValueError("name a problem or a service request")
+    stmt = select(Proposal).where(parent, Proposal.status == ProposalStatus.submitted)
+    if keep is not None:
+        stmt = stmt.where(Proposal.id != keep.id)
+    pending = list((await session.scalars(stmt.order_by(Proposal.id).execution_options(populate_existing=True))).all())
+    now = clock.now()
+    for proposal in pending:
+        proposal.status = ProposalStatus.declined
+        proposal.decided_at = now
+    await session.flush()
+    if notice is not None:
+        # One pending proposal per organisation and parent (a partial unique index), so one notice each.
+        for proposal in pending:
+            await notifications.send(
+                session, notice, about=about, subject_id=proposal.id, organisation_ids=[proposal.provider_org_id]
+            )
+    return pending
 
 
 async def _draft_from_proposal(
@@ -82,40 +115,17 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
     problems.require_owner_staff(actor, problem)
     proposal = (await reload(session, proposal.id)).proposal  # re-read under the problem's lock
     now = clock.now()
-    if problem.status is S.awarded:
-        raise ProblemAlreadyAwarded()
-    problems.require_accepting(problem, now)
+    problems.require_awardable(problem, now)  # the problem's 409s come before the proposal's
     _mark_accepted(proposal, now)
-    problem.status = S.awarded
-    problem.awarded_at = now
-    problem.awarded_org_id = proposal.provider_org_id
-    others = (
-        await session.scalars(
-            select(Proposal)
-            .where(Proposal.problem_id == problem.id, Proposal.id != proposal.id)
-            .where(Proposal.status == ProposalStatus.submitted)
-        )
-    ).all()
-    for other in others:
-        other.status = ProposalStatus.declined
-        other.decided_at = now
-    await session.flush()
-    contract = await _draft_from_proposal(
+    await problems.award(session, problem, proposal)
+    await decline_live(session, problem=problem, keep=proposal, notice=Notice.proposal_declined)
+    return await _draft_from_proposal(
         session,
         actor,
         proposal,
         Parent(problem.sme_org_id, problem.title, problem=problem),
         source=ContractSource.proposal,
     )
-    for other in others:
-        await notifications.send(
-            session,
-            Notice.proposal_declined,
-            about=problem.title,
-            subject_id=other.id,
-            organisation_ids=[other.provider_org_id],
-        )
-    return contract
 
 
 async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Proposal) -> Contract:
@@ -123,12 +133,8 @@ async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Pro
     draft contract is written from the proposal (source: the service request)."""
     request = await service_requests.lock_for_client(session, actor, proposal.service_request_id)  # type: ignore[arg-type]
     proposal = (await reload(session, proposal.id)).proposal  # re-read under the request's lock
-    now = clock.now()
-    _mark_accepted(proposal, now)
-    request.status = ServiceRequestStatus.accepted
-    request.decided_by = actor.user_id
-    request.decided_at = now
-    await session.flush()
+    _mark_accepted(proposal, clock.now())
+    await service_requests.accept_with_proposal(session, actor, request, proposal)
     return await _draft_from_proposal(
         session,
         actor,

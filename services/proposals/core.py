@@ -13,7 +13,8 @@ problem exactly one wins; a partial unique index on accepted proposals holds the
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -57,11 +58,6 @@ class ProposalLapsed(Conflict):
     slug = "proposal-lapsed"
 
 
-class ProblemAlreadyAwarded(Conflict):
-    title = "The problem has already been awarded"
-    slug = "problem-already-awarded"
-
-
 @dataclass(frozen=True)
 class MilestoneTerms:
     title: str
@@ -78,10 +74,10 @@ class ProposalTerms:
     price_amount: int
     currency: str
     duration_days: int
-    milestones: list[MilestoneTerms]
+    milestones: Sequence[MilestoneTerms]
     contract_type: ContractType
     valid_until: datetime
-    attachments: list[dict] = field(default_factory=list)
+    attachments: Sequence[problems.AttachmentLink] = ()
 
 
 def visible_proposals(actor: Actor) -> Select[tuple[Proposal]]:

@@ -10,14 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import (
-    ConfidentialityTier,
-    ProposalStatus,
-    ServiceRequestStatus,
-)
-from models.enums import ProblemStatus as S
-from models.organisations import Organisation
-from models.problems import NdaAcceptance, Problem, ProblemInvitation
+from models.enums import ProposalStatus
+from models.problems import Problem
 from models.proposals import Proposal, ProposalMilestone, ProposalRevision
 from models.service_requests import ServiceRequest
 from services import clock, notifications, problems, service_requests
@@ -64,7 +58,7 @@ def _apply_terms(proposal: Proposal, terms: ProposalTerms) -> None:
     proposal.duration_days = terms.duration_days
     proposal.contract_type = terms.contract_type
     proposal.valid_until = terms.valid_until.astimezone(UTC)
-    proposal.attachments = list(terms.attachments)
+    proposal.attachments = [a.as_json() for a in terms.attachments]
 
 
 async def _write_revision(
@@ -99,28 +93,6 @@ async def _write_revision(
     await session.flush()
 
 
-async def _may_propose(session: AsyncSession, problem: Problem, org_id: uuid.UUID) -> None:
-    """The proposing organisation itself must have accepted the NDA / been invited (or its centre)."""
-    if problem.confidentiality is ConfidentialityTier.nda:
-        accepted = await session.scalar(
-            select(NdaAcceptance.id).where(
-                NdaAcceptance.problem_id == problem.id, NdaAcceptance.organisation_id == org_id
-            )
-        )
-        if not accepted:
-            raise problems.NdaRequired()
-    elif problem.confidentiality is ConfidentialityTier.invite_only:
-        org = await session.get(Organisation, org_id)
-        scope = [org_id] + ([org.parent_id] if org is not None and org.parent_id else [])
-        invited = await session.scalar(
-            select(ProblemInvitation.id).where(
-                ProblemInvitation.problem_id == problem.id, ProblemInvitation.organisation_id.in_(scope)
-            )
-        )
-        if not invited:
-            raise RoleNotAllowed("that organisation is not invited to this problem")
-
-
 async def submit(
     session: AsyncSession,
     actor: Actor,
@@ -134,7 +106,7 @@ async def submit(
     problem = await problems.get_problem(session, actor, problem_id, lock=True)
     now = clock.now()
     problems.require_accepting(problem, now)
-    await _may_propose(session, problem, org_id)
+    await problems.require_may_propose(session, problem, org_id)
     _validate_terms(data, now)
     live = await session.scalar(
         select(Proposal.id).where(
@@ -156,8 +128,7 @@ async def submit(
     except IntegrityError as exc:  # a concurrent submit by the same organisation won
         raise ProposalAlreadyLive() from exc
     await _write_revision(session, actor, proposal, data, None)
-    if problem.status is S.open:
-        problem.status = S.in_review
+    await problems.mark_in_review(session, problem)
     await notifications.send(
         session,
         Notice.proposal_received,
@@ -229,7 +200,7 @@ async def submit_for_request(
     except IntegrityError as exc:  # a concurrent answer won
         raise ProposalAlreadyLive() from exc
     await _write_revision(session, actor, proposal, data, None)
-    request.status = ServiceRequestStatus.quoted
+    await service_requests.mark_quoted(session, request)
     await service_requests.notify_client(
         session,
         request,
@@ -282,16 +253,15 @@ async def withdraw(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) 
     proposal.withdrawn_at = clock.now()
     await session.flush()
     if parent.request is not None:
-        if parent.request.status is ServiceRequestStatus.quoted:
-            parent.request.status = ServiceRequestStatus.submitted  # waiting for an answer again
-    else:
-        problem = parent.problem
-        assert problem is not None
+        await service_requests.reopen(session, parent.request)  # waiting for an answer again
+    elif parent.problem is not None:
         pending = await session.scalar(
-            select(Proposal.id).where(Proposal.problem_id == problem.id, Proposal.status == ProposalStatus.submitted)
+            select(Proposal.id).where(
+                Proposal.problem_id == parent.problem.id, Proposal.status == ProposalStatus.submitted
+            )
         )
-        if pending is None and problem.status is S.in_review:
-            problem.status = S.open  # nothing left to review
+        if pending is None:
+            await problems.reopen(session, parent.problem)  # nothing left to review
     await notifications.send(
         session,
         Notice.proposal_withdrawn,

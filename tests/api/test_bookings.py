@@ -18,7 +18,7 @@ from models.sme_memberships import SmeMembership
 from services.bookings import planning
 from tests.factories.bookings import BASE, MONDAY, NOW, at, book, booked, setup, slot
 from tests.factories.catalogue import instrument_body
-from tests.factories.organisations import create_member, create_org
+from tests.factories.organisations import build, create_member, create_org
 
 INSTRUMENTS = "/api/v1/instruments"
 
@@ -134,6 +134,24 @@ class TestCreateBooking:
         assert response.status_code == 422
         assert await count_bookings(db) == 0
 
+    async def test_a_member_of_several_smes_names_the_customer(self, client, db, app):
+        s = await setup(client, db, app)
+        async with build(db, app) as b:
+            both = b.user((s.w.sme, Role.sme_member), (s.other_sme, Role.sme_member))
+            headers = b.headers(both)
+        response = await book(client, s, headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "customer_org_id"]
+        named = await booked(client, s, headers, customer_org_id=str(s.other_sme.id))
+        assert named["customer_org_id"] == str(s.other_sme.id)
+
+    async def test_staff_booking_without_naming_the_customer_is_told_to(self, client, db, app):
+        s = await setup(client, db, app)
+        response = await book(client, s, s.staff)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "customer_org_id"]
+        assert await count_bookings(db) == 0
+
     async def test_a_customer_tier_without_a_rate_is_refused(self, client, db, app):
         s = await setup(client, db, app)
         university = await create_org(db, OrganisationKind.co_builder)
@@ -240,7 +258,14 @@ class TestTrainingRequired:
         s = await setup(client, db, app, training_required=True)
         recorded = await self.record(client, s, user_id=str(s.sme_user.id), trained_at="2026-11-20T10:00:00+08:00")
         assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["trained_at"] == "2026-11-20T02:00:00Z"
         assert (await book(client, s)).status_code == 201
+
+    async def test_a_naive_training_time_is_refused(self, client, db, app):
+        s = await setup(client, db, app, training_required=True)
+        response = await self.record(client, s, user_id=str(s.sme_user.id), expires_at="2027-12-01T10:00:00")
+        assert response.status_code == 422
+        assert [e["loc"] for e in response.json()["errors"]] == [["body", "expires_at"]]
 
     async def test_a_training_expired_before_the_slot_is_refused(self, client, db, app):
         s = await setup(client, db, app, training_required=True)
@@ -310,8 +335,15 @@ class TestDryRun:
         quote = response.json()
         assert quote["total"] == {"amount": 240000, "currency": "CNY"}
         assert [o["amount"]["amount"] for o in quote["occurrences"]] == [120000, 120000]
+        assert [o["start_at"] for o in quote["occurrences"]] == ["2026-12-07T01:00:00Z", "2026-12-14T01:00:00Z"]
         assert quote["initial_state"] == "requested"
         assert quote["customer_tier"] == "sme"
+        assert quote["unit_rate"] == {"amount": 60000, "currency": "CNY"}
+        assert quote["cancellation_policy"] == {
+            "free_cancellation_hours": 24,
+            "cancellation_fee_bps": 5000,
+            "no_show_fee_bps": 10000,
+        }
         assert await count_bookings(db) == 0
 
     async def test_a_dry_run_checks_the_rules_too(self, client, db, app):

@@ -41,6 +41,28 @@ class TestWaitlist:
         again = await client.post(f"{INSTRUMENTS}/{s.id}/waitlist", json=slot(), headers=s.sme_member)
         assert again.status_code == 409
 
+    async def test_one_waits_only_for_an_organisation_one_belongs_to(self, client, db, app):
+        s = await setup(client, db, app)
+        await booked(client, s, s.other_sme_member)
+        response = await client.post(
+            f"{INSTRUMENTS}/{s.id}/waitlist",
+            json={**slot(), "customer_org_id": str(s.other_sme.id)},
+            headers=s.sme_member,
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "customer_org_id"]
+        without_an_sme = await client.post(f"{INSTRUMENTS}/{s.id}/waitlist", json=slot(), headers=s.staff)
+        assert without_an_sme.status_code == 422
+        assert without_an_sme.json()["errors"][0]["loc"] == ["body", "customer_org_id"]
+
+    async def test_a_naive_time_is_refused(self, client, db, app):
+        s = await setup(client, db, app)
+        await booked(client, s, s.other_sme_member)
+        body = {"start_at": f"{MONDAY}T09:00:00", "end_at": f"{MONDAY}T11:00:00+08:00"}
+        response = await client.post(f"{INSTRUMENTS}/{s.id}/waitlist", json=body, headers=s.sme_member)
+        assert response.status_code == 422
+        assert [e["loc"] for e in response.json()["errors"]] == [["body", "start_at"]]
+
     async def test_when_the_slot_frees_the_first_waiting_party_is_notified(self, client, db, app):
         s = await setup(client, db, app)
         holder = await booked(client, s, s.other_sme_member)

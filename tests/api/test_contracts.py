@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models.contracts import CentrePolicy, ContractAmountOwed
 from models.enums import Role
 from models.notifications import Notification
+from tests.factories.catalogue import pilot_body
 from tests.factories.contracts import (
     ContractCast,
     active_contract,
@@ -193,6 +194,25 @@ class TestIpTerms:
         response = await put_terms(client, cast.provider_staff, draft["id"], body)
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["body", "licences", 0, "licensee_org_id"]
+
+    @pytest.mark.parametrize("where", ["background_ip", "licences"])
+    async def test_another_centres_draft_result_answers_as_an_unknown_id(self, client, cast, draft, where):
+        """A referenced pilot result is looked up through the catalogue's visibility for the caller,
+        so naming another centre's draft tells nothing about whether it exists."""
+        created = await client.post("/api/v1/pilot-results", json=pilot_body(), headers=cast.outsider.headers)
+        assert created.status_code == 201, created.text
+
+        def naming(result_id: str) -> dict:
+            if where == "licences":
+                return ip_terms_body(cast, licences=[licence(cast, pilot_result_id=result_id)])
+            provider = str(cast.provider_staff.org.id)
+            return ip_terms_body(cast, background_ip=[{"organisation_id": provider, "pilot_result_id": result_id}])
+
+        unknown = await put_terms(client, cast.provider_staff, draft["id"], naming(str(uuid.uuid4())))
+        hidden = await put_terms(client, cast.provider_staff, draft["id"], naming(created.json()["id"]))
+        assert unknown.status_code == hidden.status_code == 422
+        assert unknown.json()["errors"][0]["loc"] == ["body", where, 0, "pilot_result_id"]
+        assert {**hidden.json(), "request_id": None} == {**unknown.json(), "request_id": None}
 
     async def test_the_client_may_not_set_ip_terms(self, client, cast, draft):
         response = await put_terms(client, cast.client_signer, draft["id"], ip_terms_body(cast))
@@ -549,6 +569,24 @@ class TestAmendments:
             (1, "superseded", 1),
             (2, "signed", 3),
         ]
+
+    async def test_a_party_may_name_again_a_result_the_terms_already_name(self, client, cast, draft):
+        """The client cannot see the provider's draft result in the catalogue, but the contract shows it
+        to every party: amending the terms that name it is allowed (it reveals nothing)."""
+        created = await client.post("/api/v1/pilot-results", json=pilot_body(), headers=cast.provider_staff.headers)
+        own_draft = created.json()["id"]
+        provider = str(cast.provider_staff.org.id)
+        background = [{"organisation_id": provider, "pilot_result_id": own_draft, "description": "中试工艺"}]
+        terms = ip_terms_body(cast, background_ip=background)
+        assert (await put_terms(client, cast.provider_staff, draft["id"], terms)).status_code == 200
+        contract = await sign_all(client, cast, draft)
+        terms["publication_rights"] = "保密期满后可自由发表。"
+        response = await client.post(
+            f"/api/v1/contracts/{contract['id']}/amendments",
+            json={"reason": "放宽发表限制", "ip_terms": terms},
+            headers=cast.client_signer.headers,
+        )
+        assert response.status_code == 201, response.text
 
     async def test_an_amendment_may_not_change_a_delivered_milestone(self, client, cast):
         contract = await active_contract(client, cast)

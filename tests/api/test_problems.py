@@ -362,6 +362,41 @@ class TestUpdateProblem:
         assert response.json()["title"] == "高镍正极高温循环衰减"
         assert response.json()["deadline"].startswith("2098-12-31T16:00:00")
 
+    async def test_fields_not_sent_stay_as_they_are(self, client, cast):
+        problem = await post_problem(client, cast.sme)
+        budget = {"min": {"amount": 1_000, "currency": "USD"}, "max": {"amount": 2_000, "currency": "USD"}}
+        response = await client.patch(
+            f"/api/v1/problems/{problem['id']}", json={"budget": budget}, headers=cast.sme.headers
+        )
+        assert response.status_code == 200, response.text
+        after = response.json()
+        assert after["budget"] == budget
+        unchanged = ("title", "summary", "description", "desired_outcome", "technical_field", "deadline", "attachments")
+        assert {k: after[k] for k in unchanged} == {k: problem[k] for k in unchanged}
+
+    async def test_the_desired_outcome_may_be_cleared_but_required_fields_not(self, client, cast):
+        problem = await post_problem(client, cast.sme)
+        cleared = await client.patch(
+            f"/api/v1/problems/{problem['id']}", json={"desired_outcome": None}, headers=cast.sme.headers
+        )
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json()["desired_outcome"] is None and cleared.json()["title"] == problem["title"]
+        for name in ("title", "deadline", "budget", "attachments"):
+            response = await client.patch(
+                f"/api/v1/problems/{problem['id']}", json={name: None}, headers=cast.sme.headers
+            )
+            assert response.status_code == 422, name
+
+    async def test_a_new_deadline_must_be_in_the_future(self, client, cast):
+        problem = await post_problem(client, cast.sme)
+        response = await client.patch(
+            f"/api/v1/problems/{problem['id']}",
+            json={"deadline": "2020-01-01T00:00:00+08:00"},
+            headers=cast.sme.headers,
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "deadline"]
+
     async def test_the_tier_cannot_change(self, client, cast):
         problem = await post_problem(client, cast.sme)
         response = await client.patch(

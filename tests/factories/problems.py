@@ -12,6 +12,7 @@ from models.enums import OrganisationKind, Role
 from models.organisations import Organisation, User
 from services import clock
 from services.db import Database
+from tests.factories.catalogue import create_published, offer_body
 from tests.factories.organisations import build
 
 
@@ -128,3 +129,24 @@ async def notifications_of(client: httpx.AsyncClient, actor: Actor, **params: An
     response = await client.get("/api/v1/notifications", params=params, headers=actor.headers)
     assert response.status_code == 200, response.text
     return response.json()["items"]
+
+
+async def quoted_request(client: httpx.AsyncClient, cast: Cast) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Centre A publishes a quote-on-request offer, the SME asks for it and centre A answers with a
+    proposal: (the request, the proposal)."""
+    offer = await create_published(
+        client,
+        cast.centre_a.headers,
+        "service-offers",
+        offer_body(price_model="quote", price=None, service_kind="contract_rd"),
+    )
+    asked = await client.post(
+        f"/api/v1/service-offers/{offer['id']}/requests", json={"message": "新配方合同研发"}, headers=cast.sme.headers
+    )
+    assert asked.status_code == 201, asked.text
+    request = asked.json()
+    answered = await client.post(
+        f"/api/v1/service-requests/{request['id']}/proposals", json=proposal_body(), headers=cast.centre_a.headers
+    )
+    assert answered.status_code == 201, answered.text
+    return request, answered.json()
