@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, enum_column, stamped_at
 from models.enums import (
+    BilledOn,
     ContractPartyRole,
     ContractSource,
     ContractStatus,
@@ -139,6 +140,11 @@ class ContractMilestone(IdMixin, TimestampMixin, Base):
     # Days after the contract starts; the due date is fixed when the contract becomes active.
     due_offset_days: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[date | None] = mapped_column(Date)
+    # When its amount becomes owed: on acceptance (the default), or as an advance when the contract
+    # comes into force (deferred revenue until the milestone is accepted).
+    billed_on: Mapped[BilledOn] = mapped_column(
+        enum_column(BilledOn, "billed_on"), default=BilledOn.acceptance, server_default=BilledOn.acceptance.value
+    )
     status: Mapped[MilestoneStatus] = mapped_column(
         enum_column(MilestoneStatus, "milestone_status"), default=MilestoneStatus.pending
     )

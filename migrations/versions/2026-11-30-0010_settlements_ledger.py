@@ -1,6 +1,7 @@
 """Settlements and each centre's revenue ledger: accounts, entries, postings, periods, bank
 accounts, settlements, payments, revenue allocations; income kind `instrument_sharing`; centre
-policies gain payment terms, a VAT rate and the income kinds that reward the research team.
+policies gain payment terms, a VAT rate and the income kinds that reward the research team;
+contract milestones say when they are billed (on acceptance, or in advance at activation).
 
 The database keeps the ledger's promises on both engines (docs/ledger.md):
 - an entry's header is written after its postings; the header's trigger refuses fewer than two
@@ -171,6 +172,17 @@ def _contract_amounts_owed(kinds: tuple[str, ...], ondelete: str) -> None:
 
 def upgrade() -> None:
     _contract_amounts_owed(INCOME_KINDS, "RESTRICT")
+    with op.batch_alter_table("contract_milestones", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "billed_on",
+                sa.Enum(
+                    "acceptance", "activation", name="billed_on", native_enum=False, create_constraint=True, length=32
+                ),
+                server_default="acceptance",
+                nullable=False,
+            )
+        )
     op.create_table(
         "bank_accounts",
         sa.Column("centre_id", sa.Uuid(), nullable=False),
@@ -739,4 +751,7 @@ def downgrade() -> None:
 
     op.drop_table("bank_accounts")
 
+    with op.batch_alter_table("contract_milestones", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_contract_milestones_billed_on"), type_="check")
+        batch_op.drop_column("billed_on")
     _contract_amounts_owed(INCOME_KINDS_BEFORE, "CASCADE")

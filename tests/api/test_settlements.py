@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 
+from models.enums import IncomeKind, SettlementSource
 from services import clock as service_clock
+from services import settlements
 from tests.factories.http import is_problem
 from tests.factories.ledger import balance, make_books, open_bank_account, owe, pay
 
@@ -51,6 +53,29 @@ class TestSettlement:
             assert is_problem(await client.get(url, headers=headers), 404)
         mine = (await client.get(BASE, headers=books.other_sme_member)).json()["items"]
         assert mine == []
+
+
+class TestNothingOwed:
+    async def test_the_centre_owes_itself_nothing(self, db, books):
+        async with db.session_scope() as session:
+            for amount, debtor in ((5_000, books.centre), (5_000, books.institute), (0, books.sme)):
+                owed = settlements.Owed(
+                    source=SettlementSource.booking,
+                    source_id=uuid.uuid4(),
+                    provider_org_id=books.institute.id,
+                    debtor_org_id=debtor.id,
+                    income_kind=IncomeKind.instrument_sharing,
+                    amount=amount,
+                    currency="CNY",
+                    description="内部使用",
+                )
+                assert await settlements.owe(session, owed) is None
+
+    async def test_owing_again_for_the_same_source_returns_the_first_settlement(self, db, books):
+        source_id = uuid.uuid4()
+        first = await owe(db, books, 7_000, source_id=source_id)
+        again = await owe(db, books, 7_000, source_id=source_id)
+        assert again.id == first.id
 
 
 class TestOfflinePayment:
