@@ -68,7 +68,7 @@ WITH series AS (
     SELECT g, gen_random_uuid() AS entry_id,
            $2::timestamptz + (g::double precision / $3) * interval '730 days' AS at,
            (1 + (g * 7919) % 2000000)::bigint AS amount
-    FROM generate_series(1, $3) AS g
+    FROM generate_series(1::bigint, $3::bigint) AS g
 ), shaped AS (
     SELECT s.*, CASE g % 3
         WHEN 0 THEN $4::uuid
