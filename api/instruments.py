@@ -8,7 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
+from api.deps import (
+    OPTIONAL_BEARER,
+    CurrentActor,
+    IdempotencyDep,
+    OptionalActor,
+    OptionalReadActor,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from api.errors import problem
 from api.schemas.common import Page
 from api.schemas.instruments import (
@@ -64,8 +73,8 @@ async def create_instrument(
     )
 
 
-@router.get("/{instrument_id}", response_model=InstrumentRead, responses=NOT_FOUND)
-async def get_instrument(instrument_id: uuid.UUID, actor: OptionalActor, session: SessionDep) -> Instrument:
+@router.get("/{instrument_id}", response_model=InstrumentRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+async def get_instrument(instrument_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Instrument:
     """One instrument: published ones to anyone, drafts and archived ones to the owner's staff only."""
     return await instruments.get(session, actor, instrument_id)
 
@@ -152,11 +161,12 @@ async def remove_blackout(
     "/{instrument_id}/availability",
     response_model=Availability,
     responses={**NOT_FOUND, 422: problem(Invalid)},
+    openapi_extra=OPTIONAL_BEARER,
 )
 async def get_availability(
     instrument_id: uuid.UUID,
-    actor: OptionalActor,
-    session: SessionDep,
+    actor: OptionalReadActor,
+    session: ReadSessionDep,
     from_: Annotated[datetime, Query(alias="from", description="Start, RFC 3339 with offset")],
     to: Annotated[datetime, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")],
 ) -> Availability:

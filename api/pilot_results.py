@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
     OptionalActor,
+    OptionalReadActor,
     PageDep,
+    ReadSessionDep,
     SessionDep,
-    read_scope,
 )
 from api.errors import problem
 from api.schemas.common import Page
@@ -64,10 +65,9 @@ async def create_pilot_result(
 
 
 @router.get("/{result_id}", response_model=PilotResultRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
-async def get_pilot_result(result_id: uuid.UUID, request: Request) -> Response:
+async def get_pilot_result(result_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Response:
     """One result: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    async with read_scope(request) as scope:  # optional sign-in and where to read (api/deps.py)
-        row = await pilot_results.read(scope.source, scope.actor, result_id)
+    row = await pilot_results.read(session, actor, result_id)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     return Response(PilotResultRead.model_validate(row).model_dump_json(), media_type="application/json")
 

@@ -7,7 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
+from api.deps import (
+    OPTIONAL_BEARER,
+    CurrentActor,
+    IdempotencyDep,
+    OptionalActor,
+    OptionalReadActor,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+)
 from api.errors import problem
 from api.schemas.common import Page
 from api.schemas.service_offers import ServiceOfferCreate, ServiceOfferRead, ServiceOfferUpdate
@@ -55,8 +64,8 @@ async def create_service_offer(
     )
 
 
-@router.get("/{offer_id}", response_model=ServiceOfferRead, responses=NOT_FOUND)
-async def get_service_offer(offer_id: uuid.UUID, actor: OptionalActor, session: SessionDep) -> ServiceOffer:
+@router.get("/{offer_id}", response_model=ServiceOfferRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+async def get_service_offer(offer_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> ServiceOffer:
     """One offer: published ones to anyone, drafts and archived ones to the owner's staff only."""
     return await service_offers.get(session, actor, offer_id)
 

@@ -22,6 +22,7 @@ from models.enums import PROVIDER_KINDS, PROVIDER_ROLES, TECH_FIELD_NAMES, Listi
 from models.organisations import Organisation
 from services import clock, segmentation
 from services.actors import Actor
+from services.db import retry_read
 from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.pagination import Page, SortKey, paginate
 
@@ -73,8 +74,9 @@ def visible_condition(actor: Actor | None) -> ColumnElement[bool]:
 async def get_visible(
     session: AsyncSession, actor: Actor | None, model: type[L], listing_id: uuid.UUID, *options: Any
 ) -> L:
-    """One visible listing of `model`, else 404."""
-    listing = await session.scalar(visible_listings(actor, model).where(model.id == listing_id).options(*options))
+    """One visible listing of `model`, else 404 (on a read session: retried on a dead pooled connection)."""
+    stmt = visible_listings(actor, model).where(model.id == listing_id).options(*options)
+    listing = await retry_read(session, lambda: session.scalar(stmt))
     if listing is None:
         raise ListingNotFound(f"no {model.__tablename__.replace('_', ' ').rstrip('s')} with this id")
     return listing

@@ -14,7 +14,7 @@ from models.enums import ListingKind, ListingStatus, TransferMode
 from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import catalogue
 from services.actors import Actor
-from services.db import Database, fetch_rows
+from services.db import fetch_rows
 from services.errors import Invalid
 from services.pagination import Page
 
@@ -90,14 +90,6 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> P
     return result
 
 
-async def get(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> PilotResult:
-    """One visible result (drafts only for the owner's staff), else 404."""
-    try:
-        return await catalogue.get_visible(session, actor, PilotResult, result_id)
-    except catalogue.ListingNotFound as exc:
-        raise PilotResultNotFound() from exc
-
-
 _listings = Listing.__table__
 _results = PilotResult.__table__
 # The columns of a result as the API shows it (PilotResultRead), for the Core read below.
@@ -145,13 +137,13 @@ def _read_statement(actor: Actor | None) -> Select[Any]:
 _READ_PUBLISHED = _read_statement(None)
 
 
-async def read(source: AsyncSession | Database, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
-    """`get` as one Core row, for the read endpoint: the response's fields with `price` as {amount,
-    currency} or None (no ORM identity map or entity; the API validates it once). `source` is a
-    read session, or for anonymous callers the Database (a read connection, no session)."""
+async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
+    """One visible result (drafts only for the owner's staff), else 404, as one Core row for the
+    read endpoint: the response's fields with `price` as {amount, currency} or None (no ORM
+    identity map or entity; the API validates it once)."""
     needs_own = actor is not None and (actor.is_platform_admin or actor.provider_org_ids())
     stmt = _read_statement(actor) if needs_own else _READ_PUBLISHED
-    rows = await fetch_rows(source, stmt, {"result_id": result_id})
+    rows = await fetch_rows(session, stmt, {"result_id": result_id})
     if not rows:
         raise PilotResultNotFound()
     out = dict(rows[0])
