@@ -71,10 +71,12 @@ class Actor:
     def is_provider_staff(self) -> bool:
         return bool(self.provider_org_ids())
 
-    def acting_org(self, candidates: set[uuid.UUID], requested: uuid.UUID | None, what: str) -> uuid.UUID:
+    def acting_org(
+        self, candidates: set[uuid.UUID], requested: uuid.UUID | None, what: str, *, field: str = "organisation_id"
+    ) -> uuid.UUID:
         """The organisation the actor acts for among `candidates`: the one requested (403 unless one
         of them), else the actor's only direct membership among them (HQ staff act for the centre
-        unless they name an institute; 422 when several fit and none is named)."""
+        unless they name an institute; 422 on the body's `field` when several fit and none is named)."""
         if requested is not None:
             if requested not in candidates:
                 raise RoleNotAllowed(f"you do not act for that organisation as {what}")
@@ -83,7 +85,7 @@ class Actor:
             raise RoleNotAllowed(f"only {what} may do this")
         direct = {m.organisation_id for m in self.memberships} & candidates
         if len(direct) != 1:
-            raise Invalid("you act for several organisations; say which one", loc=["body", "organisation_id"])
+            raise Invalid("you act for several organisations; say which one", loc=["body", field])
         return next(iter(direct))
 
     def require_provider_staff(self) -> set[uuid.UUID]:

@@ -79,6 +79,13 @@ class InstrumentNotFound(catalogue.ListingNotFound):
     slug = "instrument-not-found"
 
 
+# The verbs every kind of listing shares (services/catalogue.py), for instruments: always with their
+# rate card, discounts and opening hours.
+INSTRUMENTS = catalogue.Listings(Instrument, InstrumentNotFound, *LOAD)
+get, owned, list_visible = INSTRUMENTS.get, INSTRUMENTS.owned, INSTRUMENTS.list_visible
+archive = INSTRUMENTS.archive
+
+
 class BlackoutNotFound(NotFound):
     title = "Blackout not found"
     slug = "blackout-not-found"
@@ -240,24 +247,9 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> I
     return await _save(session, instrument, data)
 
 
-async def get(session: AsyncSession, actor: Actor | None, instrument_id: uuid.UUID) -> Instrument:
-    """One visible instrument with its rate card, discounts and opening hours, else 404."""
-    try:
-        return await catalogue.get_visible(session, actor, Instrument, instrument_id, *LOAD)
-    except catalogue.ListingNotFound as exc:
-        raise InstrumentNotFound() from exc
-
-
-async def _owned(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
-    try:
-        return await catalogue.get_owned(session, actor, Instrument, instrument_id, *LOAD)
-    except catalogue.ListingNotFound as exc:
-        raise InstrumentNotFound() from exc
-
-
 async def update(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, changes: dict[str, Any]) -> Instrument:
     """Change details, rate card, discounts, booking rules or opening hours (lists are replaced whole)."""
-    instrument = await _owned(session, actor, instrument_id)
+    instrument = await owned(session, actor, instrument_id)
     catalogue.ensure_editable(instrument)
     _apply(instrument, changes)
     return await _save(session, instrument, changes)
@@ -265,33 +257,11 @@ async def update(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, 
 
 async def publish(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
     """Publish a draft (or archived) instrument; it needs a rate card."""
-    instrument = await _owned(session, actor, instrument_id)
+    instrument = await owned(session, actor, instrument_id)
     if not instrument.rates:
         raise Invalid("an instrument needs at least one rate before it is published", loc=["body", "rates"])
-    await catalogue.publish(session, actor, Instrument, instrument_id)
-    return await _load(session, instrument_id)
-
-
-async def archive(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
-    """Archive a published instrument."""
-    await _owned(session, actor, instrument_id)
-    await catalogue.archive(session, actor, Instrument, instrument_id)
-    return await _load(session, instrument_id)
-
-
-async def list_visible(
-    session: AsyncSession,
-    actor: Actor | None,
-    *,
-    status: ListingStatus | None,
-    owner_org_id: uuid.UUID | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[Instrument]:
-    """Visible instruments, newest first."""
-    return await catalogue.list_visible(
-        session, actor, Instrument, status=status, owner_org_id=owner_org_id, limit=limit, cursor=cursor, options=LOAD
-    )
+    await catalogue.publish_listing(session, instrument)
+    return instrument
 
 
 # Maintenance blackouts
@@ -313,7 +283,7 @@ async def add_blackout(
     reason: str | None,
 ) -> InstrumentBlackout:
     """Block [starts_at, ends_at) for maintenance (owner staff)."""
-    instrument = await _owned(session, actor, instrument_id)
+    instrument = await owned(session, actor, instrument_id)
     starts_at = _require_aware(starts_at, ["body", "starts_at"])
     ends_at = _require_aware(ends_at, ["body", "ends_at"])
     if starts_at >= ends_at:
@@ -340,7 +310,7 @@ async def remove_blackout(
     session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, blackout_id: uuid.UUID
 ) -> None:
     """Delete a blackout (owner staff)."""
-    await _owned(session, actor, instrument_id)
+    await owned(session, actor, instrument_id)
     blackout = await session.scalar(
         select(InstrumentBlackout).where(
             InstrumentBlackout.id == blackout_id, InstrumentBlackout.instrument_id == instrument_id

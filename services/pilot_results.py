@@ -16,12 +16,17 @@ from services import catalogue
 from services.actors import Actor
 from services.db import fetch_rows
 from services.errors import Invalid
-from services.pagination import Page
 
 
 class PilotResultNotFound(catalogue.ListingNotFound):
     title = "Pilot-scale result not found"
     slug = "pilot-result-not-found"
+
+
+# The verbs every kind of listing shares (services/catalogue.py), for pilot-scale results.
+RESULTS = catalogue.Listings(PilotResult, PilotResultNotFound)
+owned, list_visible = RESULTS.owned, RESULTS.list_visible
+publish, archive = RESULTS.publish, RESULTS.archive
 
 
 def _check_ip_assets(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -154,42 +159,8 @@ async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID)
 
 async def update(session: AsyncSession, actor: Actor, result_id: uuid.UUID, changes: dict[str, Any]) -> PilotResult:
     """Change a draft or published result; the search index follows in the same transaction."""
-    result = await _owned(session, actor, result_id)
+    result = await owned(session, actor, result_id)
     catalogue.ensure_editable(result)
     _apply(result, changes)
     await _reindex(session, result)
     return result
-
-
-async def _owned(session: AsyncSession, actor: Actor, result_id: uuid.UUID) -> PilotResult:
-    try:
-        return await catalogue.get_owned(session, actor, PilotResult, result_id)
-    except catalogue.ListingNotFound as exc:
-        raise PilotResultNotFound() from exc
-
-
-async def publish(session: AsyncSession, actor: Actor, result_id: uuid.UUID) -> PilotResult:
-    """Publish a draft (or archived) result."""
-    await _owned(session, actor, result_id)
-    return await catalogue.publish(session, actor, PilotResult, result_id)
-
-
-async def archive(session: AsyncSession, actor: Actor, result_id: uuid.UUID) -> PilotResult:
-    """Archive a published result."""
-    await _owned(session, actor, result_id)
-    return await catalogue.archive(session, actor, PilotResult, result_id)
-
-
-async def list_visible(
-    session: AsyncSession,
-    actor: Actor | None,
-    *,
-    status: ListingStatus | None,
-    owner_org_id: uuid.UUID | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[PilotResult]:
-    """Visible results, newest first."""
-    return await catalogue.list_visible(
-        session, actor, PilotResult, status=status, owner_org_id=owner_org_id, limit=limit, cursor=cursor
-    )

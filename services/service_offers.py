@@ -12,7 +12,6 @@ from models.service_offers import ServiceOffer
 from services import catalogue
 from services.actors import Actor
 from services.errors import Invalid
-from services.pagination import Page
 
 SERVICE_KIND_WORDS = {"contract_rd": "合同研发 技术开发", "testing": "检验检测 测试", "consulting": "技术咨询"}
 
@@ -20,6 +19,12 @@ SERVICE_KIND_WORDS = {"contract_rd": "合同研发 技术开发", "testing": "�
 class ServiceOfferNotFound(catalogue.ListingNotFound):
     title = "Service offer not found"
     slug = "service-offer-not-found"
+
+
+# The verbs every kind of listing shares (services/catalogue.py), for service offers.
+OFFERS = catalogue.Listings(ServiceOffer, ServiceOfferNotFound)
+get, owned, list_visible = OFFERS.get, OFFERS.owned, OFFERS.list_visible
+publish, archive = OFFERS.publish, OFFERS.archive
 
 
 def _apply(offer: ServiceOffer, data: dict[str, Any]) -> None:
@@ -66,52 +71,10 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> S
     return offer
 
 
-async def get(session: AsyncSession, actor: Actor | None, offer_id: uuid.UUID) -> ServiceOffer:
-    """One visible offer, else 404."""
-    try:
-        return await catalogue.get_visible(session, actor, ServiceOffer, offer_id)
-    except catalogue.ListingNotFound as exc:
-        raise ServiceOfferNotFound() from exc
-
-
-async def _owned(session: AsyncSession, actor: Actor, offer_id: uuid.UUID) -> ServiceOffer:
-    try:
-        return await catalogue.get_owned(session, actor, ServiceOffer, offer_id)
-    except catalogue.ListingNotFound as exc:
-        raise ServiceOfferNotFound() from exc
-
-
 async def update(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, changes: dict[str, Any]) -> ServiceOffer:
     """Change a draft or published offer; the search index follows in the same transaction."""
-    offer = await _owned(session, actor, offer_id)
+    offer = await owned(session, actor, offer_id)
     catalogue.ensure_editable(offer)
     _apply(offer, changes)
     await _reindex(session, offer)
     return offer
-
-
-async def publish(session: AsyncSession, actor: Actor, offer_id: uuid.UUID) -> ServiceOffer:
-    """Publish a draft (or archived) offer."""
-    await _owned(session, actor, offer_id)
-    return await catalogue.publish(session, actor, ServiceOffer, offer_id)
-
-
-async def archive(session: AsyncSession, actor: Actor, offer_id: uuid.UUID) -> ServiceOffer:
-    """Archive a published offer."""
-    await _owned(session, actor, offer_id)
-    return await catalogue.archive(session, actor, ServiceOffer, offer_id)
-
-
-async def list_visible(
-    session: AsyncSession,
-    actor: Actor | None,
-    *,
-    status: ListingStatus | None,
-    owner_org_id: uuid.UUID | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[ServiceOffer]:
-    """Visible offers, newest first."""
-    return await catalogue.list_visible(
-        session, actor, ServiceOffer, status=status, owner_org_id=owner_org_id, limit=limit, cursor=cursor
-    )

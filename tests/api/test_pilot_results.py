@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.enums import OrganisationKind, Role
 from tests.factories.catalogue import create_published, make_world, pilot_body
-from tests.factories.organisations import create_member, create_org
+from tests.factories.organisations import build, create_member, create_org
 
 BASE = "/api/v1/pilot-results"
 
@@ -34,6 +34,14 @@ class TestCreatePilotResult:
         response = await client.post(BASE, json=pilot_body(owner_org_id=str(w.centre.id)), headers=w.other_staff)
         assert response.status_code == 403
         assert response.json()["type"] == "urn:ttm:problem:role-not-allowed"
+
+    async def test_staff_of_two_organisations_must_say_which_owns_it(self, client, db, app):
+        w = await make_world(db, app)
+        async with build(db, app) as b:
+            headers = b.headers(b.user((w.centre, Role.centre_staff), (w.other_centre, Role.centre_staff)))
+        response = await client.post(BASE, json=pilot_body(), headers=headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "owner_org_id"]
 
     async def test_an_sme_member_cannot_create_results(self, client, db, app):
         w = await make_world(db, app)
