@@ -19,14 +19,6 @@ router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 SearchPage = Page[SearchHit]
 
 
-def _hit(row) -> dict:
-    hit = dict(row)
-    hit.pop("seq", None)
-    amount, currency = hit.pop("price_amount"), hit.pop("price_currency")
-    hit["price"] = None if amount is None else {"amount": amount, "currency": currency}
-    return hit
-
-
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
 async def search_catalogue(params: Annotated[SearchParams, Query()], session: ReadSessionDep) -> Response:
     """Search published pilot-scale results, instruments and service offers in Chinese and English
@@ -46,5 +38,5 @@ async def search_catalogue(params: Annotated[SearchParams, Query()], session: Re
     # One statement on the read session; search is the same for everyone, so no sign-in is read.
     result = await search.search(session, query, limit=params.limit, cursor=params.cursor)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
-    body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
+    body = SearchPage.model_validate({"items": result.items, "next_cursor": result.next_cursor})
     return Response(body.model_dump_json(), media_type="application/json")

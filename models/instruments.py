@@ -125,14 +125,6 @@ class InstrumentOpeningHours(IdMixin, Base):
     opens_minute: Mapped[int] = mapped_column(SmallInteger)
     closes_minute: Mapped[int] = mapped_column(SmallInteger)
 
-    @property
-    def opens(self) -> str:
-        return f"{self.opens_minute // 60:02d}:{self.opens_minute % 60:02d}"
-
-    @property
-    def closes(self) -> str:
-        return f"{self.closes_minute // 60:02d}:{self.closes_minute % 60:02d}"
-
 
 class InstrumentBlackout(IdMixin, TimestampMixin, Base):
     """A maintenance window [starts_at, ends_at) in UTC when the instrument cannot be booked."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select
@@ -97,7 +98,8 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> P
 
 _listings = Listing.__table__
 _results = PilotResult.__table__
-# The columns of a result as the API shows it (PilotResultRead), for the Core read below.
+# The columns PilotResultRead reads (its fields' names or validation aliases; a test holds them equal on
+# both databases), for the Core read below.
 _READ_COLUMNS = (
     *(
         _listings.c[name]
@@ -142,19 +144,16 @@ def _read_statement(actor: Actor | None) -> Select[Any]:
 _READ_PUBLISHED = _read_statement(None)
 
 
-async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
+async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> Mapping[str, Any]:
     """One visible result (drafts only for the owner's staff), else 404, as one Core row for the
-    read endpoint: the response's fields with `price` as {amount, currency} or None (no ORM
-    identity map or entity; the API validates it once)."""
+    read endpoint: the columns of `_READ_COLUMNS` (no ORM identity map or entity; the API validates
+    it once)."""
     needs_own = actor is not None and (actor.is_platform_admin or actor.provider_org_ids())
     stmt = _read_statement(actor) if needs_own else _READ_PUBLISHED
     rows = await fetch_rows(session, stmt, {"result_id": result_id})
     if not rows:
         raise PilotResultNotFound()
-    out = dict(rows[0])
-    amount, currency = out.pop("price_amount"), out.pop("price_currency")
-    out["price"] = None if amount is None else {"amount": amount, "currency": currency}
-    return out
+    return rows[0]
 
 
 async def update(session: AsyncSession, actor: Actor, result_id: uuid.UUID, changes: dict[str, Any]) -> PilotResult:

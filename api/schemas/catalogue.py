@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 from api.schemas.common import InputModel, Money, OutputModel
 from models.enums import (
@@ -30,6 +39,17 @@ Abstract = Annotated[str, StringConstraints(min_length=1, max_length=10000)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Keyword = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Price = Annotated[Money, AfterValidator(_not_negative)]
+
+
+def _headline_price(amount: int | None, info: ValidationInfo) -> dict[str, object] | None:
+    return None if amount is None else {"amount": amount, "currency": info.data["price_currency"]}
+
+
+# A listing's headline price as Money, or null when negotiable / quoted on request, read from the
+# `price_amount` column and the `price_currency` field declared before it (ORM objects and Core rows).
+HeadlinePrice = Annotated[Money | None, BeforeValidator(_headline_price)]
+# The currency column behind a HeadlinePrice: read, never sent (excluded from the response and its schema).
+PRICE_CURRENCY = Field(exclude=True)
 
 
 class Measurement(InputModel):
@@ -98,6 +118,7 @@ class ListingRead(OutputModel):
     archived_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    price_currency: str = PRICE_CURRENCY
 
 
 # Pilot-scale results
@@ -152,7 +173,10 @@ class SearchHit(OutputModel):
     abstract: str = Field(description="The first 280 characters")
     abstract_en: str | None
     fields: list[TechField]
-    price: Money | None = Field(description="Asking price, offer price or SME rate; null when negotiable")
+    price_currency: str = PRICE_CURRENCY
+    price: HeadlinePrice = Field(
+        validation_alias="price_amount", description="Asking price, offer price or SME rate; null when negotiable"
+    )
     trl: int | None = Field(description="Pilot-scale results only")
     owner_org_id: uuid.UUID
     owner_name: str

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StrictInt, StringConstraints
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints
 
 from api.schemas.catalogue import (
+    HeadlinePrice,
     ListingChanges,
     ListingCommon,
     ListingRead,
@@ -17,7 +18,7 @@ from api.schemas.catalogue import (
     Price,
     Short,
 )
-from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
+from api.schemas.common import BasisPoints, InputModel, OutputModel
 from models.enums import (
     CustomerTier,
     MembershipTier,
@@ -59,10 +60,18 @@ class OpeningHoursIn(InputModel):
     closes: ClockTime
 
 
+def _clock_time(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# A time of day from minutes since midnight (the `*_minute` columns): 510 -> "08:30", 1440 -> "24:00".
+ClockTimeRead = Annotated[str, BeforeValidator(_clock_time)]
+
+
 class OpeningHoursRead(OutputModel):
     weekday: int
-    opens: str
-    closes: str
+    opens: ClockTimeRead = Field(validation_alias="opens_minute")
+    closes: ClockTimeRead = Field(validation_alias="closes_minute")
 
 
 class BookingRules(InputModel):
@@ -136,7 +145,7 @@ class InstrumentRead(ListingRead):
     location: str | None
     specifications: list[MeasurementRead]
     timezone: str = Field(description="The centre's IANA time zone; opening hours are local to it")
-    sme_rate: Money | None = Field(validation_alias="price", description="The SME rate shown in search")
+    sme_rate: HeadlinePrice = Field(validation_alias="price_amount", description="The SME rate shown in search")
     rates: list[RateRead]
     membership_discounts: list[DiscountRead] = Field(validation_alias="discounts")
     opening_hours: list[OpeningHoursRead]

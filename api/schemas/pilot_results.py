@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints
 
 from api.schemas.catalogue import (
+    HeadlinePrice,
     ListingChanges,
     ListingCommon,
     ListingRead,
@@ -15,7 +16,7 @@ from api.schemas.catalogue import (
     MeasurementRead,
     Price,
 )
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, OutputModel
 from models import codes
 from models.enums import (
     PatentStatus,
@@ -92,5 +93,5 @@ class PilotResultRead(ListingRead):
     key_metrics: list[MeasurementRead]
     ip_assets: list[IpAssetRead]
     transfer_modes: list[TransferMode]
-    asking_price: Money | None = Field(validation_alias="price")
+    asking_price: HeadlinePrice = Field(validation_alias="price_amount")
     price_negotiable: bool

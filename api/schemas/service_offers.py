@@ -8,12 +8,12 @@ from typing import Annotated
 from pydantic import Field, StrictInt, StringConstraints
 
 from api.schemas.catalogue import (
+    HeadlinePrice,
     ListingChanges,
     ListingCommon,
     ListingRead,
     Price,
 )
-from api.schemas.common import Money
 from models.enums import (
     PriceModel,
     ServiceKind,
@@ -50,6 +50,6 @@ class ServiceOfferUpdate(ListingChanges):
 class ServiceOfferRead(ListingRead):
     service_kind: ServiceKind
     price_model: PriceModel
-    price: Money | None
+    price: HeadlinePrice = Field(validation_alias="price_amount")
     lead_time_days: int | None
     deliverables: list[str]

@@ -16,7 +16,9 @@ def _keys_read(schema) -> set[str]:
 
 
 class TestReadColumns:
-    async def test_the_core_row_holds_exactly_the_fields_of_the_response(self, client, db, app):
+    """pilot_results._READ_COLUMNS are the columns PilotResultRead reads, no more and no fewer."""
+
+    async def test_the_core_row_holds_exactly_the_columns_the_response_reads(self, client, db, app):
         w = await make_world(db, app)
         made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
         async with db.read_session() as session:
