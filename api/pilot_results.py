@@ -58,7 +58,7 @@ async def create_pilot_result(
 ) -> Response:
     """Create a draft result (centre or institute staff); publish it to list it."""
     return await idem.run(
-        lambda: pilot_results.create(session, actor, body.model_dump()),
+        lambda: pilot_results.create(session, actor, body.to_input()),
         PilotResultRead,
         location=lambda r: f"/api/v1/pilot-results/{r.id}",
     )
@@ -81,7 +81,7 @@ async def update_pilot_result(
     result_id: uuid.UUID, body: PilotResultUpdate, actor: CurrentActor, session: SessionDep
 ) -> PilotResult:
     """Change a draft or published result (owner's staff); search sees the change at once."""
-    return await pilot_results.update(session, actor, result_id, body.model_dump(exclude_unset=True))
+    return await pilot_results.update(session, actor, result_id, body.to_changes())
 
 
 @router.post(

@@ -58,7 +58,7 @@ async def create_service_offer(
 ) -> Response:
     """Create a draft offer (centre or institute staff); publish it to list it."""
     return await idem.run(
-        lambda: service_offers.create(session, actor, body.model_dump()),
+        lambda: service_offers.create(session, actor, body.to_input()),
         ServiceOfferRead,
         location=lambda r: f"/api/v1/service-offers/{r.id}",
     )
@@ -79,7 +79,7 @@ async def update_service_offer(
     offer_id: uuid.UUID, body: ServiceOfferUpdate, actor: CurrentActor, session: SessionDep
 ) -> ServiceOffer:
     """Change a draft or published offer (owner's staff); search sees the change at once."""
-    return await service_offers.update(session, actor, offer_id, body.model_dump(exclude_unset=True))
+    return await service_offers.update(session, actor, offer_id, body.to_changes())
 
 
 @router.post(

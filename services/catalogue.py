@@ -9,9 +9,11 @@ can see it).
 
 from __future__ import annotations
 
+import enum
 import uuid
-from collections.abc import Iterable
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
 
 from sqlalchemy import Select, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,18 +30,68 @@ from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.pagination import Page, SortKey, paginate
 
 L = TypeVar("L", bound=Listing)
+T = TypeVar("T")
 
-# Fields every kind shares, settable on create and update.
-COMMON_FIELDS = (
-    "title",
-    "title_en",
-    "abstract",
-    "abstract_en",
-    "keywords",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
+
+class Unset(enum.Enum):
+    """A field a change leaves as it is (a PATCH body without it); None, where allowed, clears it."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+def required(value: T | None) -> T | Unset:
+    """A change to a field that cannot be cleared: None means the request left it out."""
+    return UNSET if value is None else value
+
+
+@dataclass(frozen=True)
+class Price:
+    """An amount in integer minor units (never negative: the wire schema refuses it) and its currency."""
+
+    amount: int
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A named value with an optional unit: a result's key metric, an instrument's specification."""
+
+    name: str
+    value: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingInput:
+    """What every new listing gives (each kind's input adds its own fields)."""
+
+    title: str
+    abstract: str
+    fields: Sequence[TechField]
+    title_en: str | None = None
+    abstract_en: str | None = None
+    keywords: Sequence[str] = ()
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingChanges:
+    """Changes to what every listing shares: UNSET leaves a field as it is, None clears an optional one."""
+
+    title: str | Unset = UNSET
+    title_en: str | Unset | None = UNSET
+    abstract: str | Unset = UNSET
+    abstract_en: str | Unset | None = UNSET
+    fields: Sequence[TechField] | Unset = UNSET
+    keywords: Sequence[str] | Unset = UNSET
+    contact_name: str | Unset | None = UNSET
+    contact_email: str | Unset | None = UNSET
+    contact_phone: str | Unset | None = UNSET
 
 
 class ListingNotFound(NotFound):
@@ -166,23 +218,35 @@ def centre_of(org: Organisation) -> uuid.UUID:
     return org.parent_id or org.id
 
 
-def apply_common(listing: Listing, data: dict[str, Any]) -> None:
-    """Copy shared fields (those present in `data`) onto the listing."""
-    for name in COMMON_FIELDS:
-        if name in data:
-            setattr(listing, name, data[name])
-    if "fields" in data:
-        listing.fields = [TechField(f).value for f in data["fields"]]
+def apply_common(listing: Listing, data: ListingInput | ListingChanges) -> None:
+    """Copy the shared fields a new listing or a change gives onto the listing."""
+    if data.title is not UNSET:
+        listing.title = data.title
+    if data.title_en is not UNSET:
+        listing.title_en = data.title_en
+    if data.abstract is not UNSET:
+        listing.abstract = data.abstract
+    if data.abstract_en is not UNSET:
+        listing.abstract_en = data.abstract_en
+    if data.fields is not UNSET:
+        listing.fields = [TechField(f).value for f in data.fields]
+    if data.keywords is not UNSET:
+        listing.keywords = list(data.keywords)
+    if data.contact_name is not UNSET:
+        listing.contact_name = data.contact_name
+    if data.contact_email is not UNSET:
+        listing.contact_email = data.contact_email
+    if data.contact_phone is not UNSET:
+        listing.contact_phone = data.contact_phone
 
 
-def set_price(listing: Listing, money: dict[str, Any] | None) -> None:
-    if money is None:
+def set_price(listing: Listing, price: Price | None) -> None:
+    """The headline price; None means negotiable or quoted on request."""
+    if price is None:
         listing.price_amount = None
         return
-    if money["amount"] < 0:
-        raise Invalid("a price cannot be negative", loc=["body", "price", "amount"])
-    listing.price_amount = money["amount"]
-    listing.price_currency = money.get("currency", "CNY")
+    listing.price_amount = price.amount
+    listing.price_currency = price.currency
 
 
 async def sync_fields(session: AsyncSession, listing: Listing) -> None:

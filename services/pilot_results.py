@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalogue import Listing
-from models.codes import normalise_patent_number, patent_number_problem
-from models.enums import ListingKind, ListingStatus, TransferMode
+from models.enums import ListingKind, ListingStatus, PatentStatus, TransferMode
 from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import catalogue
 from services.actors import Actor
+from services.catalogue import UNSET, Unset
 from services.db import fetch_rows
 from services.errors import Invalid
 
@@ -30,33 +31,70 @@ owned, list_visible = RESULTS.owned, RESULTS.list_visible
 publish, archive = RESULTS.publish, RESULTS.archive
 
 
-def _check_ip_assets(assets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    checked, seen = [], set()
+@dataclass(frozen=True)
+class IpAsset:
+    """A patent or application behind a result: a normalised CNIPA number (the wire schema checks it)."""
+
+    number: str
+    status: PatentStatus
+    title: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PilotResultInput:
+    """A new pilot-scale result."""
+
+    listing: catalogue.ListingInput
+    trl: int
+    transfer_modes: Sequence[TransferMode]
+    owner_org_id: uuid.UUID | None = None
+    pilot_scale: str | None = None
+    key_metrics: Sequence[catalogue.Measurement] = ()
+    ip_assets: Sequence[IpAsset] = ()
+    asking_price: catalogue.Price | None = None  # None: negotiable (面议)
+    price_negotiable: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PilotResultChanges:
+    """Changes to a result: UNSET leaves a field as it is, None clears an optional one."""
+
+    listing: catalogue.ListingChanges = field(default_factory=catalogue.ListingChanges)
+    trl: int | Unset = UNSET
+    pilot_scale: str | Unset | None = UNSET
+    key_metrics: Sequence[catalogue.Measurement] | Unset = UNSET
+    ip_assets: Sequence[IpAsset] | Unset = UNSET
+    transfer_modes: Sequence[TransferMode] | Unset = UNSET
+    asking_price: catalogue.Price | Unset | None = UNSET
+    price_negotiable: bool | Unset = UNSET
+
+
+def _ip_assets(assets: Sequence[IpAsset]) -> list[dict[str, Any]]:
+    """The assets as stored; one patent may be listed once (its CN application and ZL grant are the same)."""
+    seen = set()
     for i, asset in enumerate(assets):
-        number = normalise_patent_number(asset["number"])
-        problem = patent_number_problem(number)
-        if problem:
-            raise Invalid(f"patent number {problem}", loc=["body", "ip_assets", i, "number"])
-        if number[2:] in seen:
+        if asset.number[2:] in seen:
             raise Invalid("the same patent is listed twice", loc=["body", "ip_assets", i, "number"])
-        seen.add(number[2:])
-        checked.append({**asset, "number": number})
-    return checked
+        seen.add(asset.number[2:])
+    return [asdict(asset) for asset in assets]
 
 
-def _apply(result: PilotResult, data: dict[str, Any]) -> None:
-    catalogue.apply_common(result, data)
-    for name in ("trl", "pilot_scale", "key_metrics"):
-        if name in data:
-            setattr(result, name, data[name])
-    if "ip_assets" in data:
-        result.ip_assets = _check_ip_assets(data["ip_assets"])
-    if "transfer_modes" in data:
-        result.transfer_modes = [TransferMode(m).value for m in dict.fromkeys(data["transfer_modes"])]
-    if "asking_price" in data:
-        catalogue.set_price(result, data["asking_price"])
-    if "price_negotiable" in data:
-        result.price_negotiable = data["price_negotiable"]
+def _apply(result: PilotResult, data: PilotResultInput | PilotResultChanges) -> None:
+    catalogue.apply_common(result, data.listing)
+    if data.trl is not UNSET:
+        result.trl = data.trl
+    if data.pilot_scale is not UNSET:
+        result.pilot_scale = data.pilot_scale
+    if data.key_metrics is not UNSET:
+        result.key_metrics = [asdict(m) for m in data.key_metrics]
+    if data.ip_assets is not UNSET:
+        result.ip_assets = _ip_assets(data.ip_assets)
+    if data.transfer_modes is not UNSET:
+        result.transfer_modes = [TransferMode(m).value for m in dict.fromkeys(data.transfer_modes)]
+    if data.asking_price is not UNSET:
+        catalogue.set_price(result, data.asking_price)
+    if data.price_negotiable is not UNSET:
+        result.price_negotiable = data.price_negotiable
     if result.price_amount is None:
         result.price_negotiable = True  # no asking price means the price is negotiated
 
@@ -74,9 +112,9 @@ async def _reindex(session: AsyncSession, result: PilotResult) -> None:
     await session.flush()
 
 
-async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> PilotResult:
+async def create(session: AsyncSession, actor: Actor, data: PilotResultInput) -> PilotResult:
     """A new draft result owned by one of the actor's centres or institutes."""
-    owner = await catalogue.resolve_owner(session, actor, data.get("owner_org_id"))
+    owner = await catalogue.resolve_owner(session, actor, data.owner_org_id)
     result = PilotResult(
         kind=ListingKind.pilot_result,
         status=ListingStatus.draft,
@@ -156,7 +194,7 @@ async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID)
     return rows[0]
 
 
-async def update(session: AsyncSession, actor: Actor, result_id: uuid.UUID, changes: dict[str, Any]) -> PilotResult:
+async def update(session: AsyncSession, actor: Actor, result_id: uuid.UUID, changes: PilotResultChanges) -> PilotResult:
     """Change a draft or published result; the search index follows in the same transaction."""
     result = await owned(session, actor, result_id)
     catalogue.ensure_editable(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +24,8 @@ from models.enums import (
     TechField,
     TransferMode,
 )
+from services import catalogue
+from services.catalogue import UNSET, Unset, required
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -39,6 +41,16 @@ Abstract = Annotated[str, StringConstraints(min_length=1, max_length=10000)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Keyword = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Price = Annotated[Money, AfterValidator(_not_negative)]
+
+
+def price_input(money: Money | None) -> catalogue.Price | None:
+    """A wire price as the services take it."""
+    return None if money is None else catalogue.Price(amount=money.amount, currency=money.currency)
+
+
+def price_change(money: Money | Unset | None) -> catalogue.Price | Unset | None:
+    """A PATCH body's price (`given()`) as the services take it: UNSET stays UNSET, null clears."""
+    return money if money is UNSET else price_input(money)
 
 
 def _headline_price(amount: int | None, info: ValidationInfo) -> dict[str, object] | None:
@@ -57,6 +69,9 @@ class Measurement(InputModel):
     value: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     unit: Annotated[str, StringConstraints(max_length=30)] | None = None
 
+    def to_input(self) -> catalogue.Measurement:
+        return catalogue.Measurement(name=self.name, value=self.value, unit=self.unit)
+
 
 class MeasurementRead(OutputModel):
     name: str
@@ -74,6 +89,33 @@ class ListingCommon(InputModel):
     contact_name: Short | None = None
     contact_email: EmailStr | None = None
     contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")] | None = None
+
+    def listing_input(self) -> catalogue.ListingInput:
+        """The fields every kind shares, as the services take them."""
+        return catalogue.ListingInput(
+            title=self.title,
+            title_en=self.title_en,
+            abstract=self.abstract,
+            abstract_en=self.abstract_en,
+            fields=self.fields,
+            keywords=self.keywords,
+            contact_name=self.contact_name,
+            contact_email=self.contact_email,
+            contact_phone=self.contact_phone,
+        )
+
+
+class _Given:
+    """A PATCH body read field by field: a field the request left out reads as UNSET."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: BaseModel) -> None:
+        self._body = body
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._body, name)
+        return value if name in self._body.model_fields_set else UNSET
 
 
 class ListingChanges(InputModel):
@@ -97,6 +139,28 @@ class ListingChanges(InputModel):
     @classmethod
     def required_fields(cls) -> tuple[str, ...]:
         return ("title", "abstract", "fields", "keywords")
+
+    def given(self) -> Self:
+        """This body with each field the request left out reading as UNSET, for the fields that
+        null clears (the others are `required(...)`: null is refused, so None means left out).
+        Typed as the body, so a renamed field fails the type checker; its values go straight into
+        the services' `*Changes`, whose fields take UNSET."""
+        return cast(Self, _Given(self))
+
+    def listing_changes(self) -> catalogue.ListingChanges:
+        """The changes to the fields every kind shares, as the services take them."""
+        given = self.given()
+        return catalogue.ListingChanges(
+            title=required(self.title),
+            title_en=given.title_en,
+            abstract=required(self.abstract),
+            abstract_en=given.abstract_en,
+            fields=required(self.fields),
+            keywords=required(self.keywords),
+            contact_name=given.contact_name,
+            contact_email=given.contact_email,
+            contact_phone=given.contact_phone,
+        )
 
 
 class ListingRead(OutputModel):

@@ -13,11 +13,15 @@ from api.schemas.catalogue import (
     ListingCommon,
     ListingRead,
     Price,
+    price_change,
+    price_input,
 )
 from models.enums import (
     PriceModel,
     ServiceKind,
 )
+from services import service_offers
+from services.catalogue import required
 
 
 class ServiceOfferCreate(ListingCommon):
@@ -32,6 +36,17 @@ class ServiceOfferCreate(ListingCommon):
         default_factory=list, max_length=30
     )
 
+    def to_input(self) -> service_offers.ServiceOfferInput:
+        return service_offers.ServiceOfferInput(
+            listing=self.listing_input(),
+            owner_org_id=self.owner_org_id,
+            service_kind=self.service_kind,
+            price_model=self.price_model,
+            price=price_input(self.price),
+            lead_time_days=self.lead_time_days,
+            deliverables=self.deliverables,
+        )
+
 
 class ServiceOfferUpdate(ListingChanges):
     service_kind: ServiceKind | None = None
@@ -45,6 +60,17 @@ class ServiceOfferUpdate(ListingChanges):
     @classmethod
     def required_fields(cls) -> tuple[str, ...]:
         return (*super().required_fields(), "service_kind", "price_model", "deliverables")
+
+    def to_changes(self) -> service_offers.ServiceOfferChanges:
+        given = self.given()
+        return service_offers.ServiceOfferChanges(
+            listing=self.listing_changes(),
+            service_kind=required(self.service_kind),
+            price_model=required(self.price_model),
+            price=price_change(given.price),
+            lead_time_days=given.lead_time_days,
+            deliverables=required(self.deliverables),
+        )
 
 
 class ServiceOfferRead(ListingRead):

@@ -176,6 +176,18 @@ class TestUpdatePilotResult:
         assert response.json()["asking_price"] is None
         assert response.json()["price_negotiable"] is True
 
+    async def test_absent_fields_are_kept_and_null_ones_cleared(self, client, db, app):
+        w = await make_world(db, app)
+        draft = (await client.post(BASE, json=pilot_body(), headers=w.institute_staff)).json()
+        response = await client.patch(
+            f"{BASE}/{draft['id']}", json={"title_en": None, "pilot_scale": None}, headers=w.institute_staff
+        )
+        assert response.status_code == 200, response.text
+        changed = response.json()
+        assert (changed["title_en"], changed["pilot_scale"]) == (None, None)
+        kept = {k: v for k, v in changed.items() if k not in ("title_en", "pilot_scale", "updated_at")}
+        assert kept == {k: v for k, v in draft.items() if k not in ("title_en", "pilot_scale", "updated_at")}
+
     async def test_staff_of_another_centre_get_403_on_a_published_result(self, client, db, app):
         w = await make_world(db, app)
         published = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
