@@ -1,8 +1,9 @@
 """Demo catalogue: pilot-scale results, shared instruments and service offers of the demo centre and
 its institutes (Chinese with English abstracts), SME memberships and a maintenance blackout, all
-listings made through the services' verbs with their typed inputs.
+made through the services' verbs with their typed inputs.
 
-Idempotent: a listing is found by its owner and title first; memberships by centre, SME and start.
+Idempotent: a listing is found by its owner and title first; memberships by centre and SME; the
+blackout by its instrument.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from models.enums import (
 )
 from models.instruments import BookingRules, InstrumentBlackout
 from models.sme_memberships import SmeMembership
-from services import clock, instruments, pilot_results, service_offers
+from services import clock, instruments, pilot_results, service_offers, sme_memberships
 from services.actors import load_actor
 from services.catalogue import ListingInput, Measurement, Price
 from services.instruments import Discount, InstrumentInput, Rate
@@ -648,6 +649,8 @@ MEMBERSHIPS = (
     ("sme_ruixin", MembershipTier.silver),
     ("sme_lvyuan", MembershipTier.basic),
 )
+MEMBERSHIP_GRANTOR = "li.na"  # staff of the demo centre
+BLACKOUT = ("透射电子显微镜", "wang.qiang", "年度维护保养 annual maintenance")  # instrument title, its staff, reason
 
 
 async def _ensure(
@@ -667,6 +670,44 @@ async def _ensure(
     report.count(f"{kind.value.replace('_', ' ')}s")
 
 
+async def _memberships(session: AsyncSession, report) -> None:
+    centre = report.organisations["centre"]
+    actor = await load_actor(session, report.users[MEMBERSHIP_GRANTOR])
+    year = clock.now().year
+    for sme_key, tier in MEMBERSHIPS:
+        sme = report.organisations[sme_key]
+        found = await session.scalar(
+            select(SmeMembership.id).where(SmeMembership.centre_id == centre.id, SmeMembership.sme_id == sme.id)
+        )
+        if found is None:
+            await sme_memberships.grant(
+                session,
+                actor,
+                centre.id,
+                sme_id=sme.id,
+                tier=tier,
+                valid_from=date(year, 1, 1),
+                valid_until=date(year, 12, 31),
+            )
+            report.count("sme memberships")
+
+
+async def _blackout(session: AsyncSession, report) -> None:
+    title, user_key, reason = BLACKOUT
+    instrument_id = await session.scalar(select(Listing.id).where(Listing.title == title))
+    if instrument_id is None or await session.scalar(
+        select(InstrumentBlackout.id).where(InstrumentBlackout.instrument_id == instrument_id)
+    ):
+        return
+    monday = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    monday += timedelta(days=7 - monday.weekday())
+    actor = await load_actor(session, report.users[user_key])
+    await instruments.add_blackout(
+        session, actor, instrument_id, starts_at=monday, ends_at=monday + timedelta(days=2), reason=reason
+    )
+    report.count("instrument blackouts")
+
+
 async def seed(session: AsyncSession, report) -> None:
     """Create the demo catalogue records that are missing."""
     for owner_key, user_key, data in PILOT_RESULTS:
@@ -675,37 +716,6 @@ async def seed(session: AsyncSession, report) -> None:
         await _ensure(session, report, ListingKind.instrument, owner_key, user_key, data, instruments)
     for owner_key, user_key, data in OFFERS:
         await _ensure(session, report, ListingKind.service_offer, owner_key, user_key, data, service_offers)
-    centre = report.organisations["centre"]
-    start = date(date.today().year, 1, 1)
-    for sme_key, tier in MEMBERSHIPS:
-        sme = report.organisations[sme_key]
-        found = await session.scalar(
-            select(SmeMembership.id).where(SmeMembership.centre_id == centre.id, SmeMembership.sme_id == sme.id)
-        )
-        if found is None:
-            session.add(
-                SmeMembership(
-                    centre_id=centre.id,
-                    sme_id=sme.id,
-                    tier=tier,
-                    valid_from=start,
-                    valid_until=date(start.year, 12, 31),
-                )
-            )
-            report.count("sme memberships")
-    tem = await session.scalar(select(Listing).where(Listing.title == "透射电子显微镜"))
-    if tem is not None and not await session.scalar(
-        select(InstrumentBlackout.id).where(InstrumentBlackout.instrument_id == tem.id)
-    ):
-        monday = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        monday += timedelta(days=7 - monday.weekday())
-        session.add(
-            InstrumentBlackout(
-                instrument_id=tem.id,
-                starts_at=monday,
-                ends_at=monday + timedelta(days=2),
-                reason="年度维护保养 annual maintenance",
-            )
-        )
-        report.count("instrument blackouts")
+    await _memberships(session, report)
+    await _blackout(session, report)
     await session.flush()
