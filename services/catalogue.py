@@ -109,7 +109,7 @@ class InvalidListingTransition(Conflict):
     slug = "invalid-listing-transition"
 
 
-def visible_listings(actor: Actor | None, model: type[L] = Listing) -> Select[tuple[L]]:  # type: ignore[assignment]
+def visible_listings(actor: Actor | None, model: type[L] = Listing) -> Select[L]:  # type: ignore[assignment]
     """Listings of `model` the actor may read: published ones, plus their own organisations' others."""
     return select(model).where(visible_condition(actor))
 
@@ -140,7 +140,7 @@ class Listings(Generic[L]):
         self.not_found = not_found
         self.load = load
 
-    def _one(self, actor: Actor | None, listing_id: uuid.UUID) -> Select[tuple[L]]:
+    def _one(self, actor: Actor | None, listing_id: uuid.UUID) -> Select[L]:
         return visible_listings(actor, self.model).where(self.model.id == listing_id).options(*self.load)
 
     async def get(self, session: AsyncSession, actor: Actor | None, listing_id: uuid.UUID) -> L:

@@ -105,7 +105,7 @@ async def _reindex(session: AsyncSession, result: PilotResult) -> None:
     session.add_all(
         PilotResultTransferMode(pilot_result_id=result.id, mode=TransferMode(m)) for m in result.transfer_modes
     )
-    extra = [f"{m['name']} {m.get('unit') or ''}" for m in result.key_metrics]
+    extra: list[str | None] = [f"{m['name']} {m.get('unit') or ''}" for m in result.key_metrics]
     extra += [f"{a['number']} {a.get('title') or ''}" for a in result.ip_assets]
     extra.append(result.pilot_scale)
     await catalogue.refresh_search_text(session, result, extra)

@@ -710,12 +710,12 @@ async def _blackout(session: AsyncSession, report) -> None:
 
 async def seed(session: AsyncSession, report) -> None:
     """Create the demo catalogue records that are missing."""
-    for owner_key, user_key, data in PILOT_RESULTS:
-        await _ensure(session, report, ListingKind.pilot_result, owner_key, user_key, data, pilot_results)
-    for owner_key, user_key, data in INSTRUMENTS:
-        await _ensure(session, report, ListingKind.instrument, owner_key, user_key, data, instruments)
-    for owner_key, user_key, data in OFFERS:
-        await _ensure(session, report, ListingKind.service_offer, owner_key, user_key, data, service_offers)
+    for owner_key, user_key, result in PILOT_RESULTS:
+        await _ensure(session, report, ListingKind.pilot_result, owner_key, user_key, result, pilot_results)
+    for owner_key, user_key, instrument in INSTRUMENTS:
+        await _ensure(session, report, ListingKind.instrument, owner_key, user_key, instrument, instruments)
+    for owner_key, user_key, offer in OFFERS:
+        await _ensure(session, report, ListingKind.service_offer, owner_key, user_key, offer, service_offers)
     await _memberships(session, report)
     await _blackout(session, report)
     await session.flush()
