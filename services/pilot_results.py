@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -182,7 +182,7 @@ def _read_statement(actor: Actor | None) -> Select[Any]:
 _READ_PUBLISHED = _read_statement(None)
 
 
-async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> Mapping[str, Any]:
+async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
     """One visible result (drafts only for the owner's staff), else 404, as one Core row for the
     read endpoint: the columns of `_READ_COLUMNS` (no ORM identity map or entity; the API validates
     it once)."""
