@@ -76,7 +76,7 @@ class Actor:
     ) -> uuid.UUID:
         """The organisation the actor acts for among `candidates`: the one requested (403 unless one
         of them), else the actor's only direct membership among them (HQ staff act for the centre
-        unless they name an institute; 422 on the body's `field` when several fit and none is named)."""
+        unless they name an institute; 422 at the body's `field` when several fit and none is named)."""
         if requested is not None:
             if requested not in candidates:
                 raise RoleNotAllowed(f"you do not act for that organisation as {what}")
