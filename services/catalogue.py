@@ -133,7 +133,7 @@ def require_owner_staff(actor: Actor | None, listing: Listing) -> None:
 class Listings(Generic[L]):
     """The reads and life-cycle verbs every kind of listing shares, for one kind: its model, the
     404 that names it, and the relationships loaded with it. Each kind's module binds them
-    (`pilot_results.get = RESULTS.get`, ...); `LISTINGS` serves any kind."""
+    (`service_offers.get = OFFERS.get`, ...); `LISTINGS` serves any kind."""
 
     def __init__(self, model: type[L], not_found: type[ListingNotFound], *load: ORMOption) -> None:
         self.model = model
