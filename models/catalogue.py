@@ -72,13 +72,6 @@ class Listing(IdMixin, TimestampMixin, Base):
     archived_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    @property
-    def price(self) -> dict[str, Any] | None:
-        """The headline price as {amount, currency}, or None when negotiable / on request."""
-        if self.price_amount is None:
-            return None
-        return {"amount": self.price_amount, "currency": self.price_currency}
-
 
 class ListingField(Base):
     """One technical field of a listing, for the search filter (the list itself is in `fields`)."""
