@@ -186,7 +186,8 @@ class Idempotency:
             result = await operation()
             return self._respond(result, response_model, status_code, location)[0]
         key = idempotency.validate_key(self.key)
-        route = f"{self.request.method} {self.request.scope.get('route').path}"  # type: ignore[union-attr]
+        matched = self.request.scope.get("route")  # the route template, so every id shares one key space
+        route = f"{self.request.method} {matched.path if matched is not None else self.request.url.path}"
         digest = idempotency.request_hash(
             self.request.method, self.request.url.path, self.request.url.query, await self.request.body()
         )
@@ -213,7 +214,7 @@ class Idempotency:
         response = JSONResponse(payload, status_code=status_code)
         if location is not None:
             response.headers["Location"] = location(result)
-        return response, response.body.decode()
+        return response, bytes(response.body).decode()
 
 
 async def get_idempotency(

@@ -18,7 +18,7 @@ from api.deps import (
     ReadSessionDep,
     SessionDep,
 )
-from api.errors import problem
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.instruments import (
     Availability,
@@ -35,8 +35,8 @@ from services import catalogue, instruments
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/instruments", tags=["catalogue"])
-NOT_FOUND = {404: problem(instruments.InstrumentNotFound)}
-CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
+CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
 @router.get("", response_model=Page[InstrumentRead])

@@ -17,7 +17,7 @@ from api.deps import (
     ReadSessionDep,
     SessionDep,
 )
-from api.errors import problem
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.pilot_results import PilotResultCreate, PilotResultRead, PilotResultUpdate
 from models.enums import ListingStatus
@@ -26,8 +26,8 @@ from services import catalogue, pilot_results
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/pilot-results", tags=["catalogue"])
-NOT_FOUND = {404: problem(pilot_results.PilotResultNotFound)}
-CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+NOT_FOUND: Responses = {404: problem(pilot_results.PilotResultNotFound)}
+CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
 @router.get("", response_model=Page[PilotResultRead])

@@ -17,7 +17,7 @@ from api.deps import (
     ReadSessionDep,
     SessionDep,
 )
-from api.errors import problem
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.service_offers import ServiceOfferCreate, ServiceOfferRead, ServiceOfferUpdate
 from models.enums import ListingStatus
@@ -26,8 +26,8 @@ from services import catalogue, service_offers
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/service-offers", tags=["catalogue"])
-NOT_FOUND = {404: problem(service_offers.ServiceOfferNotFound)}
-CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+NOT_FOUND: Responses = {404: problem(service_offers.ServiceOfferNotFound)}
+CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
 @router.get("", response_model=Page[ServiceOfferRead])

@@ -69,7 +69,7 @@ def _flag_rule(default: bool) -> MappedColumn[bool]:
 
 class Instrument(Listing):
     __tablename__ = "instruments"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("min_booking_minutes > 0", name="min_booking_positive"),
         CheckConstraint("max_booking_minutes >= min_booking_minutes", name="max_not_below_min"),
         CheckConstraint("lead_time_hours >= 0", name="lead_time_not_negative"),
@@ -78,7 +78,8 @@ class Instrument(Listing):
         CheckConstraint("cancellation_fee_bps BETWEEN 0 AND 10000", name="cancellation_fee_bps_range"),
         CheckConstraint("no_show_fee_bps BETWEEN 0 AND 10000", name="no_show_fee_bps_range"),
     )
-    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.instrument}
+    # Class configuration, which SQLAlchemy's typing declares an instance attribute.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.instrument}  # type: ignore[misc]
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     model: Mapped[str | None] = mapped_column(String(100))
@@ -121,7 +122,7 @@ class InstrumentRate(IdMixin, Base):
     """One line of the rate card: a price per hour or per sample for a customer tier."""
 
     __tablename__ = "instrument_rates"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         UniqueConstraint("instrument_id", "tier", "unit"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
@@ -137,7 +138,7 @@ class InstrumentMembershipDiscount(Base):
     """The discount an SME with a membership tier at the owning centre gets on this instrument."""
 
     __tablename__ = "instrument_membership_discounts"
-    __table_args__ = (CheckConstraint("discount_bps BETWEEN 0 AND 10000", name="discount_bps_range"),)
+    __table_args__: tuple[Any, ...] = (CheckConstraint("discount_bps BETWEEN 0 AND 10000", name="discount_bps_range"),)
 
     instrument_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True)
     tier: Mapped[MembershipTier] = mapped_column(enum_column(MembershipTier, "membership_tier"), primary_key=True)
@@ -148,7 +149,7 @@ class InstrumentOpeningHours(IdMixin, Base):
     """A weekly opening interval in the instrument's local time: weekday 0 = Monday, minutes since midnight."""
 
     __tablename__ = "instrument_opening_hours"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint("opens_minute >= 0 AND closes_minute <= 1440 AND opens_minute < closes_minute", name="span"),
     )
@@ -163,7 +164,7 @@ class InstrumentBlackout(IdMixin, TimestampMixin, Base):
     """A maintenance window [starts_at, ends_at) in UTC when the instrument cannot be booked."""
 
     __tablename__ = "instrument_blackouts"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("starts_at < ends_at", name="ordered"),
         Index("ix_instrument_blackouts_instrument_span", "instrument_id", "starts_at", "ends_at"),
     )

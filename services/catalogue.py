@@ -109,6 +109,7 @@ class InvalidListingTransition(Conflict):
     slug = "invalid-listing-transition"
 
 
+# mypy cannot see that the default, Listing, satisfies the type variable bound to it.
 def visible_listings(actor: Actor | None, model: type[L] = Listing) -> Select[L]:  # type: ignore[assignment]
     """Listings of `model` the actor may read: published ones, plus their own organisations' others."""
     return select(model).where(visible_condition(actor))

@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Select
 
@@ -101,7 +101,7 @@ def _stamped(cls: type) -> tuple[tuple[str, str], ...]:
     """(attribute, "insert" | "update") for the clock-stamped columns of a mapped class."""
     found = _stamps.get(cls)
     if found is None:
-        mapper = inspect(cls)
+        mapper: Mapper[Any] = inspect(cls)
         found = tuple(
             (attr.key, attr.columns[0].info[STAMP]) for attr in mapper.column_attrs if STAMP in attr.columns[0].info
         )

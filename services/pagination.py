@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.errors import Invalid
@@ -30,7 +31,7 @@ MAX_LIMIT = 100
 
 @dataclass(frozen=True)
 class SortKey:
-    column: ColumnElement[Any]
+    column: ColumnElement[Any] | QueryableAttribute[Any]  # a column, or a mapped attribute
     descending: bool = False
     # How to read this key's value from a result row; defaults to the attribute named like the column.
     getter: Callable[[Any], Any] | None = None
@@ -38,7 +39,7 @@ class SortKey:
     def value_of(self, item: Any) -> Any:
         if self.getter is not None:
             return self.getter(item)
-        return getattr(item, self.column.key)  # type: ignore[attr-defined]
+        return getattr(item, str(self.column.key))
 
 
 @dataclass
@@ -117,7 +118,7 @@ def page_of(rows: Sequence[T], limit: int, keys: Sequence[SortKey]) -> Page[T]:
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     *,
     limit: int = DEFAULT_LIMIT,

@@ -43,7 +43,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnClause, ColumnElement, Label
 
 from models.catalogue import Listing, ListingField
 from models.enums import ListingKind, ListingStatus, TechField, TransferMode
@@ -107,7 +107,8 @@ def _fts_title_query(tokens: list[str]) -> str:
 
 _listings = Listing.__table__
 _orgs = Organisation.__table__
-_ONE, _SNIPPET = literal_column("1"), literal_column(str(SNIPPET_CHARS))
+_ONE: ColumnClause[Any] = literal_column("1")
+_SNIPPET: ColumnClause[Any] = literal_column(str(SNIPPET_CHARS))
 _SEQ = _listings.c.publication_seq
 
 
@@ -249,7 +250,7 @@ def _tier(shape: _Shape, tier: int, limit: ColumnElement[int]) -> Select[Any]:
     number `s<tier>` down. `publication_seq <=| s` is RUM's ordering operator: the index hands back
     its posting list in that order and the scan stops after the page."""
     start = bindparam(f"s{tier}", type_=BigInteger)
-    tier_label = literal_column(str(tier)).label("tier")
+    tier_label: Label[Any] = literal_column(str(tier)).label("tier")
     if tier == TITLE:
         stmt = _published_matches(shape, _listings.c.id, _SEQ.label("seq"), tier_label, joins=False, vector="title_tsv")
     else:
@@ -264,7 +265,7 @@ def _tier(shape: _Shape, tier: int, limit: ColumnElement[int]) -> Select[Any]:
 
 
 def _relevance_postgresql(shape: _Shape) -> Select[Any]:
-    limit = bindparam("limit")
+    limit: BindParameter[Any] = bindparam("limit")
     if shape.tiers == (TEXT,):
         page = _tier(shape, TEXT, limit).cte("page")
     else:
