@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem
+from api.errors import Responses, problem
 from api.schemas.bookings import (
     BookingCreate,
     BookingRead,
@@ -32,18 +32,18 @@ from services.errors import Invalid, RoleNotAllowed
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 instrument_router = APIRouter(prefix="/instruments/{instrument_id}", tags=["bookings"])
 
-NOT_FOUND = {404: problem(bookings.BookingNotFound)}
-STAFF_CHANGE = {
+NOT_FOUND: Responses = {404: problem(bookings.BookingNotFound)}
+STAFF_CHANGE: Responses = {
     **NOT_FOUND,
     403: problem(bookings.NotStaffOfInstrument),
     409: problem(bookings.InvalidBookingTransition),
 }
-CREATE_ERRORS = {
+CREATE_ERRORS: Responses = {
     404: problem(instruments.InstrumentNotFound),
     409: problem(bookings.BookingOverlap),
     422: problem(bookings.BookingRuleViolated),
 }
-INSTRUMENT_NOT_FOUND = {404: problem(instruments.InstrumentNotFound)}
+INSTRUMENT_NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
 
 
 @router.post(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
+from api.deps import ReadSessionDep
 from api.errors import problem
 from api.schemas.catalogue import SearchHit, SearchParams
 from api.schemas.common import Page
@@ -18,16 +19,8 @@ router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 SearchPage = Page[SearchHit]
 
 
-def _hit(row) -> dict:
-    hit = dict(row)
-    hit.pop("seq", None)
-    amount, currency = hit.pop("price_amount"), hit.pop("price_currency")
-    hit["price"] = None if amount is None else {"amount": amount, "currency": currency}
-    return hit
-
-
 @router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
-async def search_catalogue(request: Request, params: Annotated[SearchParams, Query()]) -> Response:
+async def search_catalogue(params: Annotated[SearchParams, Query()], session: ReadSessionDep) -> Response:
     """Search published pilot-scale results, instruments and service offers in Chinese and English
     (jieba-segmented full text) with filters; anyone may search."""
     query = search.SearchQuery(
@@ -42,9 +35,8 @@ async def search_catalogue(request: Request, params: Annotated[SearchParams, Que
         transfer_mode=params.transfer_mode,
         sort=params.sort,
     )
-    # One statement on a read connection (no session, no dependency to solve; services/db.py):
-    # search is the same for everyone, signed in or not.
-    result = await search.search(request.app.state.db, query, limit=params.limit, cursor=params.cursor)
+    # One statement on the read session; search is the same for everyone, so no sign-in is read.
+    result = await search.search(session, query, limit=params.limit, cursor=params.cursor)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
-    body = SearchPage.model_validate({"items": [_hit(r) for r in result.items], "next_cursor": result.next_cursor})
+    body = SearchPage.model_validate({"items": result.items, "next_cursor": result.next_cursor})
     return Response(body.model_dump_json(), media_type="application/json")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.contracts import (
     AmendmentIn,
@@ -30,8 +30,8 @@ from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/contracts", tags=["contracts"])
 
-NOT_FOUND = {404: problem(contracts.ContractNotFound)}
-MILESTONE_NOT_FOUND = {404: problem(contracts.MilestoneNotFound)}
+NOT_FOUND: Responses = {404: problem(contracts.ContractNotFound)}
+MILESTONE_NOT_FOUND: Responses = {404: problem(contracts.MilestoneNotFound)}
 
 
 @router.get("", response_model=Page[ContractRead])

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -90,12 +89,20 @@ async def optional_actor(
     return await current_actor(request, token, session, auth)
 
 
-class ReadScope(NamedTuple):
-    """The caller (None when anonymous) and where their read runs: a read session when signed in
-    (authentication needs one), else the Database (services.db.fetch_rows: no session at all)."""
+# The read path: hot anonymous reads (get by id, search, availability) run on a read session
+# (`Database.read_session`: the AUTOCOMMIT pool with generic plans, no pre-ping). Both
+# dependencies below are flat `async def`s on the `Request` (no sub-dependencies beyond the read
+# session), because FastAPI solves every nested dependency on every request and these endpoints
+# are mostly that: docs/benchmarks.md.
 
-    actor: Actor | None
-    source: AsyncSession | Database
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read session for the request: no transaction, nothing to commit; never write through it."""
+    async with request.app.state.db.read_session() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -107,29 +114,22 @@ def bearer_token(request: Request) -> str | None:
     return token or None
 
 
-@asynccontextmanager
-async def read_scope(request: Request) -> AsyncIterator[ReadScope]:
-    """The optional caller and a read source, for the hottest anonymous GET (a result by id).
+async def optional_read_actor(request: Request, session: ReadSessionDep) -> Actor | None:
+    """`optional_actor` on the read session: no bearer token is anonymous, an invalid one is 401.
 
-    `OptionalActor` and a read session (`Database.read_session`) without FastAPI's dependency
-    solving: the endpoint takes the `Request` and opens this itself (`async with
-    read_scope(request) as scope`), because solving
-    five nested dependencies (oauth2_scheme, the session and its database, the auth service) was
-    a fifth of such a request's CPU. The rules are `optional_actor`'s: no bearer token is
-    anonymous, an invalid one is 401. Routes using it declare `OPTIONAL_BEARER` for OpenAPI.
+    The token is read from the header here rather than through `oauth2_scheme` (one dependency
+    less to solve), so routes using it declare `OPTIONAL_BEARER` for OpenAPI.
     """
-    state = request.app.state
     token = bearer_token(request)
     if token is None:
-        yield ReadScope(None, state.db)
-        return
-    async with state.db.read_session() as session:
-        # The first statement on the read connection: survive a dead pooled one (services/db.py).
-        actor = await retry_read(session, lambda: current_actor(request, token, session, state.auth))
-        yield ReadScope(actor, session)
+        return None
+    auth = request.app.state.auth
+    # The first statement on the read connection: survive a dead pooled one (services/db.py).
+    return await retry_read(session, lambda: current_actor(request, token, session, auth))
 
 
-# OpenAPI for routes on `read_scope`: the bearer token is optional, as with OptionalActor.
+OptionalReadActor = Annotated[Actor | None, Depends(optional_read_actor)]
+# OpenAPI for routes on `OptionalReadActor`: the bearer token is optional, as with OptionalActor.
 OPTIONAL_BEARER: dict[str, Any] = {"security": [{oauth2_scheme.scheme_name: []}]}
 
 
@@ -186,7 +186,8 @@ class Idempotency:
             result = await operation()
             return self._respond(result, response_model, status_code, location)[0]
         key = idempotency.validate_key(self.key)
-        route = f"{self.request.method} {self.request.scope.get('route').path}"  # type: ignore[union-attr]
+        matched = self.request.scope.get("route")  # the route template, so every id shares one key space
+        route = f"{self.request.method} {matched.path if matched is not None else self.request.url.path}"
         digest = idempotency.request_hash(
             self.request.method, self.request.url.path, self.request.url.query, await self.request.body()
         )
@@ -213,7 +214,7 @@ class Idempotency:
         response = JSONResponse(payload, status_code=status_code)
         if location is not None:
             response.headers["Location"] = location(result)
-        return response, response.body.decode()
+        return response, bytes(response.body).decode()
 
 
 async def get_idempotency(

@@ -47,6 +47,10 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+# An OpenAPI `responses` mapping, as FastAPI's route decorators take it.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def problem(error: type[errors.DomainError]) -> dict[str, Any]:
     """An OpenAPI `responses` entry for a domain error."""
     return {
@@ -74,8 +78,8 @@ def _database_problem(exc: DBAPIError) -> JSONResponse | None:
         or "unable to open database" in message
     ):
         log.error("database unavailable: %s", exc.orig)
-        err = errors.DatabaseUnavailable()
-        return problem_response(err.status, err.title, err.slug, err.detail, headers={"Retry-After": "5"})
+        down = errors.DatabaseUnavailable()
+        return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
     return None
 
 
@@ -132,8 +136,8 @@ def install(app: FastAPI) -> None:
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         # asyncpg raises plain OSError / ConnectionRefusedError when the server is unreachable.
         log.error("I/O error (database unreachable?): %s", exc)
-        err = errors.DatabaseUnavailable()
-        return problem_response(err.status, err.title, err.slug, err.detail, headers={"Retry-After": "5"})
+        down = errors.DatabaseUnavailable()
+        return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

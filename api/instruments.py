@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
 
-from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
-from api.errors import problem
+from api.deps import (
+    OPTIONAL_BEARER,
+    CurrentActor,
+    IdempotencyDep,
+    OptionalActor,
+    OptionalReadActor,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+)
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.instruments import (
     Availability,
@@ -26,8 +35,8 @@ from services import catalogue, instruments
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/instruments", tags=["catalogue"])
-NOT_FOUND = {404: problem(instruments.InstrumentNotFound)}
-CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
+CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
 @router.get("", response_model=Page[InstrumentRead])
@@ -58,14 +67,14 @@ async def create_instrument(
 ) -> Response:
     """Create a draft instrument (centre or institute staff); publish it to list it."""
     return await idem.run(
-        lambda: instruments.create(session, actor, body.model_dump()),
+        lambda: instruments.create(session, actor, body.to_input()),
         InstrumentRead,
         location=lambda r: f"/api/v1/instruments/{r.id}",
     )
 
 
-@router.get("/{instrument_id}", response_model=InstrumentRead, responses=NOT_FOUND)
-async def get_instrument(instrument_id: uuid.UUID, actor: OptionalActor, session: SessionDep) -> Instrument:
+@router.get("/{instrument_id}", response_model=InstrumentRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+async def get_instrument(instrument_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Instrument:
     """One instrument: published ones to anyone, drafts and archived ones to the owner's staff only."""
     return await instruments.get(session, actor, instrument_id)
 
@@ -79,7 +88,7 @@ async def update_instrument(
     instrument_id: uuid.UUID, body: InstrumentUpdate, actor: CurrentActor, session: SessionDep
 ) -> Instrument:
     """Change a draft or published instrument (owner's staff); search sees the change at once."""
-    return await instruments.update(session, actor, instrument_id, body.model_dump(exclude_unset=True))
+    return await instruments.update(session, actor, instrument_id, body.to_changes())
 
 
 @router.post(
@@ -152,13 +161,16 @@ async def remove_blackout(
     "/{instrument_id}/availability",
     response_model=Availability,
     responses={**NOT_FOUND, 422: problem(Invalid)},
+    openapi_extra=OPTIONAL_BEARER,
 )
 async def get_availability(
     instrument_id: uuid.UUID,
-    actor: OptionalActor,
-    session: SessionDep,
-    from_: Annotated[datetime, Query(alias="from", description="Start, RFC 3339 with offset")],
-    to: Annotated[datetime, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")],
+    actor: OptionalReadActor,
+    session: ReadSessionDep,
+    from_: Annotated[AwareDatetime, Query(alias="from", description="Start, RFC 3339 with offset")],
+    to: Annotated[
+        AwareDatetime, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")
+    ],
 ) -> Availability:
     """Free time in [from, to): weekly opening hours (in the centre's time zone) minus maintenance
     blackouts and active bookings, as merged half-open UTC intervals."""

@@ -92,7 +92,7 @@ async def list_members(organisation_id: uuid.UUID, actor: CurrentActor, session:
     """Members of an organisation the caller may see, with their roles."""
     result = await organisations.list_members(session, actor, organisation_id, limit=page.limit, cursor=page.cursor)
     return Page[MemberRead](
-        items=[member_read(row.Membership, row.User) for row in result.items], next_cursor=result.next_cursor
+        items=[member_read(membership, user) for membership, user in result.items], next_cursor=result.next_cursor
     )
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
     OptionalActor,
+    OptionalReadActor,
     PageDep,
+    ReadSessionDep,
     SessionDep,
-    read_scope,
 )
-from api.errors import problem
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.pilot_results import PilotResultCreate, PilotResultRead, PilotResultUpdate
 from models.enums import ListingStatus
@@ -25,8 +26,8 @@ from services import catalogue, pilot_results
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/pilot-results", tags=["catalogue"])
-NOT_FOUND = {404: problem(pilot_results.PilotResultNotFound)}
-CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+NOT_FOUND: Responses = {404: problem(pilot_results.PilotResultNotFound)}
+CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
 @router.get("", response_model=Page[PilotResultRead])
@@ -57,17 +58,16 @@ async def create_pilot_result(
 ) -> Response:
     """Create a draft result (centre or institute staff); publish it to list it."""
     return await idem.run(
-        lambda: pilot_results.create(session, actor, body.model_dump()),
+        lambda: pilot_results.create(session, actor, body.to_input()),
         PilotResultRead,
         location=lambda r: f"/api/v1/pilot-results/{r.id}",
     )
 
 
 @router.get("/{result_id}", response_model=PilotResultRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
-async def get_pilot_result(result_id: uuid.UUID, request: Request) -> Response:
+async def get_pilot_result(result_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Response:
     """One result: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    async with read_scope(request) as scope:  # optional sign-in and where to read (api/deps.py)
-        row = await pilot_results.read(scope.source, scope.actor, result_id)
+    row = await pilot_results.read(session, actor, result_id)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     return Response(PilotResultRead.model_validate(row).model_dump_json(), media_type="application/json")
 
@@ -81,7 +81,7 @@ async def update_pilot_result(
     result_id: uuid.UUID, body: PilotResultUpdate, actor: CurrentActor, session: SessionDep
 ) -> PilotResult:
     """Change a draft or published result (owner's staff); search sees the change at once."""
-    return await pilot_results.update(session, actor, result_id, body.model_dump(exclude_unset=True))
+    return await pilot_results.update(session, actor, result_id, body.to_changes())
 
 
 @router.post(

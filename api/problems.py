@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem, problems_doc
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.problems import (
     AnswerCreate,
@@ -30,7 +30,7 @@ from services.errors import Invalid, RoleNotAllowed
 router = APIRouter(prefix="/problems", tags=["problems"])
 
 
-NOT_FOUND = {404: problem(problems.ProblemNotFound)}
+NOT_FOUND: Responses = {404: problem(problems.ProblemNotFound)}
 
 
 @router.get("", response_model=Page[ProblemRead])

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem, problems_doc
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import ContractRead
 from api.schemas.proposals import (
@@ -24,7 +24,7 @@ from services.errors import Invalid, RoleNotAllowed
 router = APIRouter(tags=["proposals"])
 
 
-NOT_FOUND = {404: problem(proposals.ProposalNotFound)}
+NOT_FOUND: Responses = {404: problem(proposals.ProposalNotFound)}
 
 
 @router.get(

@@ -7,8 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, OptionalActor, PageDep, SessionDep
-from api.errors import problem
+from api.deps import (
+    OPTIONAL_BEARER,
+    CurrentActor,
+    IdempotencyDep,
+    OptionalActor,
+    OptionalReadActor,
+    PageDep,
+    ReadSessionDep,
+    SessionDep,
+)
+from api.errors import Responses, problem
 from api.schemas.common import Page
 from api.schemas.service_offers import ServiceOfferCreate, ServiceOfferRead, ServiceOfferUpdate
 from models.enums import ListingStatus
@@ -17,8 +26,8 @@ from services import catalogue, service_offers
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/service-offers", tags=["catalogue"])
-NOT_FOUND = {404: problem(service_offers.ServiceOfferNotFound)}
-CHANGE = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
+NOT_FOUND: Responses = {404: problem(service_offers.ServiceOfferNotFound)}
+CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
 @router.get("", response_model=Page[ServiceOfferRead])
@@ -49,14 +58,14 @@ async def create_service_offer(
 ) -> Response:
     """Create a draft offer (centre or institute staff); publish it to list it."""
     return await idem.run(
-        lambda: service_offers.create(session, actor, body.model_dump()),
+        lambda: service_offers.create(session, actor, body.to_input()),
         ServiceOfferRead,
         location=lambda r: f"/api/v1/service-offers/{r.id}",
     )
 
 
-@router.get("/{offer_id}", response_model=ServiceOfferRead, responses=NOT_FOUND)
-async def get_service_offer(offer_id: uuid.UUID, actor: OptionalActor, session: SessionDep) -> ServiceOffer:
+@router.get("/{offer_id}", response_model=ServiceOfferRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+async def get_service_offer(offer_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> ServiceOffer:
     """One offer: published ones to anyone, drafts and archived ones to the owner's staff only."""
     return await service_offers.get(session, actor, offer_id)
 
@@ -70,7 +79,7 @@ async def update_service_offer(
     offer_id: uuid.UUID, body: ServiceOfferUpdate, actor: CurrentActor, session: SessionDep
 ) -> ServiceOffer:
     """Change a draft or published offer (owner's staff); search sees the change at once."""
-    return await service_offers.update(session, actor, offer_id, body.model_dump(exclude_unset=True))
+    return await service_offers.update(session, actor, offer_id, body.to_changes())
 
 
 @router.post(

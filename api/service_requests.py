@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import problem, problems_doc
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import ContractRead
 from api.schemas.proposals import ProposalRead, ProposalTerms
@@ -20,7 +20,7 @@ from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(tags=["service requests"])
 
-NOT_FOUND = {404: problem(service_requests.ServiceRequestNotFound)}
+NOT_FOUND: Responses = {404: problem(service_requests.ServiceRequestNotFound)}
 
 
 @router.post(

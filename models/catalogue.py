@@ -31,13 +31,14 @@ from models.enums import (
 
 class Listing(IdMixin, TimestampMixin, Base):
     __tablename__ = "listings"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("price_amount IS NULL OR price_amount >= 0", name="price_not_negative"),
         Index("ix_listings_status_published", "status", "published_at", "id"),
         Index("ix_listings_status_price", "status", "price_amount", "id"),
         Index("ix_listings_publication_seq", "publication_seq", unique=True),
     )
-    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_on": "kind"}
+    # Class configuration, which SQLAlchemy's typing declares an instance attribute.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_on": "kind"}  # type: ignore[misc]
 
     kind: Mapped[ListingKind] = mapped_column(enum_column(ListingKind, "listing_kind"))
     status: Mapped[ListingStatus] = mapped_column(
@@ -72,19 +73,12 @@ class Listing(IdMixin, TimestampMixin, Base):
     archived_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    @property
-    def price(self) -> dict[str, Any] | None:
-        """The headline price as {amount, currency}, or None when negotiable / on request."""
-        if self.price_amount is None:
-            return None
-        return {"amount": self.price_amount, "currency": self.price_currency}
-
 
 class ListingField(Base):
     """One technical field of a listing, for the search filter (the list itself is in `fields`)."""
 
     __tablename__ = "listing_fields"
-    __table_args__ = (Index("ix_listing_fields_field_listing", "field", "listing_id"),)
+    __table_args__: tuple[Any, ...] = (Index("ix_listing_fields_field_listing", "field", "listing_id"),)
 
     listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     field: Mapped[TechField] = mapped_column(enum_column(TechField, "tech_field"), primary_key=True)

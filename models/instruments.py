@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -20,7 +21,7 @@ from sqlalchemy import (
     false,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, enum_column
 from models.catalogue import Listing
@@ -33,9 +34,42 @@ from models.enums import (
 )
 
 
+@dataclass(frozen=True)
+class BookingRules:
+    """An instrument's booking rules, read by the bookings area; the defaults are a new instrument's.
+
+    The one definition of those defaults: the columns below take theirs from `DEFAULT_RULES`, and
+    so do the service's input (services/instruments.py) and the wire schema (api/schemas/instruments.py).
+    """
+
+    min_booking_minutes: int = 30
+    max_booking_minutes: int = 480
+    lead_time_hours: int = 24
+    max_advance_days: int = 60
+    requires_confirmation: bool = True
+    operation_mode: OperationMode = OperationMode.operator_assisted
+    training_required: bool = False
+    # Cancellation policy: free until N hours before the start, then a fee of the price in bps.
+    free_cancellation_hours: int = 24
+    cancellation_fee_bps: int = 5000
+    no_show_fee_bps: int = 10000
+
+
+DEFAULT_RULES = BookingRules()
+_R = DEFAULT_RULES
+
+
+def _int_rule(default: int) -> MappedColumn[int]:
+    return mapped_column(Integer, default=default, server_default=str(default))
+
+
+def _flag_rule(default: bool) -> MappedColumn[bool]:
+    return mapped_column(Boolean, default=default, server_default=true() if default else false())
+
+
 class Instrument(Listing):
     __tablename__ = "instruments"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("min_booking_minutes > 0", name="min_booking_positive"),
         CheckConstraint("max_booking_minutes >= min_booking_minutes", name="max_not_below_min"),
         CheckConstraint("lead_time_hours >= 0", name="lead_time_not_negative"),
@@ -44,7 +78,8 @@ class Instrument(Listing):
         CheckConstraint("cancellation_fee_bps BETWEEN 0 AND 10000", name="cancellation_fee_bps_range"),
         CheckConstraint("no_show_fee_bps BETWEEN 0 AND 10000", name="no_show_fee_bps_range"),
     )
-    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.instrument}
+    # Class configuration, which SQLAlchemy's typing declares an instance attribute.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.instrument}  # type: ignore[misc]
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     model: Mapped[str | None] = mapped_column(String(100))
@@ -55,20 +90,19 @@ class Instrument(Listing):
     specifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The centre's IANA zone, copied when the instrument is created (opening hours are local).
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
-    # Booking rules, read by the bookings area.
-    min_booking_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
-    max_booking_minutes: Mapped[int] = mapped_column(Integer, default=480, server_default="480")
-    lead_time_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
-    max_advance_days: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
-    requires_confirmation: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Booking rules (BookingRules above), read by the bookings area.
+    min_booking_minutes: Mapped[int] = _int_rule(_R.min_booking_minutes)
+    max_booking_minutes: Mapped[int] = _int_rule(_R.max_booking_minutes)
+    lead_time_hours: Mapped[int] = _int_rule(_R.lead_time_hours)
+    max_advance_days: Mapped[int] = _int_rule(_R.max_advance_days)
+    requires_confirmation: Mapped[bool] = _flag_rule(_R.requires_confirmation)
     operation_mode: Mapped[OperationMode] = mapped_column(
-        enum_column(OperationMode, "operation_mode"), default=OperationMode.operator_assisted
+        enum_column(OperationMode, "operation_mode"), default=_R.operation_mode
     )
-    training_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Cancellation policy: free until N hours before the start, then a fee of the price in bps.
-    free_cancellation_hours: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
-    cancellation_fee_bps: Mapped[int] = mapped_column(Integer, default=5000, server_default="5000")
-    no_show_fee_bps: Mapped[int] = mapped_column(Integer, default=10000, server_default="10000")
+    training_required: Mapped[bool] = _flag_rule(_R.training_required)
+    free_cancellation_hours: Mapped[int] = _int_rule(_R.free_cancellation_hours)
+    cancellation_fee_bps: Mapped[int] = _int_rule(_R.cancellation_fee_bps)
+    no_show_fee_bps: Mapped[int] = _int_rule(_R.no_show_fee_bps)
 
     rates: Mapped[list[InstrumentRate]] = relationship(
         lazy="raise", cascade="all, delete-orphan", passive_deletes=True, order_by="InstrumentRate.id"
@@ -88,7 +122,7 @@ class InstrumentRate(IdMixin, Base):
     """One line of the rate card: a price per hour or per sample for a customer tier."""
 
     __tablename__ = "instrument_rates"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         UniqueConstraint("instrument_id", "tier", "unit"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
@@ -104,7 +138,7 @@ class InstrumentMembershipDiscount(Base):
     """The discount an SME with a membership tier at the owning centre gets on this instrument."""
 
     __tablename__ = "instrument_membership_discounts"
-    __table_args__ = (CheckConstraint("discount_bps BETWEEN 0 AND 10000", name="discount_bps_range"),)
+    __table_args__: tuple[Any, ...] = (CheckConstraint("discount_bps BETWEEN 0 AND 10000", name="discount_bps_range"),)
 
     instrument_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True)
     tier: Mapped[MembershipTier] = mapped_column(enum_column(MembershipTier, "membership_tier"), primary_key=True)
@@ -115,7 +149,7 @@ class InstrumentOpeningHours(IdMixin, Base):
     """A weekly opening interval in the instrument's local time: weekday 0 = Monday, minutes since midnight."""
 
     __tablename__ = "instrument_opening_hours"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint("opens_minute >= 0 AND closes_minute <= 1440 AND opens_minute < closes_minute", name="span"),
     )
@@ -125,20 +159,12 @@ class InstrumentOpeningHours(IdMixin, Base):
     opens_minute: Mapped[int] = mapped_column(SmallInteger)
     closes_minute: Mapped[int] = mapped_column(SmallInteger)
 
-    @property
-    def opens(self) -> str:
-        return f"{self.opens_minute // 60:02d}:{self.opens_minute % 60:02d}"
-
-    @property
-    def closes(self) -> str:
-        return f"{self.closes_minute // 60:02d}:{self.closes_minute % 60:02d}"
-
 
 class InstrumentBlackout(IdMixin, TimestampMixin, Base):
     """A maintenance window [starts_at, ends_at) in UTC when the instrument cannot be booked."""
 
     __tablename__ = "instrument_blackouts"
-    __table_args__ = (
+    __table_args__: tuple[Any, ...] = (
         CheckConstraint("starts_at < ends_at", name="ordered"),
         Index("ix_instrument_blackouts_instrument_span", "instrument_id", "starts_at", "ends_at"),
     )

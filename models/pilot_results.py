@@ -27,8 +27,9 @@ from models.enums import (
 
 class PilotResult(Listing):
     __tablename__ = "pilot_results"
-    __table_args__ = (CheckConstraint("trl BETWEEN 1 AND 9", name="trl_range"),)
-    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.pilot_result}
+    __table_args__: tuple[Any, ...] = (CheckConstraint("trl BETWEEN 1 AND 9", name="trl_range"),)
+    # Class configuration, which SQLAlchemy's typing declares an instance attribute.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.pilot_result}  # type: ignore[misc]
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     trl: Mapped[int] = mapped_column(SmallInteger, index=True)
@@ -45,7 +46,7 @@ class PilotResultTransferMode(Base):
     """One transfer mode a result offers, for the search filter."""
 
     __tablename__ = "pilot_result_transfer_modes"
-    __table_args__ = (Index("ix_pilot_result_transfer_modes_mode_result", "mode", "pilot_result_id"),)
+    __table_args__: tuple[Any, ...] = (Index("ix_pilot_result_transfer_modes_mode_result", "mode", "pilot_result_id"),)
 
     pilot_result_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("pilot_results.id", ondelete="CASCADE"), primary_key=True

@@ -24,8 +24,11 @@ from models.enums import (
 
 class ServiceOffer(Listing):
     __tablename__ = "service_offers"
-    __table_args__ = (CheckConstraint("lead_time_days IS NULL OR lead_time_days >= 0", name="lead_time_range"),)
-    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.service_offer}
+    __table_args__: tuple[Any, ...] = (
+        CheckConstraint("lead_time_days IS NULL OR lead_time_days >= 0", name="lead_time_range"),
+    )
+    # Class configuration, which SQLAlchemy's typing declares an instance attribute.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"polymorphic_identity": ListingKind.service_offer}  # type: ignore[misc]
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
     service_kind: Mapped[ServiceKind] = mapped_column(enum_column(ServiceKind, "service_kind"), index=True)

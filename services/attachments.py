@@ -100,7 +100,7 @@ async def add(
     max_bytes: int,
 ) -> Attachment:
     """Store a file on a listing the actor's organisation owns."""
-    listing = await catalogue.get_owned(session, actor, Listing, listing_id)
+    listing = await catalogue.LISTINGS.owned(session, actor, listing_id)
     if len(data) > max_bytes:
         raise AttachmentTooLarge(f"attachments may be at most {max_bytes} bytes")
     if not data:
@@ -133,7 +133,7 @@ async def add(
 
 async def list_for(session: AsyncSession, actor: Actor | None, listing_id: uuid.UUID) -> list[Attachment]:
     """Attachments of a visible listing, oldest first."""
-    listing = await catalogue.get_visible(session, actor, Listing, listing_id)
+    listing = await catalogue.LISTINGS.get(session, actor, listing_id)
     rows = await session.scalars(
         select(Attachment).where(Attachment.listing_id == listing.id).order_by(Attachment.created_at, Attachment.id)
     )
@@ -166,7 +166,7 @@ async def open_file(
 async def remove(session: AsyncSession, actor: Actor, attachment_id: uuid.UUID, *, directory: Path) -> None:
     """Delete an attachment (owner staff); the file goes with it."""
     attachment = await _visible_attachment(session, actor, attachment_id)
-    await catalogue.get_owned(session, actor, Listing, attachment.listing_id)
+    await catalogue.LISTINGS.owned(session, actor, attachment.listing_id)
     path = path_of(directory, attachment)
     await session.delete(attachment)
     await session.flush()

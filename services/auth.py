@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,7 +106,7 @@ class AuthService:
         spent = await session.execute(
             update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None)).values(used_at=now)
         )
-        if spent.rowcount != 1:
+        if cast(CursorResult[Any], spent).rowcount != 1:
             await self._revoke(session, auth_session, "refresh_token_reused")
             raise InvalidToken("refresh token already used; the session has been revoked", keep_changes=True)
         user = await session.get(User, auth_session.user_id)

@@ -9,35 +9,89 @@ can see it).
 
 from __future__ import annotations
 
+import enum
 import uuid
-from collections.abc import Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
 
 from sqlalchemy import Select, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from models.catalogue import Listing, ListingField
-from models.enums import PROVIDER_KINDS, PROVIDER_ROLES, TECH_FIELD_NAMES, ListingStatus, TechField
+from models.enums import PROVIDER_KINDS, TECH_FIELD_NAMES, ListingStatus, TechField
 from models.organisations import Organisation
 from services import clock, segmentation
 from services.actors import Actor
+from services.db import retry_read
 from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.pagination import Page, SortKey, paginate
 
 L = TypeVar("L", bound=Listing)
+T = TypeVar("T")
 
-# Fields every kind shares, settable on create and update.
-COMMON_FIELDS = (
-    "title",
-    "title_en",
-    "abstract",
-    "abstract_en",
-    "keywords",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-)
+
+class Unset(enum.Enum):
+    """A field a change leaves as it is (a PATCH body without it); None, where allowed, clears it."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+def required(value: T | None) -> T | Unset:
+    """A change to a field that cannot be cleared: None means the request left it out."""
+    return UNSET if value is None else value
+
+
+@dataclass(frozen=True)
+class Price:
+    """An amount in integer minor units (never negative: the wire schema refuses it) and its currency."""
+
+    amount: int
+    currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A named value with an optional unit: a result's key metric, an instrument's specification."""
+
+    name: str
+    value: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingInput:
+    """What every new listing gives (each kind's input adds its own fields)."""
+
+    title: str
+    abstract: str
+    fields: Sequence[TechField]
+    title_en: str | None = None
+    abstract_en: str | None = None
+    keywords: Sequence[str] = ()
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingChanges:
+    """Changes to what every listing shares: UNSET leaves a field as it is, None clears an optional one."""
+
+    title: str | Unset = UNSET
+    title_en: str | Unset | None = UNSET
+    abstract: str | Unset = UNSET
+    abstract_en: str | Unset | None = UNSET
+    fields: Sequence[TechField] | Unset = UNSET
+    keywords: Sequence[str] | Unset = UNSET
+    contact_name: str | Unset | None = UNSET
+    contact_email: str | Unset | None = UNSET
+    contact_phone: str | Unset | None = UNSET
 
 
 class ListingNotFound(NotFound):
@@ -55,7 +109,8 @@ class InvalidListingTransition(Conflict):
     slug = "invalid-listing-transition"
 
 
-def visible_listings(actor: Actor | None, model: type[L] = Listing) -> Select[tuple[L]]:  # type: ignore[assignment]
+# mypy cannot see that the default, Listing, satisfies the type variable bound to it.
+def visible_listings(actor: Actor | None, model: type[L] = Listing) -> Select[L]:  # type: ignore[assignment]
     """Listings of `model` the actor may read: published ones, plus their own organisations' others."""
     return select(model).where(visible_condition(actor))
 
@@ -70,49 +125,90 @@ def visible_condition(actor: Actor | None) -> ColumnElement[bool]:
     return Listing.status == ListingStatus.published
 
 
-async def get_visible(
-    session: AsyncSession, actor: Actor | None, model: type[L], listing_id: uuid.UUID, *options: Any
-) -> L:
-    """One visible listing of `model`, else 404."""
-    listing = await session.scalar(visible_listings(actor, model).where(model.id == listing_id).options(*options))
-    if listing is None:
-        raise ListingNotFound(f"no {model.__tablename__.replace('_', ' ').rstrip('s')} with this id")
-    return listing
-
-
 def require_owner_staff(actor: Actor | None, listing: Listing) -> None:
     """403 unless the actor is staff of the owning organisation (or its parent centre)."""
     if actor is None or (listing.owner_org_id not in actor.provider_org_ids() and not actor.is_platform_admin):
         raise RoleNotAllowed("only staff of the owning centre or institute may change this listing")
 
 
-async def get_owned(
-    session: AsyncSession, actor: Actor, model: type[L], listing_id: uuid.UUID, *options: Any, for_update: bool = True
-) -> L:
-    """A listing the actor may change: visible (else 404) and owned by the actor's organisation (else 403)."""
-    stmt = visible_listings(actor, model).where(model.id == listing_id).options(*options)
-    if for_update:
-        stmt = stmt.with_for_update(of=Listing)
-    listing = await session.scalar(stmt)
-    if listing is None:
-        raise ListingNotFound()
-    require_owner_staff(actor, listing)
-    return listing
+class Listings(Generic[L]):
+    """The reads and life-cycle verbs every kind of listing shares, for one kind: its model, the
+    404 that names it, and the relationships loaded with it. Each kind's module binds them
+    (`service_offers.get = OFFERS.get`, ...); `LISTINGS` serves any kind."""
+
+    def __init__(self, model: type[L], not_found: type[ListingNotFound], *load: ORMOption) -> None:
+        self.model = model
+        self.not_found = not_found
+        self.load = load
+
+    def _one(self, actor: Actor | None, listing_id: uuid.UUID) -> Select[L]:
+        return visible_listings(actor, self.model).where(self.model.id == listing_id).options(*self.load)
+
+    async def get(self, session: AsyncSession, actor: Actor | None, listing_id: uuid.UUID) -> L:
+        """One visible listing, else 404 (on a read session: retried on a dead pooled connection)."""
+        stmt = self._one(actor, listing_id)
+        listing = await retry_read(session, lambda: session.scalar(stmt))
+        if listing is None:
+            raise self.not_found()
+        return listing
+
+    async def owned(self, session: AsyncSession, actor: Actor, listing_id: uuid.UUID, *, for_update: bool = True) -> L:
+        """A listing the actor may change: visible (else 404) and owned by the actor's organisation
+        (else 403); locked for the transaction unless `for_update=False`."""
+        stmt = self._one(actor, listing_id)
+        if for_update:
+            stmt = stmt.with_for_update(of=Listing)
+        listing = await session.scalar(stmt)
+        if listing is None:
+            raise self.not_found()
+        require_owner_staff(actor, listing)
+        return listing
+
+    async def list_visible(
+        self,
+        session: AsyncSession,
+        actor: Actor | None,
+        *,
+        status: ListingStatus | None,
+        owner_org_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[L]:
+        """A page of visible listings, newest first."""
+        stmt = visible_listings(actor, self.model).options(*self.load)
+        if status is not None:
+            stmt = stmt.where(self.model.status == status)
+        if owner_org_id is not None:
+            stmt = stmt.where(self.model.owner_org_id == owner_org_id)
+        keys = [SortKey(self.model.created_at, descending=True), SortKey(self.model.id, descending=True)]
+        return await paginate(session, stmt, keys, limit=limit, cursor=cursor)
+
+    async def publish(self, session: AsyncSession, actor: Actor, listing_id: uuid.UUID) -> L:
+        """Publish a draft (or archived) listing: it becomes public and searchable."""
+        listing = await self.owned(session, actor, listing_id)
+        await publish_listing(session, listing)
+        return listing
+
+    async def archive(self, session: AsyncSession, actor: Actor, listing_id: uuid.UUID) -> L:
+        """Withdraw a published listing from the catalogue and search; the owner still sees it."""
+        listing = await self.owned(session, actor, listing_id)
+        await archive_listing(session, listing)
+        return listing
+
+
+LISTINGS = Listings(Listing, ListingNotFound)
 
 
 async def resolve_owner(session: AsyncSession, actor: Actor, owner_org_id: uuid.UUID | None) -> Organisation:
-    """The centre or institute a new listing belongs to: given, or the actor's only one."""
-    orgs = actor.require_provider_staff() if not actor.is_platform_admin else actor.provider_org_ids()
-    if owner_org_id is None:
-        # Default: the one centre or institute the actor is directly a member of (HQ staff also
-        # act for the institutes, but their own listings belong to the centre).
-        direct = {m.organisation_id for m in actor.memberships if m.role in PROVIDER_ROLES and m.kind in PROVIDER_KINDS}
-        if len(direct) != 1:
-            raise Invalid("you act for several organisations; say which owns the listing", loc=["body", "owner_org_id"])
-        owner_org_id = next(iter(direct))
-    elif owner_org_id not in orgs and not actor.is_platform_admin:
-        raise RoleNotAllowed("you are not staff of that centre or institute")
-    owner = await session.get(Organisation, owner_org_id)
+    """The centre or institute a new listing belongs to: given, or the one the actor acts for."""
+    candidates = actor.provider_org_ids()
+    if actor.is_platform_admin and owner_org_id is not None:
+        org_id = owner_org_id  # administrators may list for any centre or institute
+    elif actor.is_platform_admin and not candidates:
+        raise Invalid("say which centre or institute owns the listing", loc=["body", "owner_org_id"])
+    else:
+        org_id = actor.acting_org(candidates, owner_org_id, "centre or institute staff", field="owner_org_id")
+    owner = await session.get(Organisation, org_id)
     if owner is None or owner.kind not in PROVIDER_KINDS:
         raise Invalid("the owner must be a centre or an institute", loc=["body", "owner_org_id"])
     return owner
@@ -123,23 +219,35 @@ def centre_of(org: Organisation) -> uuid.UUID:
     return org.parent_id or org.id
 
 
-def apply_common(listing: Listing, data: dict[str, Any]) -> None:
-    """Copy shared fields (those present in `data`) onto the listing."""
-    for name in COMMON_FIELDS:
-        if name in data:
-            setattr(listing, name, data[name])
-    if "fields" in data:
-        listing.fields = [TechField(f).value for f in data["fields"]]
+def apply_common(listing: Listing, data: ListingInput | ListingChanges) -> None:
+    """Copy the shared fields a new listing or a change gives onto the listing."""
+    if data.title is not UNSET:
+        listing.title = data.title
+    if data.title_en is not UNSET:
+        listing.title_en = data.title_en
+    if data.abstract is not UNSET:
+        listing.abstract = data.abstract
+    if data.abstract_en is not UNSET:
+        listing.abstract_en = data.abstract_en
+    if data.fields is not UNSET:
+        listing.fields = [TechField(f).value for f in data.fields]
+    if data.keywords is not UNSET:
+        listing.keywords = list(data.keywords)
+    if data.contact_name is not UNSET:
+        listing.contact_name = data.contact_name
+    if data.contact_email is not UNSET:
+        listing.contact_email = data.contact_email
+    if data.contact_phone is not UNSET:
+        listing.contact_phone = data.contact_phone
 
 
-def set_price(listing: Listing, money: dict[str, Any] | None) -> None:
-    if money is None:
+def set_price(listing: Listing, price: Price | None) -> None:
+    """The headline price; None means negotiable or quoted on request."""
+    if price is None:
         listing.price_amount = None
         return
-    if money["amount"] < 0:
-        raise Invalid("a price cannot be negative", loc=["body", "price", "amount"])
-    listing.price_amount = money["amount"]
-    listing.price_currency = money.get("currency", "CNY")
+    listing.price_amount = price.amount
+    listing.price_currency = price.currency
 
 
 async def sync_fields(session: AsyncSession, listing: Listing) -> None:
@@ -178,9 +286,8 @@ async def _next_publication_seq(session: AsyncSession) -> int:
     return (latest or 0) + 1
 
 
-async def publish(session: AsyncSession, actor: Actor, model: type[L], listing_id: uuid.UUID, *options: Any) -> L:
-    """Make a draft (or an archived listing) public and searchable."""
-    listing = await get_owned(session, actor, model, listing_id, *options)
+async def publish_listing(session: AsyncSession, listing: Listing) -> None:
+    """The transition to published, for a listing the caller already holds as its owner's staff."""
     if listing.status is ListingStatus.published:
         raise InvalidListingTransition("the listing is already published")
     listing.status = ListingStatus.published
@@ -188,46 +295,17 @@ async def publish(session: AsyncSession, actor: Actor, model: type[L], listing_i
     listing.publication_seq = await _next_publication_seq(session)
     listing.archived_at = None
     await session.flush()
-    return listing
 
 
-async def archive(session: AsyncSession, actor: Actor, model: type[L], listing_id: uuid.UUID, *options: Any) -> L:
-    """Withdraw a published listing from the catalogue and search; the owner still sees it."""
-    listing = await get_owned(session, actor, model, listing_id, *options)
+async def archive_listing(session: AsyncSession, listing: Listing) -> None:
+    """The transition to archived, for a listing the caller already holds as its owner's staff."""
     if listing.status is not ListingStatus.published:
         raise InvalidListingTransition("only a published listing can be archived")
     listing.status = ListingStatus.archived
     listing.archived_at = clock.now()
     await session.flush()
-    return listing
 
 
 def ensure_editable(listing: Listing) -> None:
     if listing.status is ListingStatus.archived:
         raise ListingArchived()
-
-
-async def list_visible(
-    session: AsyncSession,
-    actor: Actor | None,
-    model: type[L],
-    *,
-    status: ListingStatus | None,
-    owner_org_id: uuid.UUID | None,
-    limit: int,
-    cursor: str | None,
-    options: Iterable[Any] = (),
-) -> Page[L]:
-    """A page of visible listings of one kind, newest first."""
-    stmt = visible_listings(actor, model).options(*options)
-    if status is not None:
-        stmt = stmt.where(model.status == status)
-    if owner_org_id is not None:
-        stmt = stmt.where(model.owner_org_id == owner_org_id)
-    return await paginate(
-        session,
-        stmt,
-        [SortKey(model.created_at, descending=True), SortKey(model.id, descending=True)],
-        limit=limit,
-        cursor=cursor,
-    )

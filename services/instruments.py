@@ -10,8 +10,9 @@ institute) is `academic`; an SME is `sme`; anyone else (other centres, governmen
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,8 @@ from models.enums import (
     RateUnit,
 )
 from models.instruments import (
+    DEFAULT_RULES,
+    BookingRules,
     Instrument,
     InstrumentBlackout,
     InstrumentMembershipDiscount,
@@ -38,39 +41,12 @@ from models.instruments import (
 from models.organisations import Organisation
 from services import availability, catalogue
 from services.actors import Actor
-from services.errors import Conflict, Invalid, NotFound
+from services.catalogue import UNSET, Unset
+from services.errors import Invalid, NotFound
 from services.money import apply_bps
 from services.pagination import Page, SortKey, paginate
 
 MAX_AVAILABILITY_DAYS = 92
-# Weekdays 09:00-17:00 when an instrument is created without opening hours.
-DEFAULT_OPENING_HOURS = tuple({"weekday": d, "opens": "09:00", "closes": "17:00"} for d in range(5))
-BOOKING_RULES = (
-    "min_booking_minutes",
-    "max_booking_minutes",
-    "lead_time_hours",
-    "max_advance_days",
-    "requires_confirmation",
-    "operation_mode",
-    "training_required",
-    "free_cancellation_hours",
-    "cancellation_fee_bps",
-    "no_show_fee_bps",
-)
-# Booking rules of a new instrument unless given (the wire schema documents the same defaults).
-DEFAULT_RULES: dict[str, Any] = {
-    "min_booking_minutes": 30,
-    "max_booking_minutes": 480,
-    "lead_time_hours": 24,
-    "max_advance_days": 60,
-    "requires_confirmation": True,
-    "operation_mode": OperationMode.operator_assisted,
-    "training_required": False,
-    "free_cancellation_hours": 24,
-    "cancellation_fee_bps": 5000,
-    "no_show_fee_bps": 10000,
-}
-DETAILS = ("model", "maker", "category", "location", "specifications")
 LOAD = (selectinload(Instrument.rates), selectinload(Instrument.discounts), selectinload(Instrument.opening_hours))
 
 
@@ -79,14 +55,97 @@ class InstrumentNotFound(catalogue.ListingNotFound):
     slug = "instrument-not-found"
 
 
+# The verbs every kind of listing shares (services/catalogue.py), for instruments: always with their
+# rate card, discounts and opening hours.
+INSTRUMENTS = catalogue.Listings(Instrument, InstrumentNotFound, *LOAD)
+get, owned, list_visible = INSTRUMENTS.get, INSTRUMENTS.owned, INSTRUMENTS.list_visible
+archive = INSTRUMENTS.archive
+
+
 class BlackoutNotFound(NotFound):
     title = "Blackout not found"
     slug = "blackout-not-found"
 
 
-class BookingRulesInconsistent(Conflict):
-    title = "The booking rules contradict each other"
-    slug = "booking-rules-inconsistent"
+@dataclass(frozen=True)
+class Rate:
+    """One line of the rate card: a price per hour or per sample for a customer tier."""
+
+    tier: CustomerTier
+    unit: RateUnit
+    price: catalogue.Price
+
+
+@dataclass(frozen=True)
+class Discount:
+    """The discount an SME with a membership tier at the owning centre gets, in basis points."""
+
+    tier: MembershipTier
+    discount_bps: int
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """A weekly opening interval in the instrument's local time: weekday 0 = Monday, minutes since
+    midnight (1440 is the midnight that ends the day)."""
+
+    weekday: int
+    opens_minute: int
+    closes_minute: int
+
+
+# Weekdays 09:00-17:00 when an instrument is created without opening hours.
+DEFAULT_OPENING_HOURS = tuple(OpeningHours(weekday, 9 * 60, 17 * 60) for weekday in range(5))
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstrumentInput:
+    """A new instrument; its booking rules are `DEFAULT_RULES` (models/instruments.py) unless given."""
+
+    listing: catalogue.ListingInput
+    category: str
+    owner_org_id: uuid.UUID | None = None
+    model: str | None = None
+    maker: str | None = None
+    location: str | None = None
+    specifications: Sequence[catalogue.Measurement] = ()
+    rates: Sequence[Rate] = ()
+    membership_discounts: Sequence[Discount] = ()
+    opening_hours: Sequence[OpeningHours] = DEFAULT_OPENING_HOURS
+    rules: BookingRules = DEFAULT_RULES
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingRuleChanges:
+    """Changes to an instrument's booking rules (UNSET leaves a rule as it is)."""
+
+    min_booking_minutes: int | Unset = UNSET
+    max_booking_minutes: int | Unset = UNSET
+    lead_time_hours: int | Unset = UNSET
+    max_advance_days: int | Unset = UNSET
+    requires_confirmation: bool | Unset = UNSET
+    operation_mode: OperationMode | Unset = UNSET
+    training_required: bool | Unset = UNSET
+    free_cancellation_hours: int | Unset = UNSET
+    cancellation_fee_bps: int | Unset = UNSET
+    no_show_fee_bps: int | Unset = UNSET
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstrumentChanges:
+    """Changes to an instrument: UNSET leaves a field as it is, None clears an optional one; the
+    rate card, discounts and opening hours are replaced whole."""
+
+    listing: catalogue.ListingChanges = field(default_factory=catalogue.ListingChanges)
+    category: str | Unset = UNSET
+    model: str | Unset | None = UNSET
+    maker: str | Unset | None = UNSET
+    location: str | Unset | None = UNSET
+    specifications: Sequence[catalogue.Measurement] | Unset = UNSET
+    rates: Sequence[Rate] | Unset = UNSET
+    membership_discounts: Sequence[Discount] | Unset = UNSET
+    opening_hours: Sequence[OpeningHours] | Unset = UNSET
+    rules: BookingRuleChanges = field(default_factory=BookingRuleChanges)
 
 
 def customer_tier(customer: Organisation, centre_id: uuid.UUID) -> CustomerTier:
@@ -118,85 +177,106 @@ def unit_price(
     return rate.amount - apply_bps(rate.amount, bps), rate.currency, bps
 
 
-def _minutes(value: str, *, loc: list[str | int]) -> int:
-    hours, _, minutes = value.partition(":")
-    total = int(hours) * 60 + int(minutes)
-    if not 0 <= total <= availability.MINUTES_PER_DAY:
-        raise Invalid("times run from 00:00 to 24:00", loc=loc)
-    return total
-
-
-def _headline_price(instrument: Instrument, rates: list[dict[str, Any]]) -> None:
+def _headline_price(instrument: Instrument, rates: Sequence[Rate]) -> None:
     # The SME hourly rate (else per sample) is the listing's price for search and sorting.
-    sme = [r for r in rates if CustomerTier(r["tier"]) is CustomerTier.sme]
-    sme.sort(key=lambda r: RateUnit(r["unit"]) is not RateUnit.hour)
-    catalogue.set_price(instrument, sme[0]["price"] if sme else None)
+    sme = sorted((r for r in rates if r.tier is CustomerTier.sme), key=lambda r: r.unit is not RateUnit.hour)
+    catalogue.set_price(instrument, sme[0].price if sme else None)
 
 
-async def _replace_children(session: AsyncSession, instrument: Instrument, data: dict[str, Any]) -> None:
-    if "rates" in data:
-        seen = set()
-        for i, rate in enumerate(data["rates"]):
-            key = (rate["tier"], rate["unit"])
-            if key in seen:
-                raise Invalid("one rate per tier and unit", loc=["body", "rates", i])
-            if rate["price"]["amount"] < 0:
-                raise Invalid("a rate cannot be negative", loc=["body", "rates", i, "price", "amount"])
-            seen.add(key)
-        await session.execute(delete(InstrumentRate).where(InstrumentRate.instrument_id == instrument.id))
-        session.add_all(
-            InstrumentRate(
-                instrument_id=instrument.id,
-                tier=CustomerTier(r["tier"]),
-                unit=RateUnit(r["unit"]),
-                amount=r["price"]["amount"],
-                currency=r["price"].get("currency", "CNY"),
-            )
-            for r in data["rates"]
+async def _replace_rates(session: AsyncSession, instrument: Instrument, rates: Sequence[Rate]) -> None:
+    seen = set()
+    for i, rate in enumerate(rates):
+        if (rate.tier, rate.unit) in seen:
+            raise Invalid("one rate per tier and unit", loc=["body", "rates", i])
+        seen.add((rate.tier, rate.unit))
+    await session.execute(delete(InstrumentRate).where(InstrumentRate.instrument_id == instrument.id))
+    session.add_all(
+        InstrumentRate(
+            instrument_id=instrument.id, tier=r.tier, unit=r.unit, amount=r.price.amount, currency=r.price.currency
         )
-        _headline_price(instrument, data["rates"])
-    if "membership_discounts" in data:
-        tiers = [d["tier"] for d in data["membership_discounts"]]
-        if len(set(tiers)) != len(tiers):
-            raise Invalid("one discount per membership tier", loc=["body", "membership_discounts"])
-        await session.execute(
-            delete(InstrumentMembershipDiscount).where(InstrumentMembershipDiscount.instrument_id == instrument.id)
-        )
-        session.add_all(
-            InstrumentMembershipDiscount(
-                instrument_id=instrument.id, tier=MembershipTier(d["tier"]), discount_bps=d["discount_bps"]
-            )
-            for d in data["membership_discounts"]
-        )
-    if "opening_hours" in data:
-        rows = []
-        for i, h in enumerate(data["opening_hours"]):
-            loc: list[str | int] = ["body", "opening_hours", i]
-            opens, closes = _minutes(h["opens"], loc=loc), _minutes(h["closes"], loc=loc)
-            if opens >= closes:
-                raise Invalid("opening must be before closing (use 24:00 for midnight)", loc=loc)
-            rows.append(
-                InstrumentOpeningHours(
-                    instrument_id=instrument.id, weekday=h["weekday"], opens_minute=opens, closes_minute=closes
-                )
-            )
-        await session.execute(
-            delete(InstrumentOpeningHours).where(InstrumentOpeningHours.instrument_id == instrument.id)
-        )
-        session.add_all(rows)
+        for r in rates
+    )
+    _headline_price(instrument, rates)
 
 
-def _apply(instrument: Instrument, data: dict[str, Any]) -> None:
-    catalogue.apply_common(instrument, data)
-    for name in (*DETAILS, *BOOKING_RULES):
-        if name in data:
-            setattr(instrument, name, data[name])
-    instrument.operation_mode = OperationMode(instrument.operation_mode)
+async def _replace_discounts(session: AsyncSession, instrument: Instrument, discounts: Sequence[Discount]) -> None:
+    tiers = [d.tier for d in discounts]
+    if len(set(tiers)) != len(tiers):
+        raise Invalid("one discount per membership tier", loc=["body", "membership_discounts"])
+    await session.execute(
+        delete(InstrumentMembershipDiscount).where(InstrumentMembershipDiscount.instrument_id == instrument.id)
+    )
+    session.add_all(
+        InstrumentMembershipDiscount(instrument_id=instrument.id, tier=d.tier, discount_bps=d.discount_bps)
+        for d in discounts
+    )
+
+
+async def _replace_opening_hours(session: AsyncSession, instrument: Instrument, hours: Sequence[OpeningHours]) -> None:
+    for i, h in enumerate(hours):
+        if h.opens_minute >= h.closes_minute:
+            raise Invalid("opening must be before closing (use 24:00 for midnight)", loc=["body", "opening_hours", i])
+    await session.execute(delete(InstrumentOpeningHours).where(InstrumentOpeningHours.instrument_id == instrument.id))
+    session.add_all(
+        InstrumentOpeningHours(
+            instrument_id=instrument.id, weekday=h.weekday, opens_minute=h.opens_minute, closes_minute=h.closes_minute
+        )
+        for h in hours
+    )
+
+
+async def _replace_children(
+    session: AsyncSession, instrument: Instrument, data: InstrumentInput | InstrumentChanges
+) -> None:
+    if data.rates is not UNSET:
+        await _replace_rates(session, instrument, data.rates)
+    if data.membership_discounts is not UNSET:
+        await _replace_discounts(session, instrument, data.membership_discounts)
+    if data.opening_hours is not UNSET:
+        await _replace_opening_hours(session, instrument, data.opening_hours)
+
+
+def _apply_rules(instrument: Instrument, rules: BookingRules | BookingRuleChanges) -> None:
+    if rules.min_booking_minutes is not UNSET:
+        instrument.min_booking_minutes = rules.min_booking_minutes
+    if rules.max_booking_minutes is not UNSET:
+        instrument.max_booking_minutes = rules.max_booking_minutes
+    if rules.lead_time_hours is not UNSET:
+        instrument.lead_time_hours = rules.lead_time_hours
+    if rules.max_advance_days is not UNSET:
+        instrument.max_advance_days = rules.max_advance_days
+    if rules.requires_confirmation is not UNSET:
+        instrument.requires_confirmation = rules.requires_confirmation
+    if rules.operation_mode is not UNSET:
+        instrument.operation_mode = rules.operation_mode
+    if rules.training_required is not UNSET:
+        instrument.training_required = rules.training_required
+    if rules.free_cancellation_hours is not UNSET:
+        instrument.free_cancellation_hours = rules.free_cancellation_hours
+    if rules.cancellation_fee_bps is not UNSET:
+        instrument.cancellation_fee_bps = rules.cancellation_fee_bps
+    if rules.no_show_fee_bps is not UNSET:
+        instrument.no_show_fee_bps = rules.no_show_fee_bps
     if instrument.max_booking_minutes < instrument.min_booking_minutes:
         raise Invalid("the maximum booking length is below the minimum", loc=["body", "max_booking_minutes"])
 
 
-async def _save(session: AsyncSession, instrument: Instrument, data: dict[str, Any]) -> Instrument:
+def _apply(instrument: Instrument, data: InstrumentInput | InstrumentChanges) -> None:
+    catalogue.apply_common(instrument, data.listing)
+    if data.category is not UNSET:
+        instrument.category = data.category
+    if data.model is not UNSET:
+        instrument.model = data.model
+    if data.maker is not UNSET:
+        instrument.maker = data.maker
+    if data.location is not UNSET:
+        instrument.location = data.location
+    if data.specifications is not UNSET:
+        instrument.specifications = [asdict(m) for m in data.specifications]
+    _apply_rules(instrument, data.rules)
+
+
+async def _save(session: AsyncSession, instrument: Instrument, data: InstrumentInput | InstrumentChanges) -> Instrument:
     await _replace_children(session, instrument, data)
     await catalogue.sync_fields(session, instrument)
     extra = [instrument.model, instrument.maker, instrument.category, instrument.location]
@@ -216,9 +296,9 @@ async def _load(session: AsyncSession, instrument_id: uuid.UUID) -> Instrument:
     return (await session.scalars(stmt)).one()
 
 
-async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> Instrument:
+async def create(session: AsyncSession, actor: Actor, data: InstrumentInput) -> Instrument:
     """A new draft instrument of one of the actor's centres or institutes, in the centre's time zone."""
-    owner = await catalogue.resolve_owner(session, actor, data.get("owner_org_id"))
+    owner = await catalogue.resolve_owner(session, actor, data.owner_org_id)
     centre = await session.get(Organisation, catalogue.centre_of(owner))
     instrument = Instrument(
         kind=ListingKind.instrument,
@@ -230,34 +310,18 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> I
         specifications=[],
         keywords=[],
         fields=[],
-        **DEFAULT_RULES,
     )
     _apply(instrument, data)
     session.add(instrument)
     await session.flush()
-    if data.get("opening_hours") is None:
-        data = {**data, "opening_hours": list(DEFAULT_OPENING_HOURS)}
     return await _save(session, instrument, data)
 
 
-async def get(session: AsyncSession, actor: Actor | None, instrument_id: uuid.UUID) -> Instrument:
-    """One visible instrument with its rate card, discounts and opening hours, else 404."""
-    try:
-        return await catalogue.get_visible(session, actor, Instrument, instrument_id, *LOAD)
-    except catalogue.ListingNotFound as exc:
-        raise InstrumentNotFound() from exc
-
-
-async def _owned(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
-    try:
-        return await catalogue.get_owned(session, actor, Instrument, instrument_id, *LOAD)
-    except catalogue.ListingNotFound as exc:
-        raise InstrumentNotFound() from exc
-
-
-async def update(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, changes: dict[str, Any]) -> Instrument:
+async def update(
+    session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, changes: InstrumentChanges
+) -> Instrument:
     """Change details, rate card, discounts, booking rules or opening hours (lists are replaced whole)."""
-    instrument = await _owned(session, actor, instrument_id)
+    instrument = await owned(session, actor, instrument_id)
     catalogue.ensure_editable(instrument)
     _apply(instrument, changes)
     return await _save(session, instrument, changes)
@@ -265,42 +329,14 @@ async def update(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, 
 
 async def publish(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
     """Publish a draft (or archived) instrument; it needs a rate card."""
-    instrument = await _owned(session, actor, instrument_id)
+    instrument = await owned(session, actor, instrument_id)
     if not instrument.rates:
         raise Invalid("an instrument needs at least one rate before it is published", loc=["body", "rates"])
-    await catalogue.publish(session, actor, Instrument, instrument_id)
-    return await _load(session, instrument_id)
-
-
-async def archive(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
-    """Archive a published instrument."""
-    await _owned(session, actor, instrument_id)
-    await catalogue.archive(session, actor, Instrument, instrument_id)
-    return await _load(session, instrument_id)
-
-
-async def list_visible(
-    session: AsyncSession,
-    actor: Actor | None,
-    *,
-    status: ListingStatus | None,
-    owner_org_id: uuid.UUID | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[Instrument]:
-    """Visible instruments, newest first."""
-    return await catalogue.list_visible(
-        session, actor, Instrument, status=status, owner_org_id=owner_org_id, limit=limit, cursor=cursor, options=LOAD
-    )
+    await catalogue.publish_listing(session, instrument)
+    return instrument
 
 
 # Maintenance blackouts
-
-
-def _require_aware(value: datetime, loc: list[str | int]) -> datetime:
-    if value.tzinfo is None:
-        raise Invalid("give an offset (RFC 3339), e.g. 2026-12-01T09:00:00+08:00", loc=loc)
-    return value.astimezone(UTC)
 
 
 async def add_blackout(
@@ -312,10 +348,9 @@ async def add_blackout(
     ends_at: datetime,
     reason: str | None,
 ) -> InstrumentBlackout:
-    """Block [starts_at, ends_at) for maintenance (owner staff)."""
-    instrument = await _owned(session, actor, instrument_id)
-    starts_at = _require_aware(starts_at, ["body", "starts_at"])
-    ends_at = _require_aware(ends_at, ["body", "ends_at"])
+    """Block [starts_at, ends_at) (aware times) for maintenance (owner staff)."""
+    instrument = await owned(session, actor, instrument_id)
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     if starts_at >= ends_at:
         raise Invalid("a blackout must end after it starts", loc=["body", "ends_at"])
     blackout = InstrumentBlackout(
@@ -340,7 +375,7 @@ async def remove_blackout(
     session: AsyncSession, actor: Actor, instrument_id: uuid.UUID, blackout_id: uuid.UUID
 ) -> None:
     """Delete a blackout (owner staff)."""
-    await _owned(session, actor, instrument_id)
+    await owned(session, actor, instrument_id)
     blackout = await session.scalar(
         select(InstrumentBlackout).where(
             InstrumentBlackout.id == blackout_id, InstrumentBlackout.instrument_id == instrument_id
@@ -358,9 +393,8 @@ async def remove_blackout(
 async def availability_of(
     session: AsyncSession, actor: Actor | None, instrument_id: uuid.UUID, *, start: datetime, end: datetime
 ) -> tuple[Instrument, list[availability.Interval]]:
-    """Free intervals in [start, end): opening hours minus blackouts and slot-holding bookings."""
-    start = _require_aware(start, ["query", "from"])
-    end = _require_aware(end, ["query", "to"])
+    """Free intervals in [start, end) (aware times): opening hours minus blackouts and slot-holding bookings."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if start >= end:
         raise Invalid("`to` must be after `from`", loc=["query", "to"])
     if end - start > timedelta(days=MAX_AVAILABILITY_DAYS):

@@ -395,7 +395,7 @@ async def _deliver(
     return rows
 
 
-def visible_notifications(actor: Actor) -> Select[tuple[Notification]]:
+def visible_notifications(actor: Actor) -> Select[Notification]:
     """A user's own notifications, nobody else's (not even a platform admin's)."""
     return select(Notification).where(Notification.user_id == actor.user_id)
 

@@ -50,7 +50,7 @@ class OrganisationInput:
     description: str | None = None
 
 
-def visible_organisations(actor: Actor) -> Select[tuple[Organisation]]:
+def visible_organisations(actor: Actor) -> Select[Organisation]:
     """Organisations whose private profile the actor may read."""
     stmt = select(Organisation)
     if actor.is_platform_admin:

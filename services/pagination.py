@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.errors import Invalid
@@ -30,7 +31,7 @@ MAX_LIMIT = 100
 
 @dataclass(frozen=True)
 class SortKey:
-    column: ColumnElement[Any]
+    column: ColumnElement[Any] | QueryableAttribute[Any]  # a column, or a mapped attribute
     descending: bool = False
     # How to read this key's value from a result row; defaults to the attribute named like the column.
     getter: Callable[[Any], Any] | None = None
@@ -38,7 +39,7 @@ class SortKey:
     def value_of(self, item: Any) -> Any:
         if self.getter is not None:
             return self.getter(item)
-        return getattr(item, self.column.key)  # type: ignore[attr-defined]
+        return getattr(item, str(self.column.key))
 
 
 @dataclass
@@ -83,8 +84,16 @@ def decode_cursor(cursor: str, expected: int) -> list[Any]:
         raise Invalid("the cursor is not valid for this list", loc=["query", "cursor"]) from exc
 
 
-def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order of `keys` (expanded for mixed directions)."""
+def clamp_limit(limit: int) -> int:
+    """The page size a list serves: 1 to MAX_LIMIT."""
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order of `keys` (expanded for mixed directions).
+
+    `values` are the cursor's values, or bind parameters for a statement built once and run with
+    every cursor (services/search.py)."""
     clauses = []
     for i, key in enumerate(keys):
         equal_prefix = [keys[j].column == values[j] for j in range(i)]
@@ -93,9 +102,23 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool
     return or_(*clauses)
 
 
+def order_by(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+    """The ORDER BY of `keys`."""
+    return [k.column.desc() if k.descending else k.column.asc() for k in keys]
+
+
+def page_of(rows: Sequence[T], limit: int, keys: Sequence[SortKey]) -> Page[T]:
+    """The page of `rows` fetched with LIMIT `limit + 1`: the extra row says there is a next page,
+    whose cursor holds the sort keys of the page's last row."""
+    if len(rows) <= limit:
+        return Page(items=list(rows), next_cursor=None)
+    items = list(rows[:limit])
+    return Page(items=items, next_cursor=encode_cursor([k.value_of(items[-1]) for k in keys]))
+
+
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     *,
     limit: int = DEFAULT_LIMIT,
@@ -103,15 +126,10 @@ async def paginate(
     scalars: bool = True,
 ) -> Page[Any]:
     """One page of `stmt` ordered by `keys`, starting after `cursor`."""
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = clamp_limit(limit)
     if cursor:
-        stmt = stmt.where(_after(keys, decode_cursor(cursor, len(keys))))
-    stmt = stmt.order_by(*(k.column.desc() if k.descending else k.column.asc() for k in keys))
-    stmt = stmt.limit(limit + 1)
+        stmt = stmt.where(after(keys, decode_cursor(cursor, len(keys))))
+    stmt = stmt.order_by(*order_by(keys)).limit(limit + 1)
     result = await session.execute(stmt)
-    rows = list(result.scalars().all() if scalars else result.all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor([k.value_of(rows[-1]) for k in keys])
-    return Page(items=rows, next_cursor=next_cursor)
+    rows = result.scalars().all() if scalars else result.all()
+    return page_of(rows, limit, keys)

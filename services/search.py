@@ -25,13 +25,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
     Select,
-    and_,
     bindparam,
     case,
     column,
@@ -39,22 +38,21 @@ from sqlalchemy import (
     func,
     literal_column,
     not_,
-    or_,
     select,
     table,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnClause, ColumnElement, Label
 
 from models.catalogue import Listing, ListingField
 from models.enums import ListingKind, ListingStatus, TechField, TransferMode
 from models.organisations import Organisation
 from models.pilot_results import PilotResult, PilotResultTransferMode
-from services import segmentation
-from services.db import Database, fetch_rows
+from services import pagination, segmentation
+from services.db import fetch_rows
 from services.errors import Invalid
-from services.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from services.pagination import Page, SortKey, decode_cursor
 
 SORTS = ("relevance", "newest", "price")
 NO_PRICE = 9_000_000_000_000_000_000  # sorts listings without a price after every real one
@@ -109,7 +107,8 @@ def _fts_title_query(tokens: list[str]) -> str:
 
 _listings = Listing.__table__
 _orgs = Organisation.__table__
-_ONE, _SNIPPET = literal_column("1"), literal_column(str(SNIPPET_CHARS))
+_ONE: ColumnClause[Any] = literal_column("1")
+_SNIPPET: ColumnClause[Any] = literal_column(str(SNIPPET_CHARS))
 _SEQ = _listings.c.publication_seq
 
 
@@ -211,23 +210,39 @@ def _filtered(stmt: Select[Any], shape: _Shape) -> Select[Any]:
     return stmt
 
 
-def _after(keys: list[tuple[Any, bool]]) -> ColumnElement[bool]:
-    """Rows strictly after the cursor values (bind parameters c0, c1, ...) in the order of `keys`."""
-    clauses = []
-    for i, (col, descending) in enumerate(keys):
-        equal_prefix = [keys[j][0] == bindparam(f"c{j}", type_=keys[j][0].type) for j in range(i)]
-        value = bindparam(f"c{i}", type_=col.type)
-        clauses.append(and_(*equal_prefix, col < value if descending else col > value))
-    return or_(*clauses)
+def _cursor_params(keys: list[SortKey]) -> list[Any]:
+    # The cursor's values as bind parameters c0, c1, ... (a statement serves every cursor).
+    return [bindparam(f"c{i}", type_=key.column.type) for i, key in enumerate(keys)]
 
 
-def _ordered(stmt: Select[Any], shape: _Shape, keys: list[tuple[Any, bool]]) -> Select[Any]:
+def _ordered(stmt: Select[Any], shape: _Shape, keys: list[SortKey]) -> Select[Any]:
     if shape.after:
-        stmt = stmt.where(_after(keys))
-    return stmt.order_by(*(k.desc() if d else k.asc() for k, d in keys)).limit(bindparam("limit"))
+        stmt = stmt.where(pagination.after(keys, _cursor_params(keys)))
+    return stmt.order_by(*pagination.order_by(keys)).limit(bindparam("limit"))
 
 
-_NEWEST = [(_listings.c.published_at, True), (_listings.c.id, True)]
+# The keyset orders, with where each key's value is in a hit (for the next page's cursor).
+_PRICE = func.coalesce(_listings.c.price_amount, NO_PRICE)
+_BY_PRICE = [
+    SortKey(_PRICE, getter=lambda row: NO_PRICE if row["price_amount"] is None else row["price_amount"]),
+    SortKey(_listings.c.id, getter=itemgetter("id")),
+]
+_NEWEST = [
+    SortKey(_listings.c.published_at, descending=True, getter=itemgetter("published_at")),
+    SortKey(_listings.c.id, descending=True, getter=itemgetter("id")),
+]
+
+
+def _relevance_keys(tier: ColumnElement[int]) -> list[SortKey]:
+    """Tier, then publication number, both descending; a hit carries them as `rank` and `seq`."""
+    return [
+        SortKey(tier, descending=True, getter=itemgetter("rank")),
+        SortKey(_SEQ, descending=True, getter=itemgetter("seq")),
+    ]
+
+
+_RELEVANCE = _relevance_keys(literal_column(str(TITLE)))  # for the cursor only (the getters)
+_KEYS = {"price": _BY_PRICE, "newest": _NEWEST, "relevance": _RELEVANCE}
 
 
 def _tier(shape: _Shape, tier: int, limit: ColumnElement[int]) -> Select[Any]:
@@ -235,7 +250,7 @@ def _tier(shape: _Shape, tier: int, limit: ColumnElement[int]) -> Select[Any]:
     number `s<tier>` down. `publication_seq <=| s` is RUM's ordering operator: the index hands back
     its posting list in that order and the scan stops after the page."""
     start = bindparam(f"s{tier}", type_=BigInteger)
-    tier_label = literal_column(str(tier)).label("tier")
+    tier_label: Label[Any] = literal_column(str(tier)).label("tier")
     if tier == TITLE:
         stmt = _published_matches(shape, _listings.c.id, _SEQ.label("seq"), tier_label, joins=False, vector="title_tsv")
     else:
@@ -250,7 +265,7 @@ def _tier(shape: _Shape, tier: int, limit: ColumnElement[int]) -> Select[Any]:
 
 
 def _relevance_postgresql(shape: _Shape) -> Select[Any]:
-    limit = bindparam("limit")
+    limit: BindParameter[Any] = bindparam("limit")
     if shape.tiers == (TEXT,):
         page = _tier(shape, TEXT, limit).cte("page")
     else:
@@ -278,19 +293,14 @@ def _relevance_sqlite(shape: _Shape) -> Select[Any]:
     )
     tier = case((in_title, TITLE), else_=TEXT)
     stmt = _published_matches(shape, *_columns(), tier.label("rank"), _SEQ.label("seq"))
-    if shape.after:
-        c0, c1 = bindparam("c0", type_=Integer), bindparam("c1", type_=BigInteger)
-        stmt = stmt.where(or_(tier < c0, and_(tier == c0, _SEQ < c1)))
-    return stmt.order_by(tier.desc(), _SEQ.desc()).limit(bindparam("limit"))
+    return _ordered(stmt, shape, _relevance_keys(tier))
 
 
 @lru_cache(maxsize=512)
 def _statement(shape: _Shape) -> Select[Any]:
     """The SELECT for one shape of search, built once (values are bind parameters)."""
     if shape.sort == "price":
-        price = func.coalesce(_listings.c.price_amount, NO_PRICE)
-        keys = [(price, False), (_listings.c.id, False)]
-        return _ordered(_published_matches(shape, *_columns()), shape, keys)
+        return _ordered(_published_matches(shape, *_columns()), shape, _BY_PRICE)
     if not (shape.text and shape.sort == "relevance"):
         return _ordered(_published_matches(shape, *_columns()), shape, _NEWEST)
     if shape.dialect == "postgresql":
@@ -377,14 +387,14 @@ def _relevance_cursor(params: dict[str, Any], dialect: str, values: list[Any]) -
         params[f"s{TITLE}"] = seq
 
 
-async def search(source: AsyncSession | Database, query: SearchQuery, *, limit: int, cursor: str | None) -> Page[Any]:
+async def search(session: AsyncSession, query: SearchQuery, *, limit: int, cursor: str | None) -> Page[Any]:
     """A page of published listings matching the query: row mappings with the columns of `_columns`,
-    plus `rank` (the relevance tier) and `seq` when sorted by relevance with a query. `source` is a
-    read session, or the Database (one read connection for the statement, no session)."""
+    plus `rank` (the relevance tier) and `seq` when sorted by relevance with a query. One statement,
+    retried once on a dead pooled connection of a read session (services/db.py)."""
     if query.sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", loc=["query", "sort"])
-    limit = max(1, min(limit, MAX_LIMIT))
-    dialect = source.dialect if isinstance(source, Database) else source.get_bind().dialect.name
+    limit = pagination.clamp_limit(limit)
+    dialect = session.get_bind().dialect.name
     tokens = segmentation.query_tokens(query.q) if query.q else []
     params = _parameters(query, dialect, tokens)
     sort = query.sort if tokens or query.sort != "relevance" else "newest"
@@ -396,16 +406,5 @@ async def search(source: AsyncSession | Database, query: SearchQuery, *, limit: 
     else:
         params.update({f"c{i}": v for i, v in enumerate(values)})
         shape = _shape(query, dialect, tokens, after=bool(values))
-    rows = list(await fetch_rows(source, _statement(shape), params))
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        if sort == "price":
-            price = last["price_amount"]
-            next_cursor = encode_cursor([NO_PRICE if price is None else price, last["id"]])
-        elif sort == "newest":
-            next_cursor = encode_cursor([last["published_at"], last["id"]])
-        else:
-            next_cursor = encode_cursor([last["rank"], last["seq"]])
-    return Page(items=rows, next_cursor=next_cursor)
+    rows = await fetch_rows(session, _statement(shape), params)
+    return pagination.page_of(rows, limit, _KEYS[sort])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,8 +12,8 @@ from models.enums import ListingKind, ListingStatus, PriceModel, ServiceKind
 from models.service_offers import ServiceOffer
 from services import catalogue
 from services.actors import Actor
+from services.catalogue import UNSET, Unset
 from services.errors import Invalid
-from services.pagination import Page
 
 SERVICE_KIND_WORDS = {"contract_rd": "合同研发 技术开发", "testing": "检验检测 测试", "consulting": "技术咨询"}
 
@@ -22,17 +23,49 @@ class ServiceOfferNotFound(catalogue.ListingNotFound):
     slug = "service-offer-not-found"
 
 
-def _apply(offer: ServiceOffer, data: dict[str, Any]) -> None:
-    catalogue.apply_common(offer, data)
-    if "service_kind" in data:
-        offer.service_kind = ServiceKind(data["service_kind"])
-    if "price_model" in data:
-        offer.price_model = PriceModel(data["price_model"])
-    for name in ("lead_time_days", "deliverables"):
-        if name in data:
-            setattr(offer, name, data[name])
-    if "price" in data:
-        catalogue.set_price(offer, data["price"])
+# The verbs every kind of listing shares (services/catalogue.py), for service offers.
+OFFERS = catalogue.Listings(ServiceOffer, ServiceOfferNotFound)
+get, owned, list_visible = OFFERS.get, OFFERS.owned, OFFERS.list_visible
+publish, archive = OFFERS.publish, OFFERS.archive
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOfferInput:
+    """A new service offer."""
+
+    listing: catalogue.ListingInput
+    service_kind: ServiceKind
+    price_model: PriceModel
+    owner_org_id: uuid.UUID | None = None
+    price: catalogue.Price | None = None  # the fixed price or hourly rate; none for quote
+    lead_time_days: int | None = None
+    deliverables: Sequence[str] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceOfferChanges:
+    """Changes to an offer: UNSET leaves a field as it is, None clears an optional one."""
+
+    listing: catalogue.ListingChanges = field(default_factory=catalogue.ListingChanges)
+    service_kind: ServiceKind | Unset = UNSET
+    price_model: PriceModel | Unset = UNSET
+    price: catalogue.Price | Unset | None = UNSET
+    lead_time_days: int | Unset | None = UNSET
+    deliverables: Sequence[str] | Unset = UNSET
+
+
+def _apply(offer: ServiceOffer, data: ServiceOfferInput | ServiceOfferChanges) -> None:
+    catalogue.apply_common(offer, data.listing)
+    if data.service_kind is not UNSET:
+        offer.service_kind = data.service_kind
+    if data.price_model is not UNSET:
+        offer.price_model = data.price_model
+    if data.lead_time_days is not UNSET:
+        offer.lead_time_days = data.lead_time_days
+    if data.deliverables is not UNSET:
+        offer.deliverables = list(data.deliverables)
+    if data.price is not UNSET:
+        catalogue.set_price(offer, data.price)
     if offer.price_model is PriceModel.quote:
         offer.price_amount = None  # priced by a proposal on each request
     elif offer.price_amount is None:
@@ -46,9 +79,9 @@ async def _reindex(session: AsyncSession, offer: ServiceOffer) -> None:
     await session.flush()
 
 
-async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> ServiceOffer:
+async def create(session: AsyncSession, actor: Actor, data: ServiceOfferInput) -> ServiceOffer:
     """A new draft offer owned by one of the actor's centres or institutes."""
-    owner = await catalogue.resolve_owner(session, actor, data.get("owner_org_id"))
+    owner = await catalogue.resolve_owner(session, actor, data.owner_org_id)
     offer = ServiceOffer(
         kind=ListingKind.service_offer,
         status=ListingStatus.draft,
@@ -66,52 +99,12 @@ async def create(session: AsyncSession, actor: Actor, data: dict[str, Any]) -> S
     return offer
 
 
-async def get(session: AsyncSession, actor: Actor | None, offer_id: uuid.UUID) -> ServiceOffer:
-    """One visible offer, else 404."""
-    try:
-        return await catalogue.get_visible(session, actor, ServiceOffer, offer_id)
-    except catalogue.ListingNotFound as exc:
-        raise ServiceOfferNotFound() from exc
-
-
-async def _owned(session: AsyncSession, actor: Actor, offer_id: uuid.UUID) -> ServiceOffer:
-    try:
-        return await catalogue.get_owned(session, actor, ServiceOffer, offer_id)
-    except catalogue.ListingNotFound as exc:
-        raise ServiceOfferNotFound() from exc
-
-
-async def update(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, changes: dict[str, Any]) -> ServiceOffer:
+async def update(
+    session: AsyncSession, actor: Actor, offer_id: uuid.UUID, changes: ServiceOfferChanges
+) -> ServiceOffer:
     """Change a draft or published offer; the search index follows in the same transaction."""
-    offer = await _owned(session, actor, offer_id)
+    offer = await owned(session, actor, offer_id)
     catalogue.ensure_editable(offer)
     _apply(offer, changes)
     await _reindex(session, offer)
     return offer
-
-
-async def publish(session: AsyncSession, actor: Actor, offer_id: uuid.UUID) -> ServiceOffer:
-    """Publish a draft (or archived) offer."""
-    await _owned(session, actor, offer_id)
-    return await catalogue.publish(session, actor, ServiceOffer, offer_id)
-
-
-async def archive(session: AsyncSession, actor: Actor, offer_id: uuid.UUID) -> ServiceOffer:
-    """Archive a published offer."""
-    await _owned(session, actor, offer_id)
-    return await catalogue.archive(session, actor, ServiceOffer, offer_id)
-
-
-async def list_visible(
-    session: AsyncSession,
-    actor: Actor | None,
-    *,
-    status: ListingStatus | None,
-    owner_org_id: uuid.UUID | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[ServiceOffer]:
-    """Visible offers, newest first."""
-    return await catalogue.list_visible(
-        session, actor, ServiceOffer, status=status, owner_org_id=owner_org_id, limit=limit, cursor=cursor
-    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,7 +88,7 @@ class RequestView:
     contract_id: uuid.UUID | None
 
 
-def visible_service_requests(actor: Actor) -> Select[tuple[ServiceRequest]]:
+def visible_service_requests(actor: Actor) -> Select[ServiceRequest]:
     """Requests of the actor's SMEs, and requests to the actor's centres and institutes."""
     stmt = select(ServiceRequest)
     if actor.is_platform_admin:
@@ -299,7 +300,7 @@ async def notify_client(
     subject_id: uuid.UUID,
     *,
     text: str | None = None,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Tell the requesting SME's staff what happened to their request."""
     await notifications.send(

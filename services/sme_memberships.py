@@ -39,7 +39,7 @@ async def _centre(session: AsyncSession, centre_id: uuid.UUID) -> Organisation:
     return centre
 
 
-def visible_memberships(actor: Actor, centre_id: uuid.UUID) -> Select[tuple[SmeMembership]]:
+def visible_memberships(actor: Actor, centre_id: uuid.UUID) -> Select[SmeMembership]:
     """A centre's memberships the actor may read: all for its staff, else the actor's own SMEs'."""
     stmt = select(SmeMembership).where(SmeMembership.centre_id == centre_id)
     if _is_centre_staff(actor, centre_id):

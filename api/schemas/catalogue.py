@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self, cast
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 from api.schemas.common import InputModel, Money, OutputModel
 from models.enums import (
@@ -15,6 +24,8 @@ from models.enums import (
     TechField,
     TransferMode,
 )
+from services import catalogue
+from services.catalogue import UNSET, Unset, required
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -32,10 +43,34 @@ Keyword = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Price = Annotated[Money, AfterValidator(_not_negative)]
 
 
+def price_input(money: Money | None) -> catalogue.Price | None:
+    """A wire price as the services take it."""
+    return None if money is None else catalogue.Price(amount=money.amount, currency=money.currency)
+
+
+def price_change(money: Money | Unset | None) -> catalogue.Price | Unset | None:
+    """A PATCH body's price (`given()`) as the services take it: UNSET stays UNSET, null clears."""
+    return money if money is UNSET else price_input(money)
+
+
+def _headline_price(amount: int | None, info: ValidationInfo) -> dict[str, object] | None:
+    return None if amount is None else {"amount": amount, "currency": info.data["price_currency"]}
+
+
+# A listing's headline price as Money, or null when negotiable / quoted on request, read from the
+# `price_amount` column and the `price_currency` field declared before it (ORM objects and Core rows).
+HeadlinePrice = Annotated[Money | None, BeforeValidator(_headline_price)]
+# The currency column behind a HeadlinePrice: read, never sent (excluded from the response and its schema).
+PRICE_CURRENCY = Field(exclude=True)
+
+
 class Measurement(InputModel):
     name: Short
     value: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     unit: Annotated[str, StringConstraints(max_length=30)] | None = None
+
+    def to_input(self) -> catalogue.Measurement:
+        return catalogue.Measurement(name=self.name, value=self.value, unit=self.unit)
 
 
 class MeasurementRead(OutputModel):
@@ -54,6 +89,33 @@ class ListingCommon(InputModel):
     contact_name: Short | None = None
     contact_email: EmailStr | None = None
     contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")] | None = None
+
+    def listing_input(self) -> catalogue.ListingInput:
+        """The fields every kind shares, as the services take them."""
+        return catalogue.ListingInput(
+            title=self.title,
+            title_en=self.title_en,
+            abstract=self.abstract,
+            abstract_en=self.abstract_en,
+            fields=self.fields,
+            keywords=self.keywords,
+            contact_name=self.contact_name,
+            contact_email=self.contact_email,
+            contact_phone=self.contact_phone,
+        )
+
+
+class _Given:
+    """A PATCH body read field by field: a field the request left out reads as UNSET."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: BaseModel) -> None:
+        self._body = body
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._body, name)
+        return value if name in self._body.model_fields_set else UNSET
 
 
 class ListingChanges(InputModel):
@@ -78,6 +140,28 @@ class ListingChanges(InputModel):
     def required_fields(cls) -> tuple[str, ...]:
         return ("title", "abstract", "fields", "keywords")
 
+    def given(self) -> Self:
+        """This body with each field the request left out reading as UNSET, for the fields that
+        null clears (the others are `required(...)`: null is refused, so None means left out).
+        Typed as the body, so a renamed field fails the type checker; its values go straight into
+        the services' `*Changes`, whose fields take UNSET."""
+        return cast(Self, _Given(self))
+
+    def listing_changes(self) -> catalogue.ListingChanges:
+        """The changes to the fields every kind shares, as the services take them."""
+        given = self.given()
+        return catalogue.ListingChanges(
+            title=required(self.title),
+            title_en=given.title_en,
+            abstract=required(self.abstract),
+            abstract_en=given.abstract_en,
+            fields=required(self.fields),
+            keywords=required(self.keywords),
+            contact_name=given.contact_name,
+            contact_email=given.contact_email,
+            contact_phone=given.contact_phone,
+        )
+
 
 class ListingRead(OutputModel):
     id: uuid.UUID
@@ -98,6 +182,7 @@ class ListingRead(OutputModel):
     archived_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    price_currency: str = PRICE_CURRENCY
 
 
 # Pilot-scale results
@@ -152,7 +237,10 @@ class SearchHit(OutputModel):
     abstract: str = Field(description="The first 280 characters")
     abstract_en: str | None
     fields: list[TechField]
-    price: Money | None = Field(description="Asking price, offer price or SME rate; null when negotiable")
+    price_currency: str = PRICE_CURRENCY
+    price: HeadlinePrice = Field(
+        validation_alias="price_amount", description="Asking price, offer price or SME rate; null when negotiable"
+    )
     trl: int | None = Field(description="Pilot-scale results only")
     owner_org_id: uuid.UUID
     owner_name: str

@@ -8,19 +8,24 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StrictInt, StringConstraints
 
 from api.schemas.catalogue import (
+    HeadlinePrice,
     ListingChanges,
     ListingCommon,
     ListingRead,
     Measurement,
     MeasurementRead,
     Price,
+    price_change,
+    price_input,
 )
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, OutputModel
 from models import codes
 from models.enums import (
     PatentStatus,
     TransferMode,
 )
+from services import pilot_results
+from services.catalogue import UNSET, required
 
 
 def _check_patent(value: str) -> str:
@@ -50,6 +55,9 @@ class IpAsset(InputModel):
     status: PatentStatus
     title: Annotated[str, StringConstraints(max_length=200)] | None = None
 
+    def to_input(self) -> pilot_results.IpAsset:
+        return pilot_results.IpAsset(number=self.number, status=self.status, title=self.title)
+
 
 class IpAssetRead(OutputModel):
     number: str
@@ -71,6 +79,19 @@ class PilotResultCreate(ListingCommon):
     asking_price: Price | None = Field(default=None, description="Absent or null: negotiable (面议)")
     price_negotiable: bool = False
 
+    def to_input(self) -> pilot_results.PilotResultInput:
+        return pilot_results.PilotResultInput(
+            listing=self.listing_input(),
+            owner_org_id=self.owner_org_id,
+            trl=self.trl,
+            pilot_scale=self.pilot_scale,
+            key_metrics=[m.to_input() for m in self.key_metrics],
+            ip_assets=[a.to_input() for a in self.ip_assets],
+            transfer_modes=self.transfer_modes,
+            asking_price=price_input(self.asking_price),
+            price_negotiable=self.price_negotiable,
+        )
+
 
 class PilotResultUpdate(ListingChanges):
     trl: Trl | None = None
@@ -85,6 +106,19 @@ class PilotResultUpdate(ListingChanges):
     def required_fields(cls) -> tuple[str, ...]:
         return (*super().required_fields(), "trl", "key_metrics", "ip_assets", "transfer_modes", "price_negotiable")
 
+    def to_changes(self) -> pilot_results.PilotResultChanges:
+        given = self.given()
+        return pilot_results.PilotResultChanges(
+            listing=self.listing_changes(),
+            trl=required(self.trl),
+            pilot_scale=given.pilot_scale,
+            key_metrics=UNSET if self.key_metrics is None else [m.to_input() for m in self.key_metrics],
+            ip_assets=UNSET if self.ip_assets is None else [a.to_input() for a in self.ip_assets],
+            transfer_modes=required(self.transfer_modes),
+            asking_price=price_change(given.asking_price),
+            price_negotiable=required(self.price_negotiable),
+        )
+
 
 class PilotResultRead(ListingRead):
     trl: int
@@ -92,5 +126,5 @@ class PilotResultRead(ListingRead):
     key_metrics: list[MeasurementRead]
     ip_assets: list[IpAssetRead]
     transfer_modes: list[TransferMode]
-    asking_price: Money | None = Field(validation_alias="price")
+    asking_price: HeadlinePrice = Field(validation_alias="price_amount")
     price_negotiable: bool

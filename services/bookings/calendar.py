@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.bookings import Booking, InstrumentCalendarFeed
 from models.enums import SLOT_HOLDING_STATES, BookingState
 from models.instruments import Instrument, InstrumentBlackout
-from services import catalogue, clock, instruments
+from services import clock, instruments
 from services.actors import Actor
 from services.errors import NotFound
 
@@ -37,10 +37,7 @@ def _digest(token: str) -> str:
 
 
 async def _owned(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
-    try:
-        return await catalogue.get_owned(session, actor, Instrument, instrument_id, for_update=False)
-    except catalogue.ListingNotFound as exc:
-        raise instruments.InstrumentNotFound() from exc
+    return await instruments.owned(session, actor, instrument_id, for_update=False)
 
 
 async def rotate(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> tuple[InstrumentCalendarFeed, str]:

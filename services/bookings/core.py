@@ -84,7 +84,7 @@ class BookingInput:
 # Visibility
 
 
-def visible_bookings(actor: Actor) -> Select[tuple[Booking]]:
+def visible_bookings(actor: Actor) -> Select[Booking]:
     """Bookings of the actor's organisations as customer, and of instruments their centre or institute owns."""
     customer_orgs = {m.organisation_id for m in actor.memberships}
     return select(Booking).where(
@@ -128,9 +128,9 @@ async def list_visible(
 
 
 def describe(instrument: Instrument, booking: Booking, count: int = 1) -> str:
-    if booking.start_at is None:
+    if booking.start_at is None or booking.end_at is None:
         what = f"{booking.sample_count} 个样品"
     else:
-        what = f"{booking.start_at.isoformat()} – {booking.end_at.isoformat()}"  # type: ignore[union-attr]
+        what = f"{booking.start_at.isoformat()} – {booking.end_at.isoformat()}"
     series = f"（每周一次，共 {count} 次）" if count > 1 else ""
     return f"{instrument.title}：{what}{series}"

@@ -116,17 +116,19 @@ async def plan(session: AsyncSession, actor: Actor, request: BookingInput) -> Pl
         min_billed_quantity=minimum,
         initial_state=BookingState.requested if instrument.requires_confirmation else BookingState.confirmed,
     )
-    for start, end in slots or [(None, None)]:
-        if samples is not None:
+    occurrences: list[tuple[datetime | None, datetime | None]] = list(slots) if slots else [(None, None)]
+    for slot_start, slot_end in occurrences:
+        if samples is not None or slot_start is None or slot_end is None:
+            assert samples is not None, "a booking without a slot is priced per sample"
             quantity = samples
         else:
-            quantity = int((end - start).total_seconds() // 60)  # type: ignore[operator]
+            quantity = int((slot_end - slot_start).total_seconds() // 60)
         price = pricing.amount(unit, rate.amount, quantity, minimum, discount)
-        result.occurrences.append(Occurrence(start, end, samples, quantity, price))
+        result.occurrences.append(Occurrence(slot_start, slot_end, samples, quantity, price))
     return result
 
 
-def _holding_overlaps(instrument_id: uuid.UUID, start: datetime, end: datetime) -> Select[tuple[Booking]]:
+def _holding_overlaps(instrument_id: uuid.UUID, start: datetime, end: datetime) -> Select[Booking]:
     return select(Booking).where(
         Booking.instrument_id == instrument_id,
         Booking.state.in_(SLOT_HOLDING_STATES),
@@ -150,9 +152,10 @@ async def conflicts(
 def _overlap_error(instrument: Instrument, found: list[tuple[datetime, datetime, list[Booking]]]) -> BookingOverlap:
     # Name the taken times, never who holds them.
     taken = [
-        {"start_at": b.start_at.isoformat(), "end_at": b.end_at.isoformat()}  # type: ignore[union-attr]
+        {"start_at": b.start_at.isoformat(), "end_at": b.end_at.isoformat()}
         for _, _, bookings in found
         for b in bookings
+        if b.start_at is not None and b.end_at is not None  # only slot bookings can overlap
     ]
     dates = sorted({local_date_text(instrument, start) for start, _, _ in found})
     first = taken[0] if taken else None
@@ -186,17 +189,17 @@ async def _store(session: AsyncSession, instrument: Instrument, rows: list[Booki
 async def _conflicts_of(
     session: AsyncSession, instrument: Instrument, rows: list[Booking]
 ) -> list[tuple[datetime, datetime, list[Booking]]]:
-    slots = [(r.start_at, r.end_at) for r in rows if r.start_at is not None]
-    found = await conflicts(session, instrument, slots)  # type: ignore[arg-type]
+    slots = [(r.start_at, r.end_at) for r in rows if r.start_at is not None and r.end_at is not None]
+    found = await conflicts(session, instrument, slots)
     # The winner may not be visible yet (it raced us); still name our slot.
-    return found or [(s, e, []) for s, e in slots]  # type: ignore[misc]
+    return found or [(s, e, []) for s, e in slots]
 
 
 async def create(session: AsyncSession, actor: Actor, request: BookingInput) -> Booking:
     """Book a slot (or a weekly series, all or nothing) or samples; returns the first booking."""
     p = await plan(session, actor, request)
-    slots = [(o.start_at, o.end_at) for o in p.occurrences if o.start_at is not None]
-    found = await conflicts(session, p.instrument, slots)  # type: ignore[arg-type]
+    slots = [(o.start_at, o.end_at) for o in p.occurrences if o.start_at is not None and o.end_at is not None]
+    found = await conflicts(session, p.instrument, slots)
     if found:
         raise _overlap_error(p.instrument, found)
     series_id = uuid7() if len(p.occurrences) > 1 else None

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.bookings import InstrumentTraining
 from models.instruments import Instrument
 from models.organisations import User
-from services import catalogue, clock, instruments
+from services import clock, instruments
 from services.actors import Actor
 from services.bookings.rules import utc
 from services.errors import Invalid
@@ -33,10 +33,7 @@ class TrainingExpired(Invalid):
 
 
 async def _owned(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> Instrument:
-    try:
-        return await catalogue.get_owned(session, actor, Instrument, instrument_id, for_update=False)
-    except catalogue.ListingNotFound as exc:
-        raise instruments.InstrumentNotFound() from exc
+    return await instruments.owned(session, actor, instrument_id, for_update=False)
 
 
 async def record(

@@ -148,10 +148,11 @@ async def slot_freed(session: AsyncSession, booking: Booking) -> WaitlistEntry |
         entry.state = WaitlistState.notified
         entry.notified_at = clock.now()
         instrument = await session.get(Instrument, entry.instrument_id)
+        assert instrument is not None  # an entry's instrument is never deleted (RESTRICT)
         await notifications.send(
             session,
             Notice.waitlist_slot_freed,
-            about=instrument.title,  # type: ignore[union-attr]
+            about=instrument.title,
             subject_id=entry.id,
             user_ids=[entry.user_id],
             start=entry.start_at.isoformat(),

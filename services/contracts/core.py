@@ -89,7 +89,7 @@ class NotClientMember(Forbidden):
     slug = "not-client-member"
 
 
-def visible_contracts(actor: Actor) -> Select[tuple[Contract]]:
+def visible_contracts(actor: Actor) -> Select[Contract]:
     """Contracts one of the actor's organisations is a party to (platform admins see all)."""
     stmt = select(Contract).options(
         selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
@@ -114,7 +114,7 @@ async def get(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, *, lo
 async def reload(session: AsyncSession, contract_id: uuid.UUID) -> Contract:
     """The contract re-read with its milestones and parties (after a change)."""
     await session.flush()
-    return await session.scalar(
+    found = await session.scalar(
         select(Contract)
         .options(
             selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
@@ -122,6 +122,8 @@ async def reload(session: AsyncSession, contract_id: uuid.UUID) -> Contract:
         .where(Contract.id == contract_id)
         .execution_options(populate_existing=True)
     )
+    assert found is not None
+    return found
 
 
 async def list_visible(
@@ -209,7 +211,7 @@ async def tell_parties(
     *,
     organisation_ids: Iterable[uuid.UUID] | None = None,
     text: str | None = None,
-    **params: object,
+    **params: Any,
 ) -> None:
     """Tell the members of the parties (default: all of them; the notice says which roles) except the actor."""
     orgs = list(organisation_ids) if organisation_ids is not None else [p.organisation_id for p in contract.parties]

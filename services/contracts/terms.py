@@ -186,7 +186,7 @@ def overlaps(a: dict[str, Any] | ContractLicence, b: ContractLicence) -> bool:
     if not (ta == tb or ta in EVERYWHERE or tb in EVERYWHERE):
         return False
     a_start, a_end = _as_date(get(a, "starts_on")), _as_date(get(a, "ends_on"))
-    return (a_end is None or b.starts_on < a_end) and (b.ends_on is None or a_start < b.ends_on)
+    return (a_end is None or b.starts_on < a_end) and (b.ends_on is None or a_start is None or a_start < b.ends_on)
 
 
 def _as_date(value: date | str | None) -> date | None:

@@ -201,10 +201,10 @@ async def seed(session: AsyncSession, settings: Settings, report: SeedReport) ->
     admin = await load_actor(session, await _ensure_user(session, admin_spec, passwords, password_hash, report))
     for spec in ORGS:
         report.organisations[spec.key] = await _ensure_org(session, admin, spec, report.organisations, report)
-    for spec in USERS:
-        user = await _ensure_user(session, spec, passwords, password_hash, report)
-        report.users[spec.email_local] = user
-        for org_key, role in spec.memberships:
+    for person in USERS:
+        user = await _ensure_user(session, person, passwords, password_hash, report)
+        report.users[person.email_local] = user
+        for org_key, role in person.memberships:
             org = report.organisations[org_key]
             exists = await session.scalar(
                 select(Membership.id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)

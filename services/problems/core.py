@@ -221,7 +221,7 @@ def invited_clause(org_ids: Sequence[uuid.UUID] | set[uuid.UUID]) -> ColumnEleme
     )
 
 
-def visible_problems(actor: Actor) -> Select[tuple[Problem]]:
+def visible_problems(actor: Actor) -> Select[Problem]:
     """Problems the actor may know exist (with at least title, field and summary)."""
     stmt = select(Problem)
     if actor.is_platform_admin:

@@ -111,7 +111,8 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
     proposal = await get_row(session, actor, proposal_id)
     if proposal.service_request_id is not None:
         return await _accept_for_request(session, actor, proposal)
-    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
+    assert proposal.problem_id is not None  # a proposal answers a problem or a service request
+    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)
     problems.require_owner_staff(actor, problem)
     proposal = (await reload(session, proposal.id)).proposal  # re-read under the problem's lock
     now = clock.now()
@@ -131,7 +132,8 @@ async def accept(session: AsyncSession, actor: Actor, proposal_id: uuid.UUID) ->
 async def _accept_for_request(session: AsyncSession, actor: Actor, proposal: Proposal) -> Contract:
     """The SME accepts the proposal answering its service request: the request is accepted and a
     draft contract is written from the proposal (source: the service request)."""
-    request = await service_requests.lock_for_client(session, actor, proposal.service_request_id)  # type: ignore[arg-type]
+    assert proposal.service_request_id is not None
+    request = await service_requests.lock_for_client(session, actor, proposal.service_request_id)
     proposal = (await reload(session, proposal.id)).proposal  # re-read under the request's lock
     _mark_accepted(proposal, clock.now())
     await service_requests.accept_with_proposal(session, actor, request, proposal)

@@ -80,7 +80,7 @@ class ProposalTerms:
     attachments: Sequence[problems.AttachmentLink] = ()
 
 
-def visible_proposals(actor: Actor) -> Select[tuple[Proposal]]:
+def visible_proposals(actor: Actor) -> Select[Proposal]:
     """Proposals of the actor's own organisations, and every proposal on the actor's SME's problems
     and service requests."""
     stmt = select(Proposal).options(
@@ -119,7 +119,7 @@ async def contract_ids_of(session: AsyncSession, proposal_ids: list[uuid.UUID]) 
     rows = await session.execute(
         select(Contract.proposal_id, Contract.id).where(Contract.proposal_id.in_(proposal_ids))
     )
-    return {pid: cid for pid, cid in rows.all()}
+    return {pid: cid for pid, cid in rows.all() if pid is not None}
 
 
 async def reload(session: AsyncSession, proposal_id: uuid.UUID) -> ProposalView:

@@ -159,7 +159,8 @@ class Parent:
         if self.problem is not None:
             problems.require_accepting(self.problem, now)
         else:
-            service_requests.require_open(self.request)  # type: ignore[arg-type]
+            assert self.request is not None  # exactly one of problem and request is set
+            service_requests.require_open(self.request)
 
 
 async def lock_parent(session: AsyncSession, actor: Actor, proposal: Proposal) -> Parent:
@@ -167,7 +168,8 @@ async def lock_parent(session: AsyncSession, actor: Actor, proposal: Proposal) -
     if proposal.service_request_id is not None:
         request = await service_requests.get(session, actor, proposal.service_request_id, lock=True)
         return Parent(request.sme_org_id, request.offer_title, request=request)
-    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)  # type: ignore[arg-type]
+    assert proposal.problem_id is not None  # a proposal answers a problem or a service request
+    problem = await problems.get_problem(session, actor, proposal.problem_id, lock=True)
     return Parent(problem.sme_org_id, problem.title, problem=problem)
 
 

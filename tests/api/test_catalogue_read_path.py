@@ -1,5 +1,6 @@
-"""The hot anonymous reads (get a pilot result, search): the read pool has no pre-ping, so a dead
-pooled connection must be survived by one retry; timeouts and failures still answer as before."""
+"""The hot anonymous reads (get a listing by id, search, availability) run on the read session: the
+read pool has no pre-ping, so a dead pooled connection must be survived by one retry; timeouts and
+failures still answer as before."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from api.main import create_app
 from models.auth import AuthSession
 from services import clock
 from services.db import Database
-from tests.factories.catalogue import create_published, make_world, pilot_body
+from tests.factories.catalogue import create_published, instrument_body, make_world, offer_body, pilot_body
 from tests.factories.http import is_problem
 
 BASE = "/api/v1/pilot-results"
 SEARCH = "/api/v1/catalogue/search"
+BODIES = {"pilot-results": pilot_body, "instruments": instrument_body, "service-offers": offer_body}
+WEEK = {"from": "2026-12-07T00:00:00+08:00", "to": "2026-12-14T00:00:00+08:00"}
 
 
 async def _read_pool_pids(db: Database) -> set[int]:
@@ -42,16 +45,29 @@ def postgres_only(is_postgres: bool) -> None:
 
 @pytest.mark.usefixtures("postgres_only")
 class TestDeadPooledConnection:
-    async def test_get_survives_a_terminated_pooled_connection(self, client, db, app):
+    @pytest.mark.parametrize("kind", list(BODIES))
+    async def test_get_survives_a_terminated_pooled_connection(self, client, db, app, kind):
         w = await make_world(db, app)
-        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
-        assert (await client.get(f"{BASE}/{made['id']}")).status_code == 200  # its connection is now pooled
+        made = await create_published(client, w.institute_staff, kind, BODIES[kind]())
+        url = f"/api/v1/{kind}/{made['id']}"
+        assert (await client.get(url)).status_code == 200  # its connection is now pooled
         pids = await _read_pool_pids(db)
         await _terminate(db, pids)
-        r = await client.get(f"{BASE}/{made['id']}")
+        r = await client.get(url)
         assert r.status_code == 200, r.text
         assert r.json() == made
         assert await _read_pool_pids(db) != pids  # a fresh connection replaced the dead one
+
+    async def test_availability_survives_a_terminated_pooled_connection(self, client, db, app):
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "instruments", instrument_body())
+        url = f"/api/v1/instruments/{made['id']}/availability"
+        before = await client.get(url, params=WEEK)
+        assert before.status_code == 200
+        await _terminate(db, await _read_pool_pids(db))
+        r = await client.get(url, params=WEEK)
+        assert r.status_code == 200, r.text
+        assert r.json() == before.json()
 
     async def test_search_survives_a_terminated_pooled_connection(self, client, db, app):
         w = await make_world(db, app)

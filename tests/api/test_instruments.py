@@ -141,6 +141,18 @@ class TestUpdateInstrument:
         body = response.json()
         assert (body["requires_confirmation"], body["max_advance_days"], body["no_show_fee_bps"]) == (False, 14, 3000)
 
+    async def test_absent_fields_are_kept_and_null_ones_cleared(self, client, db, app):
+        w = await make_world(db, app)
+        draft = (await client.post(BASE, json=instrument_body(lead_time_hours=48), headers=w.institute_staff)).json()
+        response = await client.patch(
+            f"{BASE}/{draft['id']}", json={"location": None, "maker": None}, headers=w.institute_staff
+        )
+        assert response.status_code == 200, response.text
+        changed = response.json()
+        assert (changed["location"], changed["maker"]) == (None, None)
+        kept = {k: v for k, v in changed.items() if k not in ("location", "maker", "updated_at")}
+        assert kept == {k: v for k, v in draft.items() if k not in ("location", "maker", "updated_at")}
+
     async def test_a_minimum_above_the_stored_maximum_is_refused(self, client, db, app):
         w = await make_world(db, app)
         draft = (await client.post(BASE, json=instrument_body(), headers=w.institute_staff)).json()

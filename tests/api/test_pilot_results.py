@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.enums import OrganisationKind, Role
 from tests.factories.catalogue import create_published, make_world, pilot_body
-from tests.factories.organisations import create_member, create_org
+from tests.factories.organisations import build, create_member, create_org
 
 BASE = "/api/v1/pilot-results"
 
@@ -34,6 +34,14 @@ class TestCreatePilotResult:
         response = await client.post(BASE, json=pilot_body(owner_org_id=str(w.centre.id)), headers=w.other_staff)
         assert response.status_code == 403
         assert response.json()["type"] == "urn:ttm:problem:role-not-allowed"
+
+    async def test_staff_of_two_organisations_must_say_which_owns_it(self, client, db, app):
+        w = await make_world(db, app)
+        async with build(db, app) as b:
+            headers = b.headers(b.user((w.centre, Role.centre_staff), (w.other_centre, Role.centre_staff)))
+        response = await client.post(BASE, json=pilot_body(), headers=headers)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["loc"] == ["body", "owner_org_id"]
 
     async def test_an_sme_member_cannot_create_results(self, client, db, app):
         w = await make_world(db, app)
@@ -167,6 +175,18 @@ class TestUpdatePilotResult:
         assert response.json()["trl"] == 8
         assert response.json()["asking_price"] is None
         assert response.json()["price_negotiable"] is True
+
+    async def test_absent_fields_are_kept_and_null_ones_cleared(self, client, db, app):
+        w = await make_world(db, app)
+        draft = (await client.post(BASE, json=pilot_body(), headers=w.institute_staff)).json()
+        response = await client.patch(
+            f"{BASE}/{draft['id']}", json={"title_en": None, "pilot_scale": None}, headers=w.institute_staff
+        )
+        assert response.status_code == 200, response.text
+        changed = response.json()
+        assert (changed["title_en"], changed["pilot_scale"]) == (None, None)
+        kept = {k: v for k, v in changed.items() if k not in ("title_en", "pilot_scale", "updated_at")}
+        assert kept == {k: v for k, v in draft.items() if k not in ("title_en", "pilot_scale", "updated_at")}
 
     async def test_staff_of_another_centre_get_403_on_a_published_result(self, client, db, app):
         w = await make_world(db, app)

@@ -80,6 +80,18 @@ class TestUpdateServiceOffer:
         assert response.status_code == 200
         assert response.json()["price"] is None
 
+    async def test_absent_fields_are_kept_and_null_ones_cleared(self, client, db, app):
+        w = await make_world(db, app)
+        draft = (await client.post(BASE, json=offer_body(contact_name="王工"), headers=w.centre_staff)).json()
+        response = await client.patch(
+            f"{BASE}/{draft['id']}", json={"lead_time_days": None, "contact_name": None}, headers=w.centre_staff
+        )
+        assert response.status_code == 200, response.text
+        changed = response.json()
+        assert (changed["lead_time_days"], changed["contact_name"]) == (None, None)
+        kept = {k: v for k, v in changed.items() if k not in ("lead_time_days", "contact_name", "updated_at")}
+        assert kept == {k: v for k, v in draft.items() if k not in ("lead_time_days", "contact_name", "updated_at")}
+
     async def test_switching_to_hourly_without_a_price_is_refused(self, client, db, app):
         w = await make_world(db, app)
         body = offer_body(price_model="quote", price=None)

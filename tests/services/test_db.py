@@ -1,4 +1,5 @@
-"""Database.read_session: reads without a transaction, so they neither lock nor stay open; fetch_rows."""
+"""Database.read_session: reads without a transaction, so they neither lock nor stay open; fetch_rows and
+retry_read, the read path's one retry."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from models.organisations import Organisation
 from services import pilot_results, search, segmentation
-from services.db import Database, fetch_rows
+from services.db import Database, fetch_rows, retry_read
 from tests.factories.catalogue import create_published, make_world, pilot_body
 from tests.factories.organisations import create_org
 
@@ -72,22 +75,60 @@ class TestFetchRows:
         assert str(got[0]["id"]) == made["id"]
         assert got[0]["published_at"].utcoffset() == timedelta(0)
 
-    async def test_on_the_database_without_a_session(self, client, db, app) -> None:
-        # The anonymous get reads on a read connection of its own; same rows as through a session.
-        w = await make_world(db, app)
-        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
-        params = {"result_id": uuid.UUID(made["id"])}
-        async with db.read_session() as session:
-            expected = await fetch_rows(session, pilot_results._READ_PUBLISHED, params)
-        got = await fetch_rows(db, pilot_results._READ_PUBLISHED, params)
-        assert [dict(r) for r in got] == [dict(r) for r in expected] and len(got) == 1
-        # ... and, like the read session, it takes no write lock: a writer is not kept waiting.
-        async with asyncio.timeout(5):
-            await create_org(db, name="读连接后写入中心")
-
     async def test_statements_with_in_lists(self, db) -> None:
         org = await create_org(db, name="列表中心")
         stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
         async with db.read_session() as session:
             rows = await fetch_rows(session, stmt, {})
         assert [r["name"] for r in rows] == ["列表中心"]
+
+
+def _failure(*, invalidated: bool) -> DBAPIError:
+    """A driver error as SQLAlchemy reports it, on a connection found dead (or not)."""
+    return DBAPIError("SELECT 1", {}, ConnectionResetError("connection closed"), connection_invalidated=invalidated)
+
+
+class _Read:
+    """A read that fails with the given errors first, then returns "rows"; counts its calls."""
+
+    def __init__(self, *failures: DBAPIError) -> None:
+        self.failures = list(failures)
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return "rows"
+
+
+class TestRetryRead:
+    """retry_read: a read session's statement that met a dead pooled connection runs once more."""
+
+    async def test_a_read_on_a_dead_pooled_connection_is_retried_once(self, db: Database) -> None:
+        read = _Read(_failure(invalidated=True))
+        async with db.read_session() as session:
+            assert await retry_read(session, read) == "rows"
+        assert read.calls == 2
+
+    async def test_a_second_failure_is_not_retried(self, db: Database) -> None:
+        read = _Read(_failure(invalidated=True), _failure(invalidated=True))
+        async with db.read_session() as session:
+            with pytest.raises(DBAPIError):
+                await retry_read(session, read)
+        assert read.calls == 2
+
+    async def test_an_error_on_a_live_connection_is_not_retried(self, db: Database) -> None:
+        read = _Read(_failure(invalidated=False))
+        async with db.read_session() as session:
+            with pytest.raises(DBAPIError):
+                await retry_read(session, read)
+        assert read.calls == 1
+
+    async def test_a_write_session_is_not_retried(self, db: Database) -> None:
+        # Its transaction died with the connection: running the rest of it elsewhere would be wrong.
+        read = _Read(_failure(invalidated=True))
+        with pytest.raises(DBAPIError):
+            async with db.session_scope() as session:
+                await retry_read(session, read)
+        assert read.calls == 1
