@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import AwareDatetime
 
 from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
-from api.errors import problem, problems_doc
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.ledger import (
     AccountRead,
@@ -30,7 +30,7 @@ from services.ledger import access, bank_accounts, books, entries, periods
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
-READ = {403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound)}
+READ: Responses = {403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound)}
 CentreQuery = Annotated[uuid.UUID | None, Query(description="The centre (default: the caller's only one)")]
 Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="Only accounts in this currency")]
 AsOf = Annotated[AwareDatetime | None, Query(description="Count postings booked at or before this time (default: now)")]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
-from api.errors import problem, problems_doc
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.settlements import OfflinePaymentCreate, PaymentRead, SettlementRead, WriteOffCreate
 from models.enums import SettlementSource, SettlementStatus
@@ -18,7 +18,7 @@ from services.ledger import access, bank_accounts, periods
 
 router = APIRouter(prefix="/settlements", tags=["settlements"])
 
-NOT_FOUND = {404: problem(settlements.SettlementNotFound)}
+NOT_FOUND: Responses = {404: problem(settlements.SettlementNotFound)}
 
 
 @router.get("", response_model=Page[SettlementRead])

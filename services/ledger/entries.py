@@ -185,7 +185,7 @@ async def reverse(
     )
 
 
-def entries_of(centre_ids: Sequence[uuid.UUID]) -> Select[tuple[JournalEntry]]:
+def entries_of(centre_ids: Sequence[uuid.UUID]) -> Select[JournalEntry]:
     """Entries of these centres' ledgers (with their postings)."""
     return (
         select(JournalEntry)

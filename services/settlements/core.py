@@ -41,7 +41,7 @@ class Overpayment(Conflict):
     slug = "overpayment"
 
 
-def visible_settlements(actor: Actor) -> Select[tuple[Settlement]]:
+def visible_settlements(actor: Actor) -> Select[Settlement]:
     """Settlements the actor may read: as debtor, as provider staff, or as the centre's finance."""
     stmt = select(Settlement)
     if actor.is_platform_admin:
