@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint ci clean bench bench-bookings
+.PHONY: run test install migrate seed serve lint ci clean bench bench-bookings bench-ledger
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,8 @@ clean:
 BENCH_BOOKINGS_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_bookings
 bench-bookings: $(STAMP)
 	$(BIN)/python bench/bookings_bench.py --database-url $(BENCH_BOOKINGS_DB)
+
+## make bench-ledger: trial balance and an account's balance as of a time over 1M postings, app vs raw SQL (wipes BENCH_LEDGER_DB)
+BENCH_LEDGER_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_ledger
+bench-ledger: $(STAMP)
+	$(BIN)/python -m bench.ledger_bench --database-url $(BENCH_LEDGER_DB)

@@ -1,4 +1,4 @@
-"""Command line: `ttm serve | migrate | create-admin | seed-demo`."""
+"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 
 from services import demo, migrations, organisations
 from services.db import Database
+from services.ledger import verify
 from services.settings import get_settings
 
 app = typer.Typer(help="Technology-transfer marketplace service", no_args_is_help=True, add_completion=False)
@@ -86,6 +87,29 @@ def seed_demo() -> None:
 
     report = asyncio.run(run())
     typer.echo(report.summary())
+
+
+@app.command("ledger-verify")
+def ledger_verify() -> None:
+    """Audit every centre's ledger from its rows: each entry balances, each ledger sums to zero per
+    currency, each posting matches its account, each owed booking and milestone has one settlement of
+    its amount, and receivables equal open settlements. Exits 1 and lists the ids when one fails."""
+    settings = get_settings()
+
+    async def run() -> list[verify.Finding]:
+        db = Database(settings)
+        try:
+            async with db.read_session() as session:
+                return await verify.run(session)
+        finally:
+            await db.dispose()
+
+    findings = asyncio.run(run())
+    for f in findings:
+        typer.echo(f"{f.check}: {f.detail} [{', '.join(f.ids)}]", err=True)
+    if findings:
+        raise typer.Exit(code=1)
+    typer.echo("ledger verified: every promise holds")
 
 
 if __name__ == "__main__":

@@ -235,3 +235,24 @@ async def get_idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+
+
+async def get_required_idempotency(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Required: a unique key per intended operation (money moves at most once); a retry "
+            "with the same key and body returns the first response, with another body it is refused (409).",
+        ),
+    ],
+) -> Idempotency:
+    return Idempotency(request, session, settings, idempotency_key)
+
+
+# For operations that move money: the key is required (a request without one is 422).
+RequiredIdempotencyDep = Annotated[Idempotency, Depends(get_required_idempotency)]

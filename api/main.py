@@ -19,13 +19,16 @@ from api import (
     errors,
     health,
     instruments,
+    ledger,
     notifications,
     organisations,
     pilot_results,
     problems,
     proposals,
+    reports,
     service_offers,
     service_requests,
+    settlements,
     sme_memberships,
 )
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -74,6 +77,15 @@ TAGS = [
     },
     {"name": "service requests", "description": "SMEs request service offers; providers accept, quote or decline"},
     {"name": "notifications", "description": "In-app notifications for the people concerned by a change"},
+    {
+        "name": "settlements",
+        "description": "What clients owe for bookings and milestones: offline payments, write-offs, allocations",
+    },
+    {
+        "name": "ledger",
+        "description": "Each centre's double-entry revenue ledger: accounts, balances, entries, trial balance, periods",
+    },
+    {"name": "reports", "description": "Co-builder statements read from the ledger"},
     {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
 ]
 
@@ -129,6 +141,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         contracts.router,
         service_requests.router,
         notifications.router,
+        settlements.router,
+        ledger.router,
+        reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

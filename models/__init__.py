@@ -8,6 +8,7 @@ from models import (  # noqa: F401
     contracts,
     idempotency,
     instruments,
+    ledger,
     notifications,
     organisations,
     pilot_results,
@@ -15,6 +16,7 @@ from models import (  # noqa: F401
     proposals,
     service_offers,
     service_requests,
+    settlements,
     sme_memberships,
 )
 from models.base import Base

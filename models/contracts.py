@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, enum_column, stamped_at
 from models.enums import (
+    BilledOn,
     ContractPartyRole,
     ContractSource,
     ContractStatus,
@@ -139,6 +140,11 @@ class ContractMilestone(IdMixin, TimestampMixin, Base):
     # Days after the contract starts; the due date is fixed when the contract becomes active.
     due_offset_days: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[date | None] = mapped_column(Date)
+    # When its amount becomes owed: on acceptance (the default), or as an advance when the contract
+    # comes into force (deferred revenue until the milestone is accepted).
+    billed_on: Mapped[BilledOn] = mapped_column(
+        enum_column(BilledOn, "billed_on"), default=BilledOn.acceptance, server_default=BilledOn.acceptance.value
+    )
     status: Mapped[MilestoneStatus] = mapped_column(
         enum_column(MilestoneStatus, "milestone_status"), default=MilestoneStatus.pending
     )
@@ -206,14 +212,16 @@ class ContractLicence(IdMixin, Base):
 
 
 class ContractAmountOwed(IdMixin, Base):
-    """What the client owes for an accepted milestone (the settlement area bills it); append-only."""
+    """What the client owes for a milestone (accepted, or billed at activation), which the settlement
+    area bills; append-only (a database trigger refuses UPDATE and DELETE)."""
 
     __tablename__ = "contract_amounts_owed"
     __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
 
-    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    # RESTRICT: what became owed outlives nothing it refers to (the settlement and ledger point at it).
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contracts.id", ondelete="RESTRICT"), index=True)
     milestone_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("contract_milestones.id", ondelete="CASCADE"), unique=True
+        ForeignKey("contract_milestones.id", ondelete="RESTRICT"), unique=True
     )
     provider_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
     client_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
@@ -237,13 +245,25 @@ class ContractEvent(IdMixin, Base):
 
 
 class CentrePolicy(TimestampMixin, Base):
-    """A centre's (or institute's) contract rules: the research team's default reward share."""
+    """A centre's (or institute's) rules: the research team's default reward share, and the finance
+    rules its settlements and ledger follow (payment terms, VAT, which income rewards the team)."""
 
     __tablename__ = "centre_policies"
-    __table_args__ = (CheckConstraint("team_reward_bps BETWEEN 0 AND 10000", name="team_reward_bps_range"),)
+    __table_args__ = (
+        CheckConstraint("team_reward_bps BETWEEN 0 AND 10000", name="team_reward_bps_range"),
+        CheckConstraint("payment_terms_days BETWEEN 0 AND 365", name="payment_terms_days_range"),
+        CheckConstraint("vat_rate_bps BETWEEN 0 AND 10000", name="vat_rate_bps_range"),
+    )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
     )
-    team_reward_bps: Mapped[int] = mapped_column(Integer)
+    # None: no rule of the centre's own (article 45's default applies where no agreement sets one).
+    team_reward_bps: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(500))  # e.g. the internal rule it comes from
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    vat_rate_bps: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Income kinds whose receipts pay the research team's reward (article 45: transfer and licensing).
+    team_reward_income_kinds: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["transfer_licensing"], server_default='["transfer_licensing"]'
+    )

@@ -273,3 +273,100 @@ class IncomeKind(StrEnum):
     transfer_licensing = "transfer_licensing"  # 技术转让与许可
     consulting = "consulting"  # 技术咨询
     testing = "testing"  # 检验检测与技术服务 (service contracts)
+    instrument_sharing = "instrument_sharing"  # 仪器开放共享 (instrument bookings)
+
+
+# Settlements and the ledger (issue 13).
+
+
+class SettlementSource(StrEnum):
+    """What made money owed: a booking's charge or a contract milestone."""
+
+    booking = "booking"
+    milestone = "milestone"
+
+
+class SettlementStatus(StrEnum):
+    open = "open"  # nothing received yet
+    partially_paid = "partially_paid"
+    paid = "paid"  # received in full
+    written_off = "written_off"  # what was left will not be collected (finance, with a reason)
+
+
+class BilledOn(StrEnum):
+    """When a contract milestone's amount becomes owed."""
+
+    acceptance = "acceptance"  # when the client accepts the delivered milestone (the default)
+    activation = "activation"  # an advance (预付款): owed when the contract comes into force
+
+
+class PaymentChannel(StrEnum):
+    bank_transfer = "bank_transfer"  # recorded by finance from a bank statement or receipt
+    card = "card"  # Stripe
+    voucher = "voucher"  # a government innovation voucher (科技创新券)
+
+
+class AccountType(StrEnum):
+    """Normal balance: assets and expenses are debit balances, liabilities and income credit."""
+
+    asset = "asset"
+    liability = "liability"
+    income = "income"
+    expense = "expense"
+
+
+class AccountPurpose(StrEnum):
+    """What an account of a centre's chart is for (one account per purpose, currency and, where
+    given, income kind, counterparty or bank account)."""
+
+    bank = "bank"  # 银行存款: one per bank account
+    stripe_clearing = "stripe_clearing"  # Stripe 清算: card receipts until paid out
+    receivable = "receivable"  # 应收账款
+    voucher_receivable = "voucher_receivable"  # 应收创新券款: one per issuer
+    deferred_revenue = "deferred_revenue"  # 预收账款 / 合同负债: advances billed before delivery
+    co_builder_payable = "co_builder_payable"  # 应付共建单位收益分成: one per co-builder
+    team_reward_payable = "team_reward_payable"  # 应付成果完成团队奖励
+    vat_output = "vat_output"  # 应交增值税（销项税额）
+    income = "income"  # 市场化服务收入: one per income kind
+    grant_income = "grant_income"  # 竞争性课题收入
+    subsidy_income = "subsidy_income"  # 财政后补助收入
+    payment_fees = "payment_fees"  # 支付手续费
+    revenue_share_expense = "revenue_share_expense"  # 收益分成支出
+    team_reward_expense = "team_reward_expense"  # 成果完成团队奖励支出
+    write_off_expense = "write_off_expense"  # 坏账核销
+
+
+ACCOUNT_TYPES: dict[AccountPurpose, AccountType] = {
+    AccountPurpose.bank: AccountType.asset,
+    AccountPurpose.stripe_clearing: AccountType.asset,
+    AccountPurpose.receivable: AccountType.asset,
+    AccountPurpose.voucher_receivable: AccountType.asset,
+    AccountPurpose.deferred_revenue: AccountType.liability,
+    AccountPurpose.co_builder_payable: AccountType.liability,
+    AccountPurpose.team_reward_payable: AccountType.liability,
+    AccountPurpose.vat_output: AccountType.liability,
+    AccountPurpose.income: AccountType.income,
+    AccountPurpose.grant_income: AccountType.income,
+    AccountPurpose.subsidy_income: AccountType.income,
+    AccountPurpose.payment_fees: AccountType.expense,
+    AccountPurpose.revenue_share_expense: AccountType.expense,
+    AccountPurpose.team_reward_expense: AccountType.expense,
+    AccountPurpose.write_off_expense: AccountType.expense,
+}
+
+
+class EntrySource(StrEnum):
+    """What a journal entry records; with its reference, unique (one entry per source)."""
+
+    settlement_accrual = "settlement_accrual"  # money became owed (income or deferred revenue)
+    revenue_recognition = "revenue_recognition"  # an advance's milestone was accepted: deferred -> income
+    payment = "payment"  # money received against a settlement
+    revenue_allocation = "revenue_allocation"  # a receipt's shares to co-builders and the research team
+    write_off = "write_off"  # the rest of a settlement will not be collected
+    manual = "manual"  # posted by finance (grants, subsidies, payouts to co-builders, corrections)
+    reversal = "reversal"  # reverses another entry
+
+
+class PeriodStatus(StrEnum):
+    open = "open"
+    closed = "closed"

@@ -16,6 +16,7 @@ from models.enums import ADMIN_ROLES, ROLES_BY_KIND, CentreCategory, Organisatio
 from models.organisations import Membership, Organisation, User
 from services.actors import Actor
 from services.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
+from services.ledger import chart
 from services.pagination import Page, SortKey, paginate
 from services.security import PasswordHasher
 from services.settings import Settings
@@ -113,6 +114,8 @@ async def create(session: AsyncSession, actor: Actor, data: OrganisationInput) -
     )
     session.add(org)
     await session.flush()
+    if org.kind is OrganisationKind.centre:
+        await chart.open_chart(session, org.id)  # a centre's ledger starts with its CNY chart
     return org
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from api.cli import app as cli
@@ -77,3 +77,31 @@ def test_migrate_is_a_no_op_at_head(settings, db, monkeypatch):
     r = runner.invoke(cli, ["migrate"])
     assert r.exit_code == 0, r.output
     get_settings.cache_clear()
+
+
+def test_ledger_verify_passes_on_the_demo_data(settings, db, monkeypatch):
+    _use(monkeypatch, settings)
+    assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
+    result = runner.invoke(cli, ["ledger-verify"])
+    assert result.exit_code == 0, result.output
+    assert "every promise holds" in result.output
+
+
+def test_ledger_verify_fails_naming_the_offending_ids(settings, db, monkeypatch):
+    _use(monkeypatch, settings)
+    assert runner.invoke(cli, ["seed-demo"]).exit_code == 0
+
+    async def tamper() -> str:
+        database = Database(settings)
+        try:
+            async with database.session_scope() as s:
+                row = (await s.execute(text("SELECT id, number FROM settlements LIMIT 1"))).one()
+                await s.execute(text("UPDATE settlements SET paid_amount = 1 WHERE id = :id"), {"id": row[0]})
+                return row[1]
+        finally:
+            await database.dispose()
+
+    number = asyncio.run(tamper())
+    result = runner.invoke(cli, ["ledger-verify"])
+    assert result.exit_code == 1
+    assert number in result.output

@@ -17,10 +17,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from migrations.autogen import include_name, render_item
+from migrations.autogen import LEDGER_TRIGGERS, include_name, render_item
 from models import metadata
-from services import migrations, segmentation
-from services.db import create_engine
+from services import demo, migrations, segmentation
+from services.db import Database, create_engine
+from services.ledger import verify
 from services.settings import PROJECT_ROOT
 from tests.factories.catalogue import create_published, make_world, pilot_body
 
@@ -251,3 +252,61 @@ class TestSearchBackfill:
         seq = await asyncio.to_thread(_listing_columns, settings, "publication_seq")
         backfilled = [seq[ids[key]][0] for key in LEGACY if LEGACY[key][3] is not None]
         assert seq[uuid.UUID(created["id"])][0] > max(backfilled)
+
+
+LEDGER_SCHEMA = "8f2e8dc8d2c9"  # settlements and the ledger, before their backfill
+
+
+def _triggers(settings) -> set[str]:
+    def read(conn):
+        if conn.dialect.name == "postgresql":
+            sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        return {row[0] for row in conn.execute(sa.text(sql))}
+
+    return asyncio.run(_run(settings, read))
+
+
+def _settlements(settings) -> set[tuple]:
+    def read(conn):
+        rows = conn.execute(sa.text("SELECT source, source_id, amount, centre_id FROM settlements")).all()
+        return {(r[0], str(r[1]).replace("-", ""), r[2], str(r[3]).replace("-", "")) for r in rows}
+
+    return asyncio.run(_run(settings, read))
+
+
+class TestLedgerRevision:
+    def test_the_ledgers_triggers_exist(self, settings, is_postgres):
+        expected = LEDGER_TRIGGERS["postgresql" if is_postgres else "sqlite"]
+        assert expected <= _triggers(settings)
+
+    def test_the_backfill_settles_what_was_owed_before_the_ledger(self, settings, db):
+        """Demo data owes money through bookings and milestones; taken back to before the ledger and
+        brought up again, the backfill gives each owed amount its settlement and accrual entry."""
+
+        async def seed() -> None:
+            database = Database(settings)  # this loop's own engine (the fixture's belongs to another loop)
+            try:
+                async with database.session_scope() as session:
+                    await demo.seed(session, settings)
+            finally:
+                await database.dispose()
+
+        asyncio.run(seed())
+        before = _settlements(settings)
+        assert {source for source, *_ in before} == {"booking", "milestone"}
+        migrations.downgrade(settings, "1d936aadf05c")
+        assert "settlements" not in _tables(settings)
+        migrations.upgrade(settings)
+        assert _settlements(settings) == before
+
+        async def audit():
+            database = Database(settings)
+            try:
+                async with database.session_scope() as session:
+                    return await verify.run(session)
+            finally:
+                await database.dispose()
+
+        assert asyncio.run(audit()) == []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
 from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
+    BilledOn,
     ContractPartyRole,
     ContractSource,
     ContractStatus,
@@ -54,6 +55,11 @@ class MilestoneIn(InputModel):
     title: Text200
     amount: Money
     due_offset_days: Annotated[int | None, Field(ge=0, le=3650, description="Days after the start date")] = None
+    billed_on: BilledOn = Field(
+        default=BilledOn.acceptance,
+        description="When the amount becomes owed: on acceptance of the delivery (default), or as an advance "
+        "(预付款) when the contract comes into force (deferred revenue until accepted)",
+    )
 
     def to_input(self) -> MilestoneInput:
         return MilestoneInput(
@@ -61,6 +67,7 @@ class MilestoneIn(InputModel):
             amount=self.amount.amount,
             currency=self.amount.currency,
             due_offset_days=self.due_offset_days,
+            billed_on=self.billed_on,
         )
 
 
@@ -284,6 +291,7 @@ class ContractMilestoneRead(OutputModel):
     amount: Money
     due_offset_days: int | None = Field(description="Days after the contract starts")
     due_on: date | None = Field(description="Fixed when the contract becomes active")
+    billed_on: BilledOn = Field(description="acceptance (owed when accepted) or activation (an advance)")
     status: MilestoneStatus
     delivered_at: datetime | None
     delivery_note: str | None

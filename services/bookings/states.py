@@ -12,10 +12,12 @@ from models.bookings import Booking
 from models.enums import (
     BookingState,
     ChargeKind,
+    IncomeKind,
     RateUnit,
+    SettlementSource,
 )
 from models.instruments import Instrument
-from services import clock, notifications
+from services import clock, notifications, settlements
 from services.actors import Actor
 from services.bookings import pricing, waitlist
 from services.bookings.core import InvalidBookingTransition, NotStaffOfInstrument, describe, get
@@ -112,7 +114,7 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     _close(booking, actor, BookingState.cancelled, reason)
     booking.cancellation_fee_amount = fee
     if fee:
-        record_charge(booking, ChargeKind.cancellation_fee, fee)
+        await record_charge(session, booking, ChargeKind.cancellation_fee, fee)
     await session.flush()
     if by_staff:
         await _tell_customer(session, actor, booking, Notice.booking_cancelled_by_centre)
@@ -157,7 +159,7 @@ async def complete(
         booking.unit, booking.unit_rate_amount, used, booking.min_billed_quantity, booking.discount_bps
     )
     _close(booking, actor, BookingState.completed, None)
-    record_charge(booking, ChargeKind.usage, booking.final_amount)
+    await record_charge(session, booking, ChargeKind.usage, booking.final_amount)
     await session.flush()
     return booking
 
@@ -173,22 +175,43 @@ async def mark_no_show(session: AsyncSession, actor: Actor, booking_id: uuid.UUI
     _close(booking, actor, BookingState.no_show, None)
     booking.cancellation_fee_amount = fee
     if fee:
-        record_charge(booking, ChargeKind.no_show_fee, fee)
+        await record_charge(session, booking, ChargeKind.no_show_fee, fee)
     await session.flush()
     return booking
 
 
-def record_charge(booking: Booking, kind: ChargeKind, amount: int) -> None:
-    """Set what the booking owes, once, inside the caller's transaction.
+CHARGE_NAMES = {
+    ChargeKind.usage: "使用费 / usage",
+    ChargeKind.cancellation_fee: "取消费 / cancellation fee",
+    ChargeKind.no_show_fee: "爽约费 / no-show fee",
+}
 
-    The settlement area creates the settlement for `amount_owed(booking)` right here, in the same
-    transaction as the completion or cancellation.
-    """
+
+async def record_charge(session: AsyncSession, booking: Booking, kind: ChargeKind, amount: int) -> None:
+    """Set what the booking owes, once (the database freezes it), and settle it in the caller's
+    transaction: the settlement and its accrual entry commit with the completion or cancellation,
+    or not at all. An internal booking (the centre or its institute as customer) owes no settlement."""
     if booking.charge_kind is not None:
         raise InvalidBookingTransition("the booking already owes a charge")
     booking.charge_kind = kind
     booking.charge_amount = amount
     booking.charged_at = clock.now()
+    await session.flush()
+    instrument = await session.get(Instrument, booking.instrument_id)
+    assert instrument is not None
+    await settlements.owe(
+        session,
+        settlements.Owed(
+            source=SettlementSource.booking,
+            source_id=booking.id,
+            provider_org_id=booking.provider_org_id,
+            debtor_org_id=booking.customer_org_id,
+            income_kind=IncomeKind.instrument_sharing,
+            amount=amount,
+            currency=booking.currency,
+            description=f"{describe(instrument, booking)}（{CHARGE_NAMES[kind]}）",
+        ),
+    )
 
 
 def amount_owed(booking: Booking) -> Owed | None:

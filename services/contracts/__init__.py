@@ -40,7 +40,7 @@ from services.contracts.inputs import (
 )
 from services.contracts.milestones import accept, amount_owed, deliver, reject, terminate
 from services.contracts.terms import STATUTORY_TEAM_REWARD_BPS, team_reward_default
-from services.contracts.versions import VersionNotFound, amend, document, list_versions, sign
+from services.contracts.versions import VersionNotFound, amend, document, list_versions, sign, terms_in_force
 
 __all__ = [
     "STATUTORY_TEAM_REWARD_BPS",
@@ -86,6 +86,7 @@ __all__ = [
     "sign",
     "team_reward_default",
     "terminate",
+    "terms_in_force",
     "update",
     "visible_contracts",
 ]

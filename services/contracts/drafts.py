@@ -136,6 +136,7 @@ def _milestone_rows(contract: Contract, milestones: Sequence[MilestoneInput]) ->
             amount=m.amount,
             currency=m.currency,
             due_offset_days=m.due_offset_days,
+            billed_on=m.billed_on,
             status=MilestoneStatus.pending,
         )
         for seq, m in enumerate(milestones, start=1)

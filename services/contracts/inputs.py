@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Final
 
-from models.enums import ContractType, LicenceKind
+from models.enums import BilledOn, ContractType, LicenceKind
 
 
 class Unset(enum.Enum):
@@ -41,6 +41,7 @@ class MilestoneInput:
     amount: int
     currency: str
     due_offset_days: int | None
+    billed_on: BilledOn = BilledOn.acceptance
 
 
 @dataclass(frozen=True)

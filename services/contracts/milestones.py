@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.contracts import Contract, ContractAmountOwed, ContractMilestone
-from models.enums import ContractStatus, ContractType, IncomeKind, MilestoneStatus
-from services import clock
+from models.enums import BilledOn, ContractStatus, ContractType, IncomeKind, MilestoneStatus, SettlementSource
+from services import clock, settlements
 from services.actors import Actor
 from services.contracts.core import (
     ContractNotActive,
@@ -82,7 +83,12 @@ async def deliver(
 
 
 async def amount_owed(session: AsyncSession, contract: Contract, milestone: ContractMilestone) -> ContractAmountOwed:
-    """Record what the client owes for an accepted milestone (the settlement area bills it here)."""
+    """Record what the client owes for a milestone, once (append-only), and settle it in the same
+    transaction: billed on acceptance, it is income; billed in advance, deferred revenue until the
+    milestone is accepted."""
+    existing = await session.scalar(select(ContractAmountOwed).where(ContractAmountOwed.milestone_id == milestone.id))
+    if existing is not None:
+        return existing
     owed = ContractAmountOwed(
         contract_id=contract.id,
         milestone_id=milestone.id,
@@ -91,11 +97,31 @@ async def amount_owed(session: AsyncSession, contract: Contract, milestone: Cont
         amount=milestone.amount,
         currency=milestone.currency,
         income_kind=INCOME_KIND[contract.contract_type],
-        owed_at=milestone.accepted_at or clock.now(),
+        owed_at=clock.now(),
     )
     session.add(owed)
     await session.flush()
+    await settlements.owe(
+        session,
+        settlements.Owed(
+            source=SettlementSource.milestone,
+            source_id=milestone.id,
+            provider_org_id=contract.provider_org_id,
+            debtor_org_id=contract.client_org_id,
+            income_kind=owed.income_kind,
+            amount=owed.amount,
+            currency=owed.currency,
+            description=f"{contract.title}：{milestone.title}",
+            contract_id=contract.id,
+            deferred=milestone.billed_on is BilledOn.activation,
+        ),
+    )
     return owed
+
+
+async def bill(session: AsyncSession, contract: Contract, milestone: ContractMilestone) -> ContractAmountOwed:
+    """An advance's amount becomes owed when the contract comes into force (once)."""
+    return await amount_owed(session, contract, milestone)
 
 
 async def accept(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, milestone_id: uuid.UUID) -> Contract:
@@ -108,6 +134,8 @@ async def accept(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, mi
     milestone.status = MilestoneStatus.accepted
     milestone.accepted_at = now
     owed = await amount_owed(session, contract, milestone)
+    if milestone.billed_on is BilledOn.activation:  # billed in advance: now it is earned
+        await settlements.recognise(session, SettlementSource.milestone, milestone.id)
     await record(
         session,
         contract,

@@ -50,6 +50,11 @@ def _e(value: Any) -> str:
     return "—" if value is None or value == "" else escape(str(value))
 
 
+# An advance's line in the milestones table (absent from milestones billed on acceptance, so their
+# text, and every version signed before advances existed, renders as it always did).
+ADVANCE = "（预付款：合同生效时应付 / advance: owed when the contract comes into force）"
+
+
 def _row(label: str, value: str) -> str:
     return f"<tr><th>{label}</th><td>{value}</td></tr>\n"
 
@@ -134,9 +139,10 @@ def canonical(body: dict[str, Any]) -> str:
         "<tr><th>#</th><th>名称 / Title</th><th>金额 / Amount</th><th>期限（天）/ Due (days after start)</th></tr>\n"
     )
     for m in body["milestones"]:
+        advance = ADVANCE if m.get("billed_on") == "activation" else ""
         out.append(
-            f"<tr><td>{m['seq']}</td><td>{_e(m['title'])}</td><td>{format_money(m['amount'], m['currency'])}</td>"
-            f"<td>{_e(m['due_offset_days'])}</td></tr>\n"
+            f"<tr><td>{m['seq']}</td><td>{_e(m['title'])}{advance}</td>"
+            f"<td>{format_money(m['amount'], m['currency'])}</td><td>{_e(m['due_offset_days'])}</td></tr>\n"
         )
     out.append("</table>\n")
     out.append("<h2>签署 / Signatures</h2>\n<table>\n")

@@ -42,7 +42,7 @@ async def team_reward_default(session: AsyncSession, provider_org_id: uuid.UUID)
         if org_id is None:
             continue
         policy = await session.get(CentrePolicy, org_id)
-        if policy is not None:
+        if policy is not None and policy.team_reward_bps is not None:
             return policy.team_reward_bps, TeamRewardSource.centre_policy
     return STATUTORY_TEAM_REWARD_BPS, TeamRewardSource.statutory_default
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from models.contracts import Contract, ContractMilestone, ContractSignature, ContractVersion
 from models.enums import (
+    BilledOn,
     ContractPartyRole,
     ContractStatus,
     ContractVersionStatus,
@@ -26,8 +27,8 @@ from models.enums import (
 from models.organisations import User
 from services import clock
 from services.actors import Actor
+from services.contracts import milestones, terms
 from services.contracts import rendering as doc
-from services.contracts import terms
 from services.contracts.core import (
     AlreadySigned,
     AmendmentNotAllowed,
@@ -89,16 +90,27 @@ def snapshot(contract: Contract, number: int, reason: str | None = None) -> dict
         "pilot_result_id": str(contract.pilot_result_id) if contract.pilot_result_id else None,
         "ip_terms": copy.deepcopy(contract.ip_terms),
         "milestones": [
-            {
-                "seq": i,
-                "title": m.title,
-                "amount": m.amount,
-                "currency": m.currency,
-                "due_offset_days": m.due_offset_days,
-            }
+            milestone_text(i, m.title, m.amount, m.currency, m.due_offset_days, m.billed_on)
             for i, m in enumerate(live_milestones(contract), start=1)
         ],
     }
+
+
+def milestone_text(
+    seq: int, title: str, amount: int, currency: str, due_offset_days: int | None, billed_on: BilledOn
+) -> dict[str, Any]:
+    """A milestone in a version's body. `billed_on` is written only for an advance, so the text of a
+    milestone billed on acceptance (and every version signed before advances existed) is unchanged."""
+    text: dict[str, Any] = {
+        "seq": seq,
+        "title": title,
+        "amount": amount,
+        "currency": currency,
+        "due_offset_days": due_offset_days,
+    }
+    if billed_on is BilledOn.activation:
+        text["billed_on"] = billed_on.value
+    return text
 
 
 def validate(body: dict[str, Any], loc: list[str | int] | None = None) -> None:
@@ -179,6 +191,7 @@ async def apply_body(session: AsyncSession, contract: Contract, body: dict[str, 
             row = live[i]
             row.title, row.amount, row.currency = wanted["title"], wanted["amount"], wanted["currency"]
             row.due_offset_days = wanted["due_offset_days"]
+            row.billed_on = BilledOn(wanted.get("billed_on", BilledOn.acceptance))
         else:
             session.add(
                 ContractMilestone(
@@ -188,6 +201,7 @@ async def apply_body(session: AsyncSession, contract: Contract, body: dict[str, 
                     amount=wanted["amount"],
                     currency=wanted["currency"],
                     due_offset_days=wanted["due_offset_days"],
+                    billed_on=BilledOn(wanted.get("billed_on", BilledOn.acceptance)),
                     status=MilestoneStatus.pending,
                 )
             )
@@ -217,6 +231,9 @@ async def _activate(session: AsyncSession, actor: Actor, contract: Contract, ver
     signers = {s.organisation_id: s.user_id for s in version.signatures}
     for p in contract.parties:
         p.signatory_user_id = signers.get(p.organisation_id)
+    for m in live_milestones(contract):
+        if m.billed_on is BilledOn.activation:
+            await milestones.bill(session, contract, m)
     kind = "amendment_in_force" if amendment else "activated"
     await record(session, contract, actor, kind, version=version.number, document_sha256=version.document_sha256)
     notice = Notice.contract_amendment_in_force if amendment else Notice.contract_activated
@@ -296,17 +313,20 @@ async def sign(
 
 
 def _milestone_changes(contract: Contract, wanted: list[dict[str, Any]]) -> None:
-    """Delivered or accepted milestones must stay as they are (409)."""
+    """Delivered or accepted milestones, and advances already billed, must stay as they are (409)."""
     for i, row in enumerate(live_milestones(contract)):
-        if row.status not in DONE:
+        billed = row.billed_on is BilledOn.activation and contract.effective_version is not None
+        if row.status not in DONE and not billed:
             continue
-        same = i < len(wanted) and (wanted[i]["title"], wanted[i]["amount"], wanted[i]["currency"]) == (
-            row.title,
-            row.amount,
-            row.currency,
-        )
+        same = i < len(wanted) and (
+            wanted[i]["title"],
+            wanted[i]["amount"],
+            wanted[i]["currency"],
+            wanted[i].get("billed_on", BilledOn.acceptance.value),
+        ) == (row.title, row.amount, row.currency, row.billed_on.value)
         if not same:
-            raise MilestoneStateConflict(f"milestone {i + 1} ({row.title}) is {row.status.value}: it cannot change")
+            state = "billed in advance" if billed and row.status not in DONE else row.status.value
+            raise MilestoneStateConflict(f"milestone {i + 1} ({row.title}) is {state}: it cannot change")
 
 
 async def amend(
@@ -348,13 +368,7 @@ async def amend(
         body["technology_amount"] = tp.amount if tp else None
     if changes.milestones is not UNSET and changes.milestones is not None:
         body["milestones"] = [
-            {
-                "seq": i,
-                "title": m.title,
-                "amount": m.amount,
-                "currency": m.currency,
-                "due_offset_days": m.due_offset_days,
-            }
+            milestone_text(i, m.title, m.amount, m.currency, m.due_offset_days, m.billed_on)
             for i, m in enumerate(changes.milestones, start=1)
         ]
         _milestone_changes(contract, body["milestones"])
@@ -426,3 +440,18 @@ async def document(session: AsyncSession, actor: Actor, contract_id: uuid.UUID, 
             for s in version.signatures
         ],
     )
+
+
+async def terms_in_force(session: AsyncSession, contract_id: uuid.UUID) -> tuple[int, dict[str, Any]] | None:
+    """(version number, IP terms) of the version in force now, None before any is signed; the
+    settlement area allocates each receipt by these."""
+    contract = await session.get(Contract, contract_id)
+    if contract is None or contract.effective_version is None:
+        return None
+    version = await session.scalar(
+        select(ContractVersion).where(
+            ContractVersion.contract_id == contract_id, ContractVersion.number == contract.effective_version
+        )
+    )
+    assert version is not None
+    return version.number, version.body["ip_terms"]

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.codes import uscc_check_character
 from models.enums import CentreCategory, OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
+from services import organisations
+from services.actors import Actor, load_actor
 from services.security import PasswordHasher
 from services.settings import Settings
 
@@ -150,23 +152,26 @@ class SeedReport:
 
 
 async def _ensure_org(
-    session: AsyncSession, spec: DemoOrg, parents: dict[str, Organisation], report: SeedReport
+    session: AsyncSession, admin: Actor, spec: DemoOrg, parents: dict[str, Organisation], report: SeedReport
 ) -> Organisation:
+    """The organisation, created by the platform administrator through the organisations service
+    (a centre gets its chart of accounts there) when it is not there yet."""
     uscc = demo_uscc(spec.uscc17)
     org = await session.scalar(select(Organisation).where(Organisation.uscc == uscc))
     if org is None:
-        org = Organisation(
-            kind=spec.kind,
-            name=spec.name,
-            name_en=spec.name_en,
-            uscc=uscc,
-            region=spec.region,
-            parent_id=parents[spec.parent].id if spec.parent else None,
-            centre_category=spec.category,
-            verified=True,
+        org = await organisations.create(
+            session,
+            admin,
+            organisations.OrganisationInput(
+                kind=spec.kind,
+                name=spec.name,
+                name_en=spec.name_en,
+                uscc=uscc,
+                region=spec.region,
+                parent_id=parents[spec.parent].id if spec.parent else None,
+                centre_category=spec.category,
+            ),
         )
-        session.add(org)
-        await session.flush()
         report.count("organisations")
     return org
 
@@ -192,8 +197,10 @@ async def seed(session: AsyncSession, settings: Settings, report: SeedReport) ->
     """Create whatever demo organisations, users and memberships are missing."""
     passwords = PasswordHasher(settings)
     password_hash = passwords.hash(DEMO_PASSWORD)
+    admin_spec = next(u for u in USERS if u.platform_admin)
+    admin = await load_actor(session, await _ensure_user(session, admin_spec, passwords, password_hash, report))
     for spec in ORGS:
-        report.organisations[spec.key] = await _ensure_org(session, spec, report.organisations, report)
+        report.organisations[spec.key] = await _ensure_org(session, admin, spec, report.organisations, report)
     for person in USERS:
         user = await _ensure_user(session, person, passwords, password_hash, report)
         report.users[person.email_local] = user

@@ -6,11 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from models.bookings import Booking
-from models.enums import BookingState, ChargeKind, CustomerTier, RateUnit
+from models.enums import BookingState, ChargeKind, CustomerTier, IncomeKind, RateUnit
+from models.settlements import Settlement
 from services import bookings
 from services.bookings import pricing
 from tests.factories.bookings import MONDAY, NOW, at, booked, setup, slot
@@ -134,7 +135,7 @@ class TestAmountOwed:
             booking = await session.get(Booking, uuid.UUID(created["id"]))
             assert bookings.amount_owed(booking) is None
 
-    async def test_completion_owes_the_usage_in_the_same_transaction(self, client, db, app, clock):
+    async def test_completion_owes_the_usage_and_settles_it_in_the_same_transaction(self, client, db, app, clock):
         s = await setup(client, db, app)
         created = await booked(client, s)
         clock.set(at(MONDAY, "11:00"))
@@ -142,12 +143,35 @@ class TestAmountOwed:
         async with db.session_scope() as session:
             booking = await session.get(Booking, uuid.UUID(created["id"]))
             assert bookings.amount_owed(booking) == bookings.Owed(90000, "CNY", ChargeKind.usage)
+            settlement = await session.scalar(select(Settlement).where(Settlement.source_id == booking.id))
+        assert (settlement.amount, settlement.income_kind, settlement.debtor_org_id) == (
+            90000,
+            IncomeKind.instrument_sharing,
+            s.w.sme.id,
+        )
+        assert (settlement.provider_org_id, settlement.centre_id) == (s.w.institute.id, s.w.centre.id)
 
-    async def test_a_charge_is_recorded_once(self, client, db, app):
+    async def test_a_charge_is_recorded_once_and_frozen(self, client, db, app, is_postgres):
         s = await setup(client, db, app)
         created = await booked(client, s)
         async with db.session_scope() as session:
             booking = await session.get(Booking, uuid.UUID(created["id"]))
-            bookings.record_charge(booking, ChargeKind.usage, 100)
+            await bookings.record_charge(session, booking, ChargeKind.usage, 100)
             with pytest.raises(bookings.InvalidBookingTransition):
-                bookings.record_charge(booking, ChargeKind.cancellation_fee, 100)
+                await bookings.record_charge(session, booking, ChargeKind.cancellation_fee, 100)
+        with pytest.raises((IntegrityError, DBAPIError), match="frozen"):
+            async with db.session_scope() as session:
+                await session.execute(text("UPDATE bookings SET charge_amount = 1"))
+
+    async def test_a_failure_after_the_charge_leaves_no_charge_and_no_settlement(self, client, db, app):
+        s = await setup(client, db, app)
+        created = await booked(client, s)
+        with pytest.raises(RuntimeError):
+            async with db.session_scope() as session:
+                booking = await session.get(Booking, uuid.UUID(created["id"]))
+                await bookings.record_charge(session, booking, ChargeKind.usage, 100)
+                raise RuntimeError("the request failed after the charge")
+        async with db.session_scope() as session:
+            booking = await session.get(Booking, uuid.UUID(created["id"]))
+            assert booking.charge_kind is None
+            assert await session.scalar(select(func.count()).select_from(Settlement)) == 0

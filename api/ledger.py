@@ -1,0 +1,192 @@
+"""Each centre's revenue ledger: accounts and balances, entries, manual entries and reversals, the
+trial balance, period close, bank accounts. Finance writes; the centre's manager reads."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import AwareDatetime
+
+from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
+from api.errors import Responses, problem, problems_doc
+from api.schemas.common import Page
+from api.schemas.ledger import (
+    AccountRead,
+    BalanceRead,
+    BankAccountCreate,
+    BankAccountRead,
+    EntryCreate,
+    EntryRead,
+    PeriodRead,
+    ReasonIn,
+    TrialBalanceRead,
+)
+from models.enums import AccountPurpose, EntrySource
+from services import settlements
+from services.errors import Invalid
+from services.ledger import access, bank_accounts, books, entries, periods
+
+router = APIRouter(prefix="/ledger", tags=["ledger"])
+
+READ: Responses = {403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound)}
+CentreQuery = Annotated[uuid.UUID | None, Query(description="The centre (default: the caller's only one)")]
+Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="Only accounts in this currency")]
+AsOf = Annotated[AwareDatetime | None, Query(description="Count postings booked at or before this time (default: now)")]
+PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])]
+
+
+@router.get("/accounts", response_model=Page[AccountRead], responses=READ)
+async def list_accounts(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    centre_id: CentreQuery = None,
+    currency: Currency = None,
+    purpose: Annotated[AccountPurpose | None, Query()] = None,
+) -> Page[AccountRead]:
+    """The centre's chart of accounts, by currency and code."""
+    result = await books.list_accounts(
+        session, actor, centre_id=centre_id, currency=currency, purpose=purpose, limit=page.limit, cursor=page.cursor
+    )
+    return Page[AccountRead](items=[AccountRead.of(a) for a in result.items], next_cursor=result.next_cursor)
+
+
+@router.get(
+    "/accounts/{account_id}", response_model=BalanceRead, responses={**READ, 404: problem(books.AccountNotFound)}
+)
+async def get_account(
+    account_id: uuid.UUID, actor: CurrentActor, session: SessionDep, as_of: AsOf = None
+) -> BalanceRead:
+    """One account with its balance as of a time, summed from its postings."""
+    return BalanceRead.of(*await books.account_balance(session, actor, account_id, as_of))
+
+
+@router.get("/trial-balance", response_model=TrialBalanceRead, responses=READ)
+async def trial_balance(
+    actor: CurrentActor,
+    session: SessionDep,
+    centre_id: CentreQuery = None,
+    as_of: AsOf = None,
+    currency: Currency = None,
+) -> TrialBalanceRead:
+    """Every account's debits, credits and balance as of a time; per currency, debits equal credits."""
+    centre, at, rows = await books.trial_balance(session, actor, centre_id=centre_id, as_of=as_of, currency=currency)
+    return TrialBalanceRead.of(centre, at, rows)
+
+
+@router.get("/entries", response_model=Page[EntryRead], responses=READ)
+async def list_entries(
+    actor: CurrentActor,
+    session: SessionDep,
+    page: PageDep,
+    centre_id: CentreQuery = None,
+    account_id: Annotated[uuid.UUID | None, Query(description="Only entries posting to this account")] = None,
+    source: Annotated[EntrySource | None, Query()] = None,
+    source_ref: Annotated[str | None, Query(max_length=255, description="With `source`: one document's")] = None,
+    booked_from: Annotated[AwareDatetime | None, Query(alias="from", description="Booked at or after")] = None,
+    booked_to: Annotated[AwareDatetime | None, Query(alias="to", description="Booked before")] = None,
+) -> Page[EntryRead]:
+    """The centre's journal, newest first."""
+    result = await books.list_entries(
+        session,
+        actor,
+        centre_id=centre_id,
+        account_id=account_id,
+        source=source,
+        source_ref=source_ref,
+        booked_from=booked_from,
+        booked_to=booked_to,
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+    return Page[EntryRead](items=[EntryRead.of(e) for e in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/entries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryRead,
+    responses={**READ, 409: problem(periods.PeriodClosed), 422: problems_doc(Invalid, entries.UnbalancedEntry)},
+)
+async def post_entry(
+    body: EntryCreate, actor: CurrentActor, session: SessionDep, idem: RequiredIdempotencyDep
+) -> Response:
+    """Finance posts a manual entry (grants, post-subsidies, payouts to co-builders and the team,
+    corrections); debits equal credits per currency, into an open period."""
+
+    async def post() -> EntryRead:
+        return EntryRead.of(await books.post_manual(session, actor, body.to_input()))
+
+    return await idem.run(post, EntryRead, location=lambda e: f"/api/v1/ledger/entries/{e.id}")
+
+
+@router.get("/entries/{entry_id}", response_model=EntryRead, responses={**READ, 404: problem(entries.EntryNotFound)})
+async def get_entry(entry_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> EntryRead:
+    """One journal entry with its postings."""
+    return EntryRead.of(await books.get_entry(session, actor, entry_id))
+
+
+@router.post(
+    "/entries/{entry_id}/reverse",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryRead,
+    responses={
+        **READ,
+        404: problem(entries.EntryNotFound),
+        409: problems_doc(entries.AlreadyReversed, settlements.EntryNotReversible, periods.PeriodClosed),
+    },
+)
+async def reverse_entry(entry_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep) -> EntryRead:
+    """Finance reverses an entry with its mirror image, dated now: a manual entry, or a payment (with its
+    allocation; the settlement owes it again). An entry is reversed once."""
+    return EntryRead.of(await settlements.reverse_entry(session, actor, entry_id, reason=body.reason))
+
+
+@router.post(
+    "/periods/{period}/close",
+    response_model=PeriodRead,
+    responses={**READ, 409: problems_doc(periods.PeriodNotEnded, periods.PeriodAlreadyInState)},
+)
+async def close_period(
+    period: PeriodPath, actor: CurrentActor, session: SessionDep, centre_id: CentreQuery = None
+) -> PeriodRead:
+    """Finance closes an ended month (in the centre's time zone): nothing may be posted into it."""
+    return PeriodRead.of(await books.close_period(session, actor, period, centre_id))
+
+
+@router.post(
+    "/periods/{period}/reopen",
+    response_model=PeriodRead,
+    responses={
+        403: problem(access.ManagerOnly),
+        404: problem(access.LedgerNotFound),
+        409: problem(periods.PeriodAlreadyInState),
+    },
+)
+async def reopen_period(
+    period: PeriodPath, body: ReasonIn, actor: CurrentActor, session: SessionDep, centre_id: CentreQuery = None
+) -> PeriodRead:
+    """The centre's manager reopens a closed month, with a reason (recorded)."""
+    return PeriodRead.of(await books.reopen_period(session, actor, period, centre_id, reason=body.reason))
+
+
+@router.get("/bank-accounts", response_model=Page[BankAccountRead], responses=READ)
+async def list_bank_accounts(
+    actor: CurrentActor, session: SessionDep, page: PageDep, centre_id: CentreQuery = None
+) -> Page[BankAccountRead]:
+    """The centre's bank accounts."""
+    result = await bank_accounts.list_for(session, actor, centre_id, limit=page.limit, cursor=page.cursor)
+    return Page[BankAccountRead](items=[BankAccountRead.of(b) for b in result.items], next_cursor=result.next_cursor)
+
+
+@router.post(
+    "/bank-accounts",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BankAccountRead,
+    responses={**READ, 409: problem(bank_accounts.BankAccountExists)},
+)
+async def create_bank_account(body: BankAccountCreate, actor: CurrentActor, session: SessionDep) -> BankAccountRead:
+    """Finance adds one of the centre's bank accounts (its ledger account 1002.nnn is opened with it)."""
+    return BankAccountRead.of(await bank_accounts.create(session, actor, body.to_input()))

@@ -1,0 +1,210 @@
+"""The ledger's auditor (`ttm ledger-verify`): recomputes what the ledger promises from the rows
+themselves and lists every breach with the ids involved (docs/ledger.md, promises M1-M12).
+
+It never trusts a stored total: balances are summed from postings, settlements' paid amounts from
+their payments, and every owed booking and milestone must have exactly one settlement of its amount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models.bookings import Booking
+from models.contracts import ContractAmountOwed
+from models.enums import AccountPurpose, EntrySource, SettlementSource, SettlementStatus
+from models.ledger import JournalEntry, LedgerAccount, Posting
+from models.organisations import Organisation
+from models.settlements import Payment, Settlement
+
+
+@dataclass
+class Finding:
+    check: str
+    detail: str
+    ids: list[str] = field(default_factory=list)
+
+
+async def run(session: AsyncSession) -> list[Finding]:
+    """Every breach found (an empty list: the ledger keeps its promises)."""
+    found: list[Finding] = []
+    for check in (_entries_balance, _ledger_sums_to_zero, _postings_match, _owed_are_settled, _settlements_add_up):
+        found += await check(session)
+    return found
+
+
+async def _entries_balance(session: AsyncSession) -> list[Finding]:
+    off = (
+        await session.execute(
+            select(Posting.entry_id, Posting.currency, func.sum(Posting.amount))
+            .group_by(Posting.entry_id, Posting.currency)
+            .having(func.sum(Posting.amount) != 0)
+        )
+    ).all()
+    short = (
+        (
+            await session.execute(
+                select(JournalEntry.id)
+                .outerjoin(Posting, Posting.entry_id == JournalEntry.id)
+                .group_by(JournalEntry.id)
+                .having(func.count(Posting.id) < 2)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    orphans = (
+        (
+            await session.execute(
+                select(Posting.id)
+                .outerjoin(JournalEntry, JournalEntry.id == Posting.entry_id)
+                .where(JournalEntry.id.is_(None))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    out = [Finding("entry-balances", f"entry {e} is off by {s} {c}", [str(e)]) for e, c, s in off]
+    out += [Finding("entry-balances", f"entry {e} has fewer than two postings", [str(e)]) for e in short]
+    out += [Finding("entry-balances", f"posting {p} has no entry", [str(p)]) for p in orphans]
+    return out
+
+
+async def _ledger_sums_to_zero(session: AsyncSession) -> list[Finding]:
+    rows = (
+        await session.execute(
+            select(Posting.centre_id, Posting.currency, func.sum(Posting.amount))
+            .group_by(Posting.centre_id, Posting.currency)
+            .having(func.sum(Posting.amount) != 0)
+        )
+    ).all()
+    return [Finding("zero-sum", f"centre {c}'s ledger sums to {s} {cur}", [str(c)]) for c, cur, s in rows]
+
+
+async def _postings_match(session: AsyncSession) -> list[Finding]:
+    rows = (
+        (
+            await session.execute(
+                select(Posting.id)
+                .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+                .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+                .where(
+                    (LedgerAccount.currency != Posting.currency)
+                    | (LedgerAccount.centre_id != Posting.centre_id)
+                    | (JournalEntry.centre_id != Posting.centre_id)
+                    | (JournalEntry.booked_at != Posting.booked_at)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return [
+        Finding("one-currency-per-account", f"posting {p} differs from its account or entry", [str(p)]) for p in rows
+    ]
+
+
+async def _owed_are_settled(session: AsyncSession) -> list[Finding]:
+    out: list[Finding] = []
+    customer, provider = aliased(Organisation), aliased(Organisation)
+    customer_centre = func.coalesce(customer.parent_id, customer.id)
+    provider_centre = func.coalesce(provider.parent_id, provider.id)
+    bookings = (
+        await session.execute(
+            select(Booking.id, Booking.charge_amount, Settlement.id, Settlement.amount)
+            .join(customer, customer.id == Booking.customer_org_id)
+            .join(provider, provider.id == Booking.provider_org_id)
+            .outerjoin(
+                Settlement, and_(Settlement.source == SettlementSource.booking, Settlement.source_id == Booking.id)
+            )
+            .where(Booking.charge_amount > 0, customer_centre != provider_centre)
+        )
+    ).all()
+    for booking_id, owed, settlement_id, amount in bookings:
+        if settlement_id is None or amount != owed:
+            out.append(
+                Finding(
+                    "owed-is-settled",
+                    f"booking {booking_id} owes {owed} but its settlement is {amount}",
+                    [str(booking_id), str(settlement_id)],
+                )
+            )
+    milestones = (
+        await session.execute(
+            select(
+                ContractAmountOwed.milestone_id, ContractAmountOwed.amount, Settlement.id, Settlement.amount
+            ).outerjoin(
+                Settlement,
+                and_(
+                    Settlement.source == SettlementSource.milestone,
+                    Settlement.source_id == ContractAmountOwed.milestone_id,
+                ),
+            )
+        )
+    ).all()
+    for milestone_id, owed, settlement_id, amount in milestones:
+        if owed > 0 and (settlement_id is None or amount != owed):
+            out.append(
+                Finding(
+                    "owed-is-settled",
+                    f"milestone {milestone_id} owes {owed} but its settlement is {amount}",
+                    [str(milestone_id), str(settlement_id)],
+                )
+            )
+    return out
+
+
+async def _settlements_add_up(session: AsyncSession) -> list[Finding]:
+    out: list[Finding] = []
+    paid = (
+        select(Payment.settlement_id, func.sum(Payment.amount).label("paid"))
+        .where(Payment.reversed_by_entry_id.is_(None))
+        .group_by(Payment.settlement_id)
+        .subquery()
+    )
+    accrued = set(
+        (
+            await session.scalars(
+                select(JournalEntry.source_ref).where(JournalEntry.source == EntrySource.settlement_accrual)
+            )
+        ).all()
+    )
+    rows = (
+        await session.execute(
+            select(Settlement, func.coalesce(paid.c.paid, 0)).outerjoin(paid, paid.c.settlement_id == Settlement.id)
+        )
+    ).all()
+    outstanding: dict[tuple, int] = {}
+    for s, payments in rows:
+        if payments != s.paid_amount:
+            out.append(
+                Finding("settlement-paid", f"{s.number}: paid {s.paid_amount}, payments {payments}", [str(s.id)])
+            )
+        if str(s.id) not in accrued:
+            out.append(Finding("settlement-accrued", f"{s.number} has no accrual entry", [str(s.id)]))
+        if s.status not in (SettlementStatus.written_off,):
+            key = (s.centre_id, s.currency)
+            outstanding[key] = outstanding.get(key, 0) + s.amount - s.paid_amount - s.written_off_amount
+    receivables = (
+        await session.execute(
+            select(LedgerAccount.centre_id, LedgerAccount.currency, func.coalesce(func.sum(Posting.amount), 0))
+            .outerjoin(Posting, Posting.account_id == LedgerAccount.id)
+            .where(LedgerAccount.purpose == AccountPurpose.receivable)
+            .group_by(LedgerAccount.centre_id, LedgerAccount.currency)
+        )
+    ).all()
+    ledger = {(c, cur): int(total) for c, cur, total in receivables}
+    for key in set(ledger) | set(outstanding):
+        if ledger.get(key, 0) != outstanding.get(key, 0):
+            out.append(
+                Finding(
+                    "receivable-equals-open-settlements",
+                    f"centre {key[0]} {key[1]}: receivable {ledger.get(key, 0)}, "
+                    f"open settlements {outstanding.get(key, 0)}",
+                    [str(key[0])],
+                )
+            )
+    return out

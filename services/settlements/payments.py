@@ -1,0 +1,251 @@
+"""Money received against a settlement, written off, or reversed.
+
+A receipt locks the settlement row, so two payments for the last fen cannot both land: the second
+finds nothing left owed (409). Offline (bank transfer) receipts: Dr the bank account / Cr
+receivable, then the revenue allocation. A write-off: Dr bad debts / Cr receivable for what is
+left. A payment recorded in error is reversed (its entry and its allocation's), never deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models.base import uuid7
+from models.enums import AccountPurpose, EntrySource, PaymentChannel, SettlementStatus
+from models.ledger import JournalEntry
+from models.organisations import Organisation
+from models.settlements import Payment, RevenueAllocation, Settlement
+from services import clock
+from services.actors import Actor
+from services.errors import AlreadyExists, Conflict, Invalid, NotFound
+from services.ledger import access, bank_accounts, chart, entries
+from services.ledger.chart import AccountSpec
+from services.settlements import allocation
+from services.settlements.accrual import institute_of
+from services.settlements.core import Overpayment, SettlementClosed, get, status_after
+
+
+class DuplicateBankReference(AlreadyExists):
+    title = "This bank reference is already recorded on the account"
+    slug = "duplicate-bank-reference"
+
+
+class PaymentNotFound(NotFound):
+    title = "Payment not found"
+    slug = "payment-not-found"
+
+
+class PaymentAlreadyReversed(Conflict):
+    title = "The payment has already been reversed"
+    slug = "payment-already-reversed"
+
+
+class EntryNotReversible(Conflict):
+    title = "This entry is reversed through the operation that made it"
+    slug = "entry-not-reversible"
+
+
+@dataclass(frozen=True)
+class OfflinePaymentInput:
+    bank_account_id: uuid.UUID
+    amount: int
+    currency: str
+    reference: str
+    value_date: date
+
+
+def _booked_at(value_date: date, zone: str, not_before: datetime) -> datetime:
+    """A receipt is booked on its value date (the start of that day in the centre's time zone), and
+    never before the money became owed."""
+    start = datetime.combine(value_date, time.min, tzinfo=ZoneInfo(zone))
+    return max(start, not_before)
+
+
+async def record_offline(
+    session: AsyncSession, actor: Actor, settlement_id: uuid.UUID, data: OfflinePaymentInput
+) -> Payment:
+    """Finance records a bank transfer received against a settlement (partial payments allowed)."""
+    settlement = await get(session, actor, settlement_id, lock=True)
+    access.require(actor, settlement.centre_id, write=True)
+    bank = await bank_accounts.get(session, actor, data.bank_account_id, write=True)
+    if bank.centre_id != settlement.centre_id:
+        raise bank_accounts.BankAccountNotFound("not one of this centre's bank accounts")
+    if data.currency != settlement.currency or bank.currency != settlement.currency:
+        raise Invalid(f"the settlement and the bank account are in {settlement.currency}", loc=["body", "amount"])
+    zone = (await session.get(Organisation, settlement.centre_id)).timezone  # type: ignore[union-attr]
+    if data.value_date > clock.now().astimezone(ZoneInfo(zone)).date():
+        raise Invalid("the value date is in the future", loc=["body", "value_date"])
+    _require_owed(settlement, data.amount)
+    payment_id = uuid7()
+    booked_at = _booked_at(data.value_date, zone, settlement.owed_at)
+    bank_ledger = await bank_accounts.ledger_account(session, bank)
+    receivable = await chart.account(
+        session, settlement.centre_id, settlement.currency, AccountSpec(AccountPurpose.receivable)
+    )
+    provider = await session.get(Organisation, settlement.provider_org_id)
+    institute_id = institute_of(provider)  # type: ignore[arg-type]
+    entry = await entries.post(
+        session,
+        centre_id=settlement.centre_id,
+        source=EntrySource.payment,
+        source_ref=str(payment_id),
+        description=f"{settlement.number} 银行转账收款 / bank transfer {data.reference}",
+        booked_at=booked_at,
+        created_by=actor.user_id,
+        lines=[
+            entries.debit(bank_ledger, data.amount, institute_id=institute_id, memo=data.reference),
+            entries.credit(receivable, data.amount, institute_id=institute_id, memo=settlement.number),
+        ],
+    )
+    payment = Payment(
+        id=payment_id,
+        settlement_id=settlement.id,
+        centre_id=settlement.centre_id,
+        channel=PaymentChannel.bank_transfer,
+        amount=data.amount,
+        currency=data.currency,
+        bank_account_id=bank.id,
+        reference=data.reference,
+        value_date=data.value_date,
+        received_at=booked_at,
+        entry_id=entry.id,
+        recorded_by=actor.user_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(payment)
+            await session.flush()
+    except IntegrityError as exc:
+        raise DuplicateBankReference(f"{data.reference} is already recorded on this account") from exc
+    await apply(session, settlement, payment)
+    return payment
+
+
+def _require_owed(settlement: Settlement, amount: int) -> None:
+    if settlement.status in (SettlementStatus.paid, SettlementStatus.written_off):
+        raise SettlementClosed(f"{settlement.number} is {settlement.status.value}")
+    if amount > settlement.outstanding:
+        raise Overpayment(
+            f"{settlement.number} has {settlement.outstanding} {settlement.currency} left to pay",
+            outstanding={"amount": settlement.outstanding, "currency": settlement.currency},
+        )
+
+
+async def apply(session: AsyncSession, settlement: Settlement, payment: Payment) -> None:
+    """A recorded receipt counts on its (locked) settlement and is shared by the contract's terms."""
+    settlement.paid_amount += payment.amount
+    settlement.status = status_after(settlement)
+    await session.flush()
+    await allocation.allocate_receipt(session, settlement, payment)
+
+
+async def write_off(session: AsyncSession, actor: Actor, settlement_id: uuid.UUID, *, reason: str) -> Settlement:
+    """Finance writes off what is left of a settlement: Dr bad debts / Cr receivable."""
+    settlement = await get(session, actor, settlement_id, lock=True)
+    access.require(actor, settlement.centre_id, write=True)
+    if settlement.status in (SettlementStatus.paid, SettlementStatus.written_off):
+        raise SettlementClosed(f"{settlement.number} is {settlement.status.value}")
+    left = settlement.outstanding
+    receivable = await chart.account(
+        session, settlement.centre_id, settlement.currency, AccountSpec(AccountPurpose.receivable)
+    )
+    bad_debts = await chart.account(
+        session, settlement.centre_id, settlement.currency, AccountSpec(AccountPurpose.write_off_expense)
+    )
+    provider = await session.get(Organisation, settlement.provider_org_id)
+    institute_id = institute_of(provider)  # type: ignore[arg-type]
+    await entries.post(
+        session,
+        centre_id=settlement.centre_id,
+        source=EntrySource.write_off,
+        source_ref=str(settlement.id),
+        description=f"{settlement.number} 核销 / written off: {reason}",
+        created_by=actor.user_id,
+        lines=[
+            entries.debit(bad_debts, left, institute_id=institute_id),
+            entries.credit(receivable, left, institute_id=institute_id, memo=settlement.number),
+        ],
+    )
+    settlement.written_off_amount = left
+    settlement.written_off_at = clock.now()
+    settlement.written_off_by = actor.user_id
+    settlement.write_off_reason = reason
+    settlement.status = SettlementStatus.written_off
+    await session.flush()
+    return settlement
+
+
+async def reverse_entry(session: AsyncSession, actor: Actor, entry_id: uuid.UUID, *, reason: str) -> JournalEntry:
+    """Reverse an entry (finance): a manual one as it is; a payment with its allocation, so the
+    settlement owes it again. Accruals, recognitions and allocations follow their source and are
+    refused (409): reverse the payment, or write the settlement off."""
+    entry = await session.get(JournalEntry, entry_id)
+    if entry is None or entry.centre_id not in access.reader_centres(actor):
+        raise entries.EntryNotFound()
+    access.require(actor, entry.centre_id, write=True)
+    entry = await entries.load(session, entry.id)
+    description = f"冲销 / reversal of {entry.description}: {reason}"
+    if entry.source is EntrySource.manual:
+        return await entries.reverse(session, entry, description=description, created_by=actor.user_id)
+    if entry.source is EntrySource.payment:
+        return await _reverse_payment(session, actor, uuid.UUID(entry.source_ref), description)
+    raise EntryNotReversible(
+        f"a {entry.source.value} entry follows its source; reverse the payment or write the settlement off"
+    )
+
+
+async def _reverse_payment(
+    session: AsyncSession, actor: Actor, payment_id: uuid.UUID, description: str
+) -> JournalEntry:
+    payment = await session.get(Payment, payment_id)
+    if payment is None:
+        raise PaymentNotFound()
+    settlement = await get(session, actor, payment.settlement_id, lock=True)
+    await session.refresh(payment, with_for_update=True)
+    if payment.reversed_by_entry_id is not None:
+        raise PaymentAlreadyReversed()
+    if settlement.status is SettlementStatus.written_off:
+        raise SettlementClosed(f"{settlement.number} is written off; its payments stand")
+    reversal = await entries.reverse(
+        session, await entries.load(session, payment.entry_id), description=description, created_by=actor.user_id
+    )
+    shared = await session.scalar(select(RevenueAllocation).where(RevenueAllocation.payment_id == payment.id))
+    if shared is not None and shared.entry_id is not None:
+        await entries.reverse(
+            session, await entries.load(session, shared.entry_id), description=description, created_by=actor.user_id
+        )
+    payment.reversed_by_entry_id = reversal.id
+    settlement.paid_amount -= payment.amount
+    settlement.status = status_after(settlement)
+    await session.flush()
+    return reversal
+
+
+async def allocation_of(session: AsyncSession, payment_id: uuid.UUID) -> RevenueAllocation | None:
+    """How a payment was shared (with its lines), if it was."""
+    return await session.scalar(
+        select(RevenueAllocation)
+        .options(selectinload(RevenueAllocation.lines))
+        .where(RevenueAllocation.payment_id == payment_id)
+    )
+
+
+async def payments_of(
+    session: AsyncSession, actor: Actor, settlement_id: uuid.UUID
+) -> tuple[Settlement, list[tuple[Payment, RevenueAllocation | None]]]:
+    """A visible settlement's payments, oldest first, each with its allocation."""
+    settlement = await get(session, actor, settlement_id)
+    rows = (
+        await session.scalars(
+            select(Payment).where(Payment.settlement_id == settlement.id).order_by(Payment.received_at, Payment.id)
+        )
+    ).all()
+    return settlement, [(p, await allocation_of(session, p.id)) for p in rows]
