@@ -60,13 +60,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 MinorUnits = BigInteger
 
 
-def enum_column(enum_cls: type, name: str) -> Enum:
-    """A portable enum stored as its value (VARCHAR + CHECK), so adding values is a plain migration."""
+def enum_column(enum_cls: type, name: str, *, check: bool = True) -> Enum:
+    """A portable enum stored as its value (VARCHAR + CHECK), so adding values is a plain migration.
+    `check=False` leaves the CHECK out, for open sets on append-only tables (a new value must not
+    mean rebuilding a table whose rows may never be touched)."""
     return Enum(
         enum_cls,
         name=name,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=check,
         length=32,
         values_callable=lambda e: [m.value for m in e],
     )

@@ -50,7 +50,7 @@ class LedgerAccount(IdMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     key: Mapped[str] = mapped_column(String(80))
     type: Mapped[AccountType] = mapped_column(enum_column(AccountType, "account_type"))
-    purpose: Mapped[AccountPurpose] = mapped_column(enum_column(AccountPurpose, "account_purpose"))
+    purpose: Mapped[AccountPurpose] = mapped_column(enum_column(AccountPurpose, "account_purpose", check=False))
     income_kind: Mapped[IncomeKind | None] = mapped_column(enum_column(IncomeKind, "income_kind"))
     # The co-builder a payable is owed to, or the voucher issuer a receivable is due from.
     counterparty_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
@@ -77,7 +77,7 @@ class JournalEntry(IdMixin, Base):
     booked_at: Mapped[datetime]  # when it happened (value date for receipts); decides the period
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM of booked_at in the centre's time zone
     description: Mapped[str] = mapped_column(String(500))
-    source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource, "entry_source"))
+    source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource, "entry_source", check=False))
     source_ref: Mapped[str] = mapped_column(String(255))  # the source document's id (ours or external)
     reverses_entry_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
