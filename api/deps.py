@@ -20,6 +20,7 @@ from services.db import Database, retry_read
 from services.errors import DomainError, Unauthorized
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from services.settings import Settings
+from services.stripe_gateway import StripeGateway
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -38,6 +39,10 @@ async def get_database(request: Request) -> Database:
 
 async def get_auth(request: Request) -> AuthService:
     return request.app.state.auth
+
+
+async def get_stripe(request: Request) -> StripeGateway:
+    return request.app.state.stripe
 
 
 async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
@@ -61,6 +66,8 @@ async def get_session(db: Annotated[Database, Depends(get_database)]) -> AsyncIt
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 AuthDep = Annotated[AuthService, Depends(get_auth)]
+StripeDep = Annotated[StripeGateway, Depends(get_stripe)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 async def current_actor(
@@ -131,6 +138,22 @@ async def optional_read_actor(request: Request, session: ReadSessionDep) -> Acto
 OptionalReadActor = Annotated[Actor | None, Depends(optional_read_actor)]
 # OpenAPI for routes on `OptionalReadActor`: the bearer token is optional, as with OptionalActor.
 OPTIONAL_BEARER: dict[str, Any] = {"security": [{oauth2_scheme.scheme_name: []}]}
+
+
+async def current_read_actor(request: Request, session: ReadSessionDep) -> Actor:
+    """The signed-in caller, authenticated on the read session (no transaction), for endpoints that
+    run their own transactions (card payments: the idempotency key is committed before Stripe is
+    called). 401 without a valid bearer token. Routes using it declare `BEARER` for OpenAPI."""
+    actor = await optional_read_actor(request, session)
+    if actor is None:
+        err = Unauthorized("sign in and send the access token as a Bearer token")
+        err.headers["WWW-Authenticate"] = "Bearer"
+        raise err
+    return actor
+
+
+CurrentReadActor = Annotated[Actor, Depends(current_read_actor)]
+BEARER: dict[str, Any] = OPTIONAL_BEARER
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

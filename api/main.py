@@ -14,6 +14,7 @@ from api import (
     attachments,
     auth,
     bookings,
+    card_payments,
     catalogue,
     contracts,
     errors,
@@ -30,12 +31,14 @@ from api import (
     service_requests,
     settlements,
     sme_memberships,
+    webhooks,
 )
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from services import logs, segmentation
 from services.auth import AuthService
 from services.db import Database
 from services.settings import Settings, get_settings
+from services.stripe_gateway import StripeGateway
 
 API_PREFIX = "/api/v1"
 
@@ -86,6 +89,10 @@ TAGS = [
         "description": "Each centre's double-entry revenue ledger: accounts, balances, entries, trial balance, periods",
     },
     {"name": "reports", "description": "Co-builder statements read from the ledger"},
+    {
+        "name": "webhooks",
+        "description": "Stripe's signed events (no caller): card payments, refunds, disputes, payouts",
+    },
     {"name": "operations", "description": "Liveness, readiness and metrics (outside /api/v1)"},
 ]
 
@@ -117,6 +124,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database or Database(settings)
     app.state.auth = AuthService(settings)
+    app.state.stripe = StripeGateway(settings)
 
     errors.install(app)
 
@@ -142,6 +150,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         service_requests.router,
         notifications.router,
         settlements.router,
+        card_payments.router,
+        webhooks.router,
         ledger.router,
         reports.router,
     ):

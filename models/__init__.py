@@ -4,6 +4,7 @@ from models import (  # noqa: F401
     attachments,
     auth,
     bookings,
+    card_payments,
     catalogue,
     contracts,
     idempotency,

@@ -334,6 +334,7 @@ class AccountPurpose(StrEnum):
     revenue_share_expense = "revenue_share_expense"  # 收益分成支出
     team_reward_expense = "team_reward_expense"  # 成果完成团队奖励支出
     write_off_expense = "write_off_expense"  # 坏账核销
+    disputed_funds = "disputed_funds"  # 其他应收款—争议款项: card payments Stripe holds during a dispute
 
 
 ACCOUNT_TYPES: dict[AccountPurpose, AccountType] = {
@@ -352,6 +353,7 @@ ACCOUNT_TYPES: dict[AccountPurpose, AccountType] = {
     AccountPurpose.revenue_share_expense: AccountType.expense,
     AccountPurpose.team_reward_expense: AccountType.expense,
     AccountPurpose.write_off_expense: AccountType.expense,
+    AccountPurpose.disputed_funds: AccountType.asset,
 }
 
 
@@ -365,8 +367,44 @@ class EntrySource(StrEnum):
     write_off = "write_off"  # the rest of a settlement will not be collected
     manual = "manual"  # posted by finance (grants, subsidies, payouts to co-builders, corrections)
     reversal = "reversal"  # reverses another entry
+    payment_fee = "payment_fee"  # a card processor's fee (Stripe balance transaction)
+    refund = "refund"  # money given back against a payment
+    dispute = "dispute"  # a card dispute: funds withdrawn, reinstated or lost
+    payout = "payout"  # Stripe paid card receipts out to the centre's bank account
 
 
 class PeriodStatus(StrEnum):
     open = "open"
     closed = "closed"
+
+
+# Card payments with Stripe (issue 14).
+
+
+class IntentStatus(StrEnum):
+    """Our record of one PaymentIntent attempt for a settlement."""
+
+    creating = "creating"  # our idempotency key is saved; Stripe has not answered yet
+    open = "open"  # Stripe created it; the client confirms it with the client secret
+    succeeded = "succeeded"
+    failed = "failed"  # the last payment attempt failed (the intent may be retried by the client)
+    canceled = "canceled"  # replaced (the amount owed changed) or cancelled
+
+
+class StripeEventStatus(StrEnum):
+    received = "received"  # stored; being applied (or to retry)
+    applied = "applied"  # its money moved (or there was nothing to move)
+    flagged = "flagged"  # stored, not applied: it disagrees with our records; finance is told
+    ignored = "ignored"  # a type this service does not act on
+
+
+class RefundStatus(StrEnum):
+    succeeded = "succeeded"
+    pending = "pending"
+    failed = "failed"
+
+
+class DisputeStatus(StrEnum):
+    open = "open"  # funds withdrawn while the dispute lasts
+    won = "won"  # funds reinstated
+    lost = "lost"  # the money went back to the card holder; the settlement owes it again

@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, enum_column, stamped_at
-from models.enums import IncomeKind, PaymentChannel, SettlementSource, SettlementStatus
+from models.enums import IncomeKind, PaymentChannel, RefundStatus, SettlementSource, SettlementStatus
 
 
 class SettlementCounter(Base):
@@ -77,8 +77,11 @@ class Payment(IdMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunded_within_amount"),
         # A bank reference is used once per bank account: the same transfer is never recorded twice.
         UniqueConstraint("bank_account_id", "reference"),
+        # A card charge (Stripe's ch_ id) is recorded once.
+        UniqueConstraint("channel", "external_ref"),
     )
 
     settlement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("settlements.id", ondelete="RESTRICT"), index=True)
@@ -88,11 +91,13 @@ class Payment(IdMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     bank_account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bank_accounts.id", ondelete="RESTRICT"))
     reference: Mapped[str | None] = mapped_column(String(100))  # the bank's serial number (交易流水号)
+    external_ref: Mapped[str | None] = mapped_column(String(255))  # the processor's id (a Stripe charge)
     value_date: Mapped[date] = mapped_column(Date)
     received_at: Mapped[datetime]
     entry_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_entries.id", ondelete="RESTRICT"))
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reversed_by_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id", ondelete="RESTRICT"))
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = stamped_at()
 
 
@@ -129,3 +134,22 @@ class RevenueAllocationLine(IdMixin, Base):
     # Of that share: 10000 for a party, the team reward's bps or the rest for the provider's split.
     of_bps: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)  # the base split by weights bps × of_bps (largest remainder)
+
+
+class Refund(IdMixin, Base):
+    """Money given back against a payment (never more than it brought in); its entry reverses the
+    receipt, and the payment's revenue allocation is reversed pro rata."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(enum_column(RefundStatus, "refund_status"))
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    # The processor's refund (Stripe's re_ id), unique: a refund made in Stripe's dashboard is recorded once.
+    external_ref: Mapped[str | None] = mapped_column(String(255), unique=True)
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id", ondelete="RESTRICT"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = stamped_at()

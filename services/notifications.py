@@ -66,6 +66,7 @@ class Notice(StrEnum):
     contract_milestone_rejected = "contract.milestone_rejected"
     contract_completed = "contract.completed"
     contract_terminated = "contract.terminated"
+    card_payment_flagged = "payment.flagged"
 
     @property
     def kind(self) -> str:
@@ -297,6 +298,16 @@ NOTICES: dict[Notice, Template] = {
         "contract",
         ("合同已终止", "Contract terminated"),
         ("合同已终止。", "The contract was terminated."),
+    ),
+    Notice.card_payment_flagged: Template(
+        "the centre's finance staff",
+        frozenset({Role.finance}),
+        "settlement",
+        ("银行卡付款待核对", "Card payment to check"),
+        (
+            "一笔银行卡付款与结算单不符，已记录但未入账，请核对。",
+            "A card payment disagrees with the settlement; stored, not applied.",
+        ),
     ),
 }
 

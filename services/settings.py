@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     trusted_proxy_count: int = Field(default=0, ge=0)
     idempotency_wait_seconds: float = Field(default=10.0, ge=0)
 
+    # Card payments (optional per deployment: without a key everything but cards works).
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None  # another API address (the tests' local fake); default Stripe's
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -26,6 +26,8 @@ from services import clock as service_clock
 from services import migrations
 from services.db import Database, create_engine
 from services.settings import Environment, Settings, generate_dev_key
+from services.stripe_gateway import StripeGateway
+from tests import stripe_fake
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -168,6 +170,34 @@ def clock() -> TestClock:
     """The services' clock for this test: `clock.set(...)` stops it at a time, `advance(hours=1)`
     moves it; it runs on the wall clock again after the test."""
     return TestClock()
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[tuple[Any, str]]:
+    """One local fake of Stripe's API for the run (tests/stripe_fake.py); each test resets it."""
+    with stripe_fake.serve() as served:
+        yield served
+
+
+@pytest.fixture
+def stripe(app, settings: Settings, stripe_server) -> Iterator[Any]:
+    """Card payments on: the app's gateway is the real `stripe` library pointed at the fake, with a
+    webhook secret; the fake (its state reset) is what the test drives as the card holder and as Stripe."""
+    fake, url = stripe_server
+    fake.reset()
+    card_settings = settings.model_copy(
+        update={
+            "stripe_api_key": "sk_test_fake",
+            "stripe_webhook_secret": stripe_fake.WEBHOOK_SECRET,
+            "stripe_api_base": url,
+        }
+    )
+    saved = app.state.stripe
+    app.state.stripe = StripeGateway(card_settings)
+    try:
+        yield fake
+    finally:
+        app.state.stripe = saved
 
 
 @pytest.fixture

@@ -152,7 +152,9 @@ class PaymentRead(OutputModel):
     channel: PaymentChannel
     amount: Money
     bank_account_id: uuid.UUID | None
-    reference: str | None
+    reference: str | None = Field(description="The bank's serial number (交易流水号) of a transfer")
+    external_ref: str | None = Field(description="The card processor's id of the payment (a Stripe charge, ch_…)")
+    refunded: Money = Field(description="What has been refunded of it")
     value_date: date
     received_at: datetime
     entry_id: uuid.UUID = Field(description="The journal entry that recorded it")
@@ -169,6 +171,8 @@ class PaymentRead(OutputModel):
             amount=_money(p.amount, p.currency),
             bank_account_id=p.bank_account_id,
             reference=p.reference,
+            external_ref=p.external_ref,
+            refunded=_money(p.refunded_amount, p.currency),
             value_date=p.value_date,
             received_at=p.received_at,
             entry_id=p.entry_id,

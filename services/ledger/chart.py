@@ -33,6 +33,7 @@ CHART: dict[AccountPurpose, ChartLine] = {
     AccountPurpose.stripe_clearing: ChartLine("1012", "其他货币资金—Stripe 清算", "Stripe clearing"),
     AccountPurpose.receivable: ChartLine("1122", "应收账款", "Accounts receivable"),
     AccountPurpose.voucher_receivable: ChartLine("1221", "其他应收款—应收创新券款", "Voucher receivable"),
+    AccountPurpose.disputed_funds: ChartLine("1231", "其他应收款—银行卡争议款项", "Card funds held in dispute"),
     AccountPurpose.deferred_revenue: ChartLine("2204", "合同负债（预收账款）", "Deferred revenue"),
     AccountPurpose.co_builder_payable: ChartLine("2241", "其他应付款—共建单位收益分成", "Payable to co-builders"),
     AccountPurpose.team_reward_payable: ChartLine("2211", "应付职工薪酬—成果完成团队奖励", "Team reward payable"),
@@ -57,6 +58,7 @@ INCOME_NAMES: dict[IncomeKind, tuple[str, str, str]] = {
 # Opened with every centre, in CNY: the accounts that need no counterparty.
 STANDARD = (
     AccountPurpose.stripe_clearing,
+    AccountPurpose.disputed_funds,
     AccountPurpose.receivable,
     AccountPurpose.deferred_revenue,
     AccountPurpose.team_reward_payable,

@@ -14,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.bookings import Booking
+from models.card_payments import StripeEvent
 from models.contracts import ContractAmountOwed
-from models.enums import AccountPurpose, EntrySource, SettlementSource, SettlementStatus
+from models.enums import (
+    AccountPurpose,
+    EntrySource,
+    PaymentChannel,
+    SettlementSource,
+    SettlementStatus,
+    StripeEventStatus,
+)
 from models.ledger import JournalEntry, LedgerAccount, Posting
 from models.organisations import Organisation
 from models.settlements import Payment, Settlement
@@ -31,7 +39,14 @@ class Finding:
 async def run(session: AsyncSession) -> list[Finding]:
     """Every breach found (an empty list: the ledger keeps its promises)."""
     found: list[Finding] = []
-    for check in (_entries_balance, _ledger_sums_to_zero, _postings_match, _owed_are_settled, _settlements_add_up):
+    for check in (
+        _entries_balance,
+        _ledger_sums_to_zero,
+        _postings_match,
+        _owed_are_settled,
+        _settlements_add_up,
+        _stripe_events_applied,
+    ):
         found += await check(session)
     return found
 
@@ -160,7 +175,7 @@ async def _owed_are_settled(session: AsyncSession) -> list[Finding]:
 async def _settlements_add_up(session: AsyncSession) -> list[Finding]:
     out: list[Finding] = []
     paid = (
-        select(Payment.settlement_id, func.sum(Payment.amount).label("paid"))
+        select(Payment.settlement_id, func.sum(Payment.amount - Payment.refunded_amount).label("paid"))
         .where(Payment.reversed_by_entry_id.is_(None))
         .group_by(Payment.settlement_id)
         .subquery()
@@ -207,4 +222,36 @@ async def _settlements_add_up(session: AsyncSession) -> list[Finding]:
                     [str(key[0])],
                 )
             )
+    return out
+
+
+async def _stripe_events_applied(session: AsyncSession) -> list[Finding]:
+    """Each applied card payment event has its payment, each applied payout its entries."""
+    out: list[Finding] = []
+    applied = (
+        await session.execute(
+            select(StripeEvent.event_id, StripeEvent.type, StripeEvent.payload).where(
+                StripeEvent.status == StripeEventStatus.applied,
+                StripeEvent.type.in_(["payment_intent.succeeded", "payout.paid"]),
+            )
+        )
+    ).all()
+    charges = set(
+        (await session.scalars(select(Payment.external_ref).where(Payment.channel == PaymentChannel.card))).all()
+    )
+    payouts = {
+        ref.split(":", 1)[0]
+        for ref in (
+            await session.scalars(select(JournalEntry.source_ref).where(JournalEntry.source == EntrySource.payout))
+        )
+    }
+    for event_id, kind, payload in applied:
+        obj = (payload.get("data") or {}).get("object") or {}
+        if kind == "payment_intent.succeeded":
+            charge = obj.get("latest_charge")
+            charge = charge.get("id") if isinstance(charge, dict) else charge
+            if charge and charge not in charges:
+                out.append(Finding("stripe-event-applied", f"{event_id}: no card payment for {charge}", [event_id]))
+        elif obj.get("id") not in payouts:
+            out.append(Finding("stripe-event-applied", f"{event_id}: payout {obj.get('id')} has no entry", [event_id]))
     return out

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from models.base import uuid7
 from models.enums import AccountPurpose, EntrySource, PaymentChannel, SettlementStatus
-from models.ledger import JournalEntry
+from models.ledger import JournalEntry, LedgerAccount
 from models.organisations import Organisation
 from models.settlements import Payment, RevenueAllocation, Settlement
 from services import clock
@@ -69,6 +69,73 @@ def _booked_at(value_date: date, zone: str, not_before: datetime) -> datetime:
     return max(start, not_before)
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """Money received against a settlement, from any channel, as the settlements area records it."""
+
+    channel: PaymentChannel
+    amount: int
+    currency: str
+    account: LedgerAccount  # what is debited: a bank account, Stripe clearing, voucher receivable
+    booked_at: datetime
+    value_date: date
+    description: str
+    bank_account_id: uuid.UUID | None = None
+    reference: str | None = None  # the bank's serial number
+    external_ref: str | None = None  # the processor's id (a Stripe charge)
+    recorded_by: uuid.UUID | None = None
+
+
+async def receive(session: AsyncSession, settlement: Settlement, receipt: Receipt) -> Payment:
+    """Record a receipt on a settlement locked by the caller: Dr the receipt's account / Cr receivable,
+    the payment row, the settlement's paid amount and state, and the revenue allocation. 409 when it
+    pays more than is owed or the settlement is closed."""
+    _require_owed(settlement, receipt.amount)
+    payment_id = uuid7()
+    receivable = await chart.account(
+        session, settlement.centre_id, settlement.currency, AccountSpec(AccountPurpose.receivable)
+    )
+    provider = await session.get(Organisation, settlement.provider_org_id)
+    institute_id = institute_of(provider)  # type: ignore[arg-type]
+    entry = await entries.post(
+        session,
+        centre_id=settlement.centre_id,
+        source=EntrySource.payment,
+        source_ref=str(payment_id),
+        description=f"{settlement.number} {receipt.description}",
+        booked_at=receipt.booked_at,
+        created_by=receipt.recorded_by,
+        lines=[
+            entries.debit(receipt.account, receipt.amount, institute_id=institute_id, memo=receipt.reference),
+            entries.credit(receivable, receipt.amount, institute_id=institute_id, memo=settlement.number),
+        ],
+    )
+    payment = Payment(
+        id=payment_id,
+        settlement_id=settlement.id,
+        centre_id=settlement.centre_id,
+        channel=receipt.channel,
+        amount=receipt.amount,
+        currency=receipt.currency,
+        bank_account_id=receipt.bank_account_id,
+        reference=receipt.reference,
+        external_ref=receipt.external_ref,
+        value_date=receipt.value_date,
+        received_at=receipt.booked_at,
+        entry_id=entry.id,
+        recorded_by=receipt.recorded_by,
+        refunded_amount=0,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(payment)
+            await session.flush()
+    except IntegrityError as exc:
+        raise DuplicateBankReference(f"{receipt.reference or receipt.external_ref} is already recorded") from exc
+    await apply(session, settlement, payment)
+    return payment
+
+
 async def record_offline(
     session: AsyncSession, actor: Actor, settlement_id: uuid.UUID, data: OfflinePaymentInput
 ) -> Payment:
@@ -83,50 +150,19 @@ async def record_offline(
     zone = (await session.get(Organisation, settlement.centre_id)).timezone  # type: ignore[union-attr]
     if data.value_date > clock.now().astimezone(ZoneInfo(zone)).date():
         raise Invalid("the value date is in the future", loc=["body", "value_date"])
-    _require_owed(settlement, data.amount)
-    payment_id = uuid7()
-    booked_at = _booked_at(data.value_date, zone, settlement.owed_at)
-    bank_ledger = await bank_accounts.ledger_account(session, bank)
-    receivable = await chart.account(
-        session, settlement.centre_id, settlement.currency, AccountSpec(AccountPurpose.receivable)
-    )
-    provider = await session.get(Organisation, settlement.provider_org_id)
-    institute_id = institute_of(provider)  # type: ignore[arg-type]
-    entry = await entries.post(
-        session,
-        centre_id=settlement.centre_id,
-        source=EntrySource.payment,
-        source_ref=str(payment_id),
-        description=f"{settlement.number} 银行转账收款 / bank transfer {data.reference}",
-        booked_at=booked_at,
-        created_by=actor.user_id,
-        lines=[
-            entries.debit(bank_ledger, data.amount, institute_id=institute_id, memo=data.reference),
-            entries.credit(receivable, data.amount, institute_id=institute_id, memo=settlement.number),
-        ],
-    )
-    payment = Payment(
-        id=payment_id,
-        settlement_id=settlement.id,
-        centre_id=settlement.centre_id,
+    receipt = Receipt(
         channel=PaymentChannel.bank_transfer,
         amount=data.amount,
         currency=data.currency,
+        account=await bank_accounts.ledger_account(session, bank),
+        booked_at=_booked_at(data.value_date, zone, settlement.owed_at),
+        value_date=data.value_date,
+        description=f"银行转账收款 / bank transfer {data.reference}",
         bank_account_id=bank.id,
         reference=data.reference,
-        value_date=data.value_date,
-        received_at=booked_at,
-        entry_id=entry.id,
         recorded_by=actor.user_id,
     )
-    try:
-        async with session.begin_nested():
-            session.add(payment)
-            await session.flush()
-    except IntegrityError as exc:
-        raise DuplicateBankReference(f"{data.reference} is already recorded on this account") from exc
-    await apply(session, settlement, payment)
-    return payment
+    return await receive(session, settlement, receipt)
 
 
 def _require_owed(settlement: Settlement, amount: int) -> None:
