@@ -4,6 +4,7 @@ trial balance, period close, bank accounts. Finance writes; the centre's manager
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -19,14 +20,17 @@ from api.schemas.ledger import (
     BankAccountRead,
     EntryCreate,
     EntryRead,
+    ExportFormat,
     PeriodRead,
     ReasonIn,
     TrialBalanceRead,
+    export_table,
 )
+from api.schemas.tables import CSV_TYPE, Lang, LangQuery, attachment, csv_bytes
 from models.enums import AccountPurpose, EntrySource
 from services import settlements
 from services.errors import Invalid
-from services.ledger import access, bank_accounts, books, entries, periods
+from services.ledger import access, bank_accounts, books, entries, export, periods
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
@@ -74,6 +78,51 @@ async def trial_balance(
     """Every account's debits, credits and balance as of a time; per currency, debits equal credits."""
     centre, at, rows = await books.trial_balance(session, actor, centre_id=centre_id, as_of=as_of, currency=currency)
     return TrialBalanceRead.of(centre, at, rows)
+
+
+EXPORT_TYPES = {
+    ExportFormat.csv: CSV_TYPE,
+    ExportFormat.beancount: "text/plain; charset=utf-8",
+    ExportFormat.hledger: "text/plain; charset=utf-8",
+}
+EXPORT_SUFFIX = {ExportFormat.csv: "csv", ExportFormat.beancount: "beancount", ExportFormat.hledger: "journal"}
+
+
+@router.get(
+    "/export",
+    operation_id="exportLedger",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, as an attachment",
+            "content": {media: {"schema": {"type": "string"}} for media in sorted(set(EXPORT_TYPES.values()))},
+        },
+        **READ,
+        422: problem(Invalid),
+    },
+)
+async def export_ledger(
+    actor: CurrentActor,
+    session: SessionDep,
+    fmt: Annotated[ExportFormat, Query(alias="format", description="csv, beancount, or hledger (journal)")],
+    date_from: Annotated[
+        date | None, Query(alias="from", description="First day, in the centre's time zone (default: the first entry)")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="Last day, included (default: today)")] = None,
+    centre_id: CentreQuery = None,
+    lang: LangQuery = Lang.en,
+) -> Response:
+    """The centre's ledger as a file for finance tools: beancount (bean-check, Fava), hledger's journal,
+    or CSV (one row per posting). Opening balances for `from`; every account's balance at the end of
+    `to` as an assertion, equal to the trial balance at that moment. Finance and the centre's manager."""
+    found = await export.gather(session, actor, centre_id=centre_id, date_from=date_from, date_to=date_to)
+    if fmt is ExportFormat.csv:
+        body = csv_bytes(export_table(found), lang)
+    else:
+        body = (export.beancount(found) if fmt is ExportFormat.beancount else export.hledger(found)).encode()
+    start = found.date_from.isoformat() if found.date_from else "start"
+    name = f"ledger-{start}-{found.date_to.isoformat()}.{EXPORT_SUFFIX[fmt]}"
+    return Response(body, media_type=EXPORT_TYPES[fmt], headers={"Content-Disposition": attachment(name)})
 
 
 @router.get("/entries", response_model=Page[EntryRead], responses=READ)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 # ISO 4217 currencies the marketplace accepts, with their minor-unit exponent.
 CURRENCIES: dict[str, int] = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0}
@@ -51,6 +52,20 @@ def format_money(amount: int | None, currency: str) -> str:
     whole, minor = divmod(abs(amount), 10**exponent)
     text = f"{whole:,}" + (f".{minor:0{exponent}d}" if exponent else "")
     return f"{sign}{text} {currency}"
+
+
+def to_decimal(amount: int, currency: str) -> Decimal:
+    """Minor units as an exact decimal in major units: 123456 CNY -> Decimal('1234.56')."""
+    exponent = CURRENCIES.get(currency, 2)
+    return Decimal(amount).scaleb(-exponent) if exponent else Decimal(amount)
+
+
+def decimal_text(amount: int, currency: str) -> str:
+    """Minor units as plain major units for files (no grouping): 123456 CNY -> `1234.56`, -5 -> `-0.05`."""
+    exponent = CURRENCIES.get(currency, 2)
+    sign = "-" if amount < 0 else ""
+    whole, minor = divmod(abs(amount), 10**exponent)
+    return f"{sign}{whole}" + (f".{minor:0{exponent}d}" if exponent else "")
 
 
 def format_bps(value: int) -> str:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.tables import Amount, Column, Table
 from models.enums import AccountPurpose, AccountType, EntrySource, IncomeKind, PeriodStatus
 from models.ledger import BankAccount, JournalEntry, LedgerAccount, LedgerPeriod
 from services.ledger import balances, bank_accounts, books
+from services.ledger import export as ledger_export
 
 MAX_AMOUNT = 10**15
 Side = Literal["debit", "credit"]
@@ -263,3 +266,83 @@ class PeriodRead(OutputModel):
     @classmethod
     def of(cls, p: LedgerPeriod) -> PeriodRead:
         return cls.model_validate(p)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    beancount = "beancount"
+    hledger = "hledger"
+
+
+def export_table(export: ledger_export.LedgerExport) -> Table:
+    """One row per posting (and, with `from`, one per opening balance), amounts in major units."""
+    table = Table(
+        "ledger",
+        [
+            Column("Date", "日期"),
+            Column("Booked at", "记账时间"),
+            Column("Entry", "分录编号"),
+            Column("Period", "期间"),
+            Column("Source", "来源"),
+            Column("Source ref", "来源单据"),
+            Column("Description", "摘要"),
+            Column("Account code", "科目编码"),
+            Column("Account", "科目名称"),
+            Column("Account (English)", "科目英文名"),
+            Column("File account", "导出科目"),
+            Column("Currency", "币种"),
+            Column("Debit", "借方金额"),
+            Column("Credit", "贷方金额"),
+            Column("Institute", "研究院"),
+            Column("Memo", "备注"),
+        ],
+    )
+    by_id = {a.account.id: a for a in export.accounts}
+    for a in export.accounts:
+        if a.opening:
+            c = a.account.currency
+            table.rows.append(
+                [
+                    export.opened_on,
+                    None,
+                    None,
+                    None,
+                    "opening",
+                    None,
+                    "期初余额 / opening balance",
+                    a.account.code,
+                    a.account.name,
+                    a.account.name_en,
+                    a.name,
+                    c,
+                    Amount(max(a.opening, 0), c),
+                    Amount(max(-a.opening, 0), c),
+                    None,
+                    None,
+                ]
+            )
+    for e in export.entries:
+        local = export.local(e.booked_at)
+        for p in e.postings:
+            a = by_id[p.account_id]
+            table.rows.append(
+                [
+                    local.date(),
+                    local.isoformat(),
+                    str(e.id),
+                    e.period,
+                    str(e.source),
+                    e.source_ref,
+                    e.description,
+                    a.account.code,
+                    a.account.name,
+                    a.account.name_en,
+                    a.name,
+                    p.currency,
+                    Amount(max(p.amount, 0), p.currency),
+                    Amount(max(-p.amount, 0), p.currency),
+                    str(p.institute_id) if p.institute_id else None,
+                    p.memo,
+                ]
+            )
+    return table

@@ -1,6 +1,6 @@
-"""Reports read from the ledger and settlements (co-builder statements; revenue and receivables
-reports join them in the finance back office)."""
+"""Reports read from the ledger and settlements: co-builder statements, recognised revenue and
+receivables aging (docs/reports.md)."""
 
-from services.reports import co_builders
+from services.reports import co_builders, receivables, revenue
 
-__all__ = ["co_builders"]
+__all__ = ["co_builders", "receivables", "revenue"]
