@@ -220,7 +220,11 @@ def beancount(export: LedgerExport) -> str:
         out.append("")
     check_on = (export.date_to + timedelta(days=1)).isoformat()
     out.append(f"; balances at the end of {export.date_to.isoformat()} (GET /ledger/trial-balance)")
-    out += [f"{check_on} balance {a.name}  {_amount(a.closing, a.account.currency)}" for a in export.accounts]
+    out += [  # `~ 0`: exact to the fen (beancount would otherwise tolerate half a unit of the last digit each way)
+        f"{check_on} balance {a.name}  {decimal_text(a.closing, a.account.currency)} ~ "
+        f"{decimal_text(0, a.account.currency)} {a.account.currency}"
+        for a in export.accounts
+    ]
     return "\n".join(out) + "\n"
 
 
