@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models.enums import IncomeKind, OrganisationKind
 from models.notifications import Notification
@@ -393,3 +394,39 @@ class TestClaims:
         await _verified(db)
         # the voucher can cover the settlement again
         assert (await redeem(client, books.sme_member, settlement.id, voucher, 30_000)).status_code == 201
+
+
+class TestLedgerVerify:
+    """`ttm ledger-verify` checks one entry per redemption (and its reversal when returned), vouchers'
+    balances and programmes' totals, the voucher receivable, and one entry per paid claim."""
+
+    async def _findings(self, db, sql: str, **params) -> set[str]:
+        async with db.session_scope() as session:
+            await session.execute(text(sql), params)
+        async with db.session_scope() as session:
+            return {f.check for f in await verify.run(session)}
+
+    async def test_breaches_are_found(self, client, db, books, issuer):
+        p = await create_programme(client, issuer)
+        [voucher] = await issue(client, issuer, p, books.sme)
+        bank = await open_bank_account(client, books)
+        settlement = await owe(db, books, 100_000)
+        redemption = (await redeem(client, books.sme_member, settlement.id, voucher, 30_000)).json()
+        await pay(client, books.finance, settlement.id, bank, 70_000)
+        claim = (await file_claim(client, books.finance, [redemption], bank)).json()
+        await client.post(f"{CLAIMS}/{claim['id']}/approve", headers=issuer.officer)
+        await _verified(db)
+        vid, rid, cid = (uuid.UUID(x).hex if not _pg(db) else x for x in (voucher["id"], redemption["id"], claim["id"]))
+        assert await self._findings(db, "UPDATE vouchers SET balance = balance + 1 WHERE id = :id", id=vid) == {
+            "voucher-balance"
+        }
+        await self._findings(db, "UPDATE vouchers SET balance = balance - 1 WHERE id = :id", id=vid)
+        assert await self._findings(db, "UPDATE voucher_claims SET status = 'paid' WHERE id = :id", id=cid) == {
+            "voucher-claim-entry"
+        }
+        found = await self._findings(db, "UPDATE voucher_redemptions SET status = 'cancelled' WHERE id = :id", id=rid)
+        assert {"voucher-redemption-entry", "voucher-balance", "voucher-receivable"} <= found
+
+
+def _pg(db) -> bool:
+    return db.engine.dialect.name == "postgresql"
