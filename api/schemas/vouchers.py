@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field, RootModel, StringConstraints, model_validator
 
@@ -241,6 +241,32 @@ class ClaimPay(InputModel):
         return vouchers.PayInput(reference=self.reference)
 
 
+class OwnSharePaymentRead(OutputModel):
+    payment_id: uuid.UUID
+    channel: str = Field(description="bank_transfer or card")
+    amount: int = Field(description="Minor units, net of refunds, in the claim's currency")
+    reference: str | None = Field(description="The bank's serial number, or the Stripe charge (ch_…)")
+    value_date: str
+
+
+class ClaimEvidenceRead(OutputModel):
+    """What the issuer checks for one redemption: the settlement, what it was for, and that the SME paid
+    its own share."""
+
+    redemption_id: uuid.UUID
+    voucher_id: uuid.UUID
+    sme_org_id: uuid.UUID
+    amount: int = Field(description="The voucher's share (minor units, the claim's currency)")
+    settlement_id: uuid.UUID
+    settlement_number: str
+    settlement_amount: int
+    income_kind: IncomeKind
+    source: str = Field(description="booking or milestone")
+    source_id: uuid.UUID = Field(description="The booking's or the contract milestone's id")
+    contract_id: uuid.UUID | None
+    own_share_payments: list[OwnSharePaymentRead]
+
+
 class ClaimRead(OutputModel):
     id: uuid.UUID
     programme_id: uuid.UUID
@@ -250,7 +276,7 @@ class ClaimRead(OutputModel):
     status: VoucherClaimStatus
     bank_account_id: uuid.UUID = Field(description="The centre's bank account to pay into")
     note: str | None
-    evidence: list[dict[str, Any]] = Field(
+    evidence: list[ClaimEvidenceRead] = Field(
         description="Per redemption: the settlement, its contract or booking, and the payments of the SME's own share"
     )
     redemption_ids: list[uuid.UUID]
@@ -272,7 +298,7 @@ class ClaimRead(OutputModel):
             status=c.status,
             bank_account_id=c.bank_account_id,
             note=c.note,
-            evidence=c.evidence,
+            evidence=[ClaimEvidenceRead.model_validate(e) for e in c.evidence],
             redemption_ids=[uuid.UUID(e["redemption_id"]) for e in c.evidence],
             decided_at=c.decided_at,
             reject_reason=c.reject_reason,
