@@ -31,6 +31,7 @@ from api import (
     service_requests,
     settlements,
     sme_memberships,
+    vouchers,
     webhooks,
 )
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -87,6 +88,10 @@ TAGS = [
     {
         "name": "ledger",
         "description": "Each centre's double-entry revenue ledger: accounts, balances, entries, trial balance, periods",
+    },
+    {
+        "name": "vouchers",
+        "description": "Innovation vouchers (科技创新券): programmes, vouchers, redemptions, claims",
     },
     {"name": "reports", "description": "Co-builder statements read from the ledger"},
     {
@@ -151,6 +156,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         notifications.router,
         settlements.router,
         card_payments.router,
+        vouchers.router,
         webhooks.router,
         ledger.router,
         reports.router,

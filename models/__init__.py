@@ -19,6 +19,7 @@ from models import (  # noqa: F401
     service_requests,
     settlements,
     sme_memberships,
+    vouchers,
 )
 from models.base import Base
 

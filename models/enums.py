@@ -371,6 +371,7 @@ class EntrySource(StrEnum):
     refund = "refund"  # money given back against a payment
     dispute = "dispute"  # a card dispute: funds withdrawn, reinstated or lost
     payout = "payout"  # Stripe paid card receipts out to the centre's bank account
+    voucher_claim = "voucher_claim"  # a voucher issuer paid a redemption claim into the centre's bank
 
 
 class PeriodStatus(StrEnum):
@@ -408,3 +409,27 @@ class DisputeStatus(StrEnum):
     open = "open"  # funds withdrawn while the dispute lasts
     won = "won"  # funds reinstated
     lost = "lost"  # the money went back to the card holder; the settlement owes it again
+
+
+# Innovation vouchers (科技创新券, issue 14).
+
+
+class VoucherRedemptionStatus(StrEnum):
+    """Where a voucher's share of a settlement stands."""
+
+    redeemed = "redeemed"  # applied to the settlement; the centre has not claimed it yet
+    claimed = "claimed"  # in a claim the issuer has not decided yet (or approved, not paid)
+    paid = "paid"  # the issuer paid the claim
+    cancelled = "cancelled"  # taken back before it was claimed (the SME withdrew it, or the centre refused it)
+    rejected = "rejected"  # the issuer rejected its claim: the SME owes it again, the voucher has it back
+
+
+# A redemption in these states counts against the voucher's balance, the caps and the budget.
+LIVE_REDEMPTIONS = (VoucherRedemptionStatus.redeemed, VoucherRedemptionStatus.claimed, VoucherRedemptionStatus.paid)
+
+
+class VoucherClaimStatus(StrEnum):
+    submitted = "submitted"  # the centre's finance filed it with its evidence
+    approved = "approved"  # an issuer's officer approved it; payment follows
+    rejected = "rejected"  # with a reason: each redemption returns to the SME's receivable
+    paid = "paid"  # the issuer paid it into the centre's bank account

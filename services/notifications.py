@@ -67,6 +67,11 @@ class Notice(StrEnum):
     contract_completed = "contract.completed"
     contract_terminated = "contract.terminated"
     card_payment_flagged = "payment.flagged"
+    voucher_claim_submitted = "voucher_claim.submitted"
+    voucher_claim_approved = "voucher_claim.approved"
+    voucher_claim_rejected = "voucher_claim.rejected"
+    voucher_claim_paid = "voucher_claim.paid"
+    voucher_share_returned = "voucher_redemption.returned"
 
     @property
     def kind(self) -> str:
@@ -84,6 +89,8 @@ class Template:
 
 
 _PROVIDERS, _SMES, _SIGNATORIES = PROVIDER_ROLES, SME_ROLES, ADMIN_ROLES
+_FINANCE = frozenset({Role.finance})
+_ISSUERS = frozenset({Role.issuer_officer, Role.issuer_admin})
 _PRICE = ("报价 {price}，周期 {days} 天。", "Price {price}, {days} days.")
 
 NOTICES: dict[Notice, Template] = {
@@ -307,6 +314,50 @@ NOTICES: dict[Notice, Template] = {
         (
             "一笔银行卡付款与结算单不符，已记录但未入账，请核对。",
             "A card payment disagrees with the settlement; stored, not applied.",
+        ),
+    ),
+    Notice.voucher_claim_submitted: Template(
+        "the issuer's officers",
+        _ISSUERS,
+        "voucher_claim",
+        ("收到创新券兑付申请", "Voucher claim to decide"),
+        (
+            "{centre}申请兑付 {count} 笔创新券抵扣，共 {amount}，请审核。",
+            "{centre} claims {count} redemptions, {amount} in all; please approve, reject or pay.",
+        ),
+    ),
+    Notice.voucher_claim_approved: Template(
+        "the centre's finance staff",
+        _FINANCE,
+        "voucher_claim",
+        ("创新券兑付申请已通过", "Voucher claim approved"),
+        ("{amount} 的兑付申请已通过审核，等待拨付。", "The claim of {amount} was approved; payment follows."),
+    ),
+    Notice.voucher_claim_rejected: Template(
+        "the centre's finance staff",
+        _FINANCE,
+        "voucher_claim",
+        ("创新券兑付申请被驳回", "Voucher claim rejected"),
+        (
+            "{amount} 的兑付申请被驳回，相应金额已转回企业应收。",
+            "The claim of {amount} was rejected; the amounts are owed by the SMEs again.",
+        ),
+    ),
+    Notice.voucher_claim_paid: Template(
+        "the centre's finance staff",
+        _FINANCE,
+        "voucher_claim",
+        ("创新券兑付款已拨付", "Voucher claim paid"),
+        ("发券单位已拨付 {amount}（流水号 {reference}）。", "The issuer paid {amount} (reference {reference})."),
+    ),
+    Notice.voucher_share_returned: Template(
+        "the SME's staff",
+        _SMES,
+        "settlement",
+        ("创新券抵扣未获兑付，请补缴", "Voucher share owed again"),
+        (
+            "发券单位驳回了{programme}的兑付，该笔抵扣金额已退回您的创新券，需由贵单位支付。",
+            "The issuer of {programme} rejected the claim: the voucher has it back and your organisation owes it.",
         ),
     ),
 }

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.demo import bookings, catalogue, contracts, organisations, payments, problems, service_requests
+from services.demo import (
+    bookings,
+    catalogue,
+    contracts,
+    organisations,
+    payments,
+    problems,
+    service_requests,
+    vouchers,
+)
 from services.demo.organisations import DEMO_PASSWORD, SeedReport
 from services.settings import Settings
 
@@ -23,4 +32,5 @@ async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
     await bookings.seed(session, report)
     await contracts.seed(session, report)
     await payments.seed(session, settings, report)
+    await vouchers.seed(session, report)
     return report

@@ -2,7 +2,8 @@
 
 `core` (visibility, numbers, policy), `accrual` (`owe`: a settlement and its accrual entry, called
 by bookings and contracts when money becomes owed; `recognise` for advances), `payments` (offline
-receipts, write-offs, reversals), `allocation` (co-builders' shares and the team reward).
+receipts, write-offs, reversals; `receive`, `share_receipt` and `undo_receipt` for the other channels),
+`allocation` (co-builders' shares and the team reward).
 """
 
 from services.settlements.accrual import Owed, owe, recognise
@@ -20,10 +21,14 @@ from services.settlements.payments import (
     OfflinePaymentInput,
     PaymentAlreadyReversed,
     PaymentNotFound,
+    Receipt,
     allocation_of,
     payments_of,
+    receive,
     record_offline,
     reverse_entry,
+    share_receipt,
+    undo_receipt,
     write_off,
 )
 
@@ -35,6 +40,7 @@ __all__ = [
     "Owed",
     "PaymentAlreadyReversed",
     "PaymentNotFound",
+    "Receipt",
     "SettlementClosed",
     "SettlementNotFound",
     "allocation_of",
@@ -42,9 +48,12 @@ __all__ = [
     "list_visible",
     "owe",
     "payments_of",
+    "receive",
     "recognise",
     "record_offline",
     "reverse_entry",
+    "share_receipt",
+    "undo_receipt",
     "visible_settlements",
     "write_off",
 ]

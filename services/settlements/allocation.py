@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,8 +71,11 @@ def shares_of(terms: dict, provider_org_id: uuid.UUID, reward_applies: bool) -> 
     return out, reward, rule
 
 
-async def allocate_receipt(session: AsyncSession, settlement: Settlement, payment: Payment) -> RevenueAllocation | None:
-    """Share a receipt under a contract (None for receipts with no contract, or none in force)."""
+async def allocate_receipt(
+    session: AsyncSession, settlement: Settlement, payment: Payment, *, booked_at: datetime | None = None
+) -> RevenueAllocation | None:
+    """Share a receipt under a contract (None for receipts with no contract, or none in force), dated
+    when it was received unless `booked_at` says otherwise."""
     if settlement.contract_id is None:
         return None
     in_force = await contracts.terms_in_force(session, settlement.contract_id)
@@ -117,7 +121,7 @@ async def allocate_receipt(session: AsyncSession, settlement: Settlement, paymen
             source=EntrySource.revenue_allocation,
             source_ref=str(payment.id),
             description=f"{settlement.number} 收益分配 / revenue allocation (v{version})",
-            booked_at=payment.received_at,
+            booked_at=booked_at or payment.received_at,
             lines=lines,
         )
         allocation.entry_id = entry.id

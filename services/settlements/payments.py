@@ -86,10 +86,11 @@ class Receipt:
     recorded_by: uuid.UUID | None = None
 
 
-async def receive(session: AsyncSession, settlement: Settlement, receipt: Receipt) -> Payment:
+async def receive(session: AsyncSession, settlement: Settlement, receipt: Receipt, *, share: bool = True) -> Payment:
     """Record a receipt on a settlement locked by the caller: Dr the receipt's account / Cr receivable,
-    the payment row, the settlement's paid amount and state, and the revenue allocation. 409 when it
-    pays more than is owed or the settlement is closed."""
+    the payment row, the settlement's paid amount and state, and the revenue allocation (`share=False`
+    leaves it to `share_receipt` when the money itself arrives: a voucher's share is shared when the
+    issuer pays its claim). 409 when it pays more than is owed or the settlement is closed."""
     _require_owed(settlement, receipt.amount)
     payment_id = uuid7()
     receivable = await chart.account(
@@ -132,7 +133,7 @@ async def receive(session: AsyncSession, settlement: Settlement, receipt: Receip
             await session.flush()
     except IntegrityError as exc:
         raise DuplicateBankReference(f"{receipt.reference or receipt.external_ref} is already recorded") from exc
-    await apply(session, settlement, payment)
+    await apply(session, settlement, payment, share=share)
     return payment
 
 
@@ -175,12 +176,21 @@ def _require_owed(settlement: Settlement, amount: int) -> None:
         )
 
 
-async def apply(session: AsyncSession, settlement: Settlement, payment: Payment) -> None:
+async def apply(session: AsyncSession, settlement: Settlement, payment: Payment, *, share: bool = True) -> None:
     """A recorded receipt counts on its (locked) settlement and is shared by the contract's terms."""
     settlement.paid_amount += payment.amount
     settlement.status = status_after(settlement)
     await session.flush()
-    await allocation.allocate_receipt(session, settlement, payment)
+    if share:
+        await allocation.allocate_receipt(session, settlement, payment)
+
+
+async def share_receipt(
+    session: AsyncSession, settlement: Settlement, payment: Payment, *, booked_at: datetime
+) -> RevenueAllocation | None:
+    """Share a receipt recorded with `share=False` now that its money arrived (a voucher claim paid),
+    by the contract version in force now, dated `booked_at`."""
+    return await allocation.allocate_receipt(session, settlement, payment, booked_at=booked_at)
 
 
 async def write_off(session: AsyncSession, actor: Actor, settlement_id: uuid.UUID, *, reason: str) -> Settlement:
@@ -232,6 +242,15 @@ async def reverse_entry(session: AsyncSession, actor: Actor, entry_id: uuid.UUID
     if entry.source is EntrySource.manual:
         return await entries.reverse(session, entry, description=description, created_by=actor.user_id)
     if entry.source is EntrySource.payment:
+        voucher = await session.scalar(
+            select(Payment.id).where(
+                Payment.id == uuid.UUID(entry.source_ref), Payment.channel == PaymentChannel.voucher
+            )
+        )
+        if voucher is not None:
+            raise EntryNotReversible(
+                "a voucher's share is cancelled as a redemption, or returns when its claim is rejected"
+            )
         return await _reverse_payment(session, actor, uuid.UUID(entry.source_ref), description)
     raise EntryNotReversible(
         f"a {entry.source.value} entry follows its source; reverse the payment or write the settlement off"
@@ -246,17 +265,31 @@ async def _reverse_payment(
         raise PaymentNotFound()
     settlement = await get(session, actor, payment.settlement_id, lock=True)
     await session.refresh(payment, with_for_update=True)
+    return await undo_receipt(session, settlement, payment, description=description, created_by=actor.user_id)
+
+
+async def undo_receipt(
+    session: AsyncSession,
+    settlement: Settlement,
+    payment: Payment,
+    *,
+    description: str,
+    created_by: uuid.UUID | None,
+) -> JournalEntry:
+    """Reverse a receipt on a settlement and payment the caller locked: its entry and its allocation's
+    are reversed (dated now), and the settlement owes the amount again. 409 when it was reversed
+    already or the settlement is written off (its payments stand)."""
     if payment.reversed_by_entry_id is not None:
         raise PaymentAlreadyReversed()
     if settlement.status is SettlementStatus.written_off:
         raise SettlementClosed(f"{settlement.number} is written off; its payments stand")
     reversal = await entries.reverse(
-        session, await entries.load(session, payment.entry_id), description=description, created_by=actor.user_id
+        session, await entries.load(session, payment.entry_id), description=description, created_by=created_by
     )
     shared = await session.scalar(select(RevenueAllocation).where(RevenueAllocation.payment_id == payment.id))
     if shared is not None and shared.entry_id is not None:
         await entries.reverse(
-            session, await entries.load(session, shared.entry_id), description=description, created_by=actor.user_id
+            session, await entries.load(session, shared.entry_id), description=description, created_by=created_by
         )
     payment.reversed_by_entry_id = reversal.id
     settlement.paid_amount -= payment.amount
