@@ -26,6 +26,7 @@ from api import (
     pilot_results,
     problems,
     proposals,
+    reconciliation,
     reports,
     service_offers,
     service_requests,
@@ -87,6 +88,10 @@ TAGS = [
     {
         "name": "ledger",
         "description": "Each centre's double-entry revenue ledger: accounts, balances, entries, trial balance, periods",
+    },
+    {
+        "name": "reconciliation",
+        "description": "Bank and Stripe statements imported, matched to the ledger, reported by period",
     },
     {"name": "reports", "description": "Co-builder statements read from the ledger"},
     {
@@ -153,6 +158,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         card_payments.router,
         webhooks.router,
         ledger.router,
+        reconciliation.router,
         reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -172,7 +178,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        overrides={"/attachments": settings.attachment_max_bytes + 65_536},
+        overrides={
+            "/attachments": settings.attachment_max_bytes + 65_536,
+            "/reconciliation/imports": settings.import_max_bytes + 65_536,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     return app
