@@ -201,7 +201,11 @@ async def _bounds(session: AsyncSession, centre: uuid.UUID, period: str) -> tupl
 
 async def report(session: AsyncSession, actor: Actor, period: str, centre_id: uuid.UUID | None) -> Report:
     """The month's reconciliation (finance and the centre's manager)."""
-    centre = access.centre_for(actor, centre_id)
+    return await centre_report(session, access.centre_for(actor, centre_id), period)
+
+
+async def centre_report(session: AsyncSession, centre: uuid.UUID, period: str) -> Report:
+    """The month's reconciliation of one centre (the CLI's `ttm reconcile`, and the API's)."""
     start, end, zone = await _bounds(session, centre, period)
     matched = [
         RuleTotal(str(rule), int(n), int(total or 0))
