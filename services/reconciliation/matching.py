@@ -496,11 +496,11 @@ async def auto_match(
     how many matches each rule made."""
     made: dict[str, int] = {}
     where = _unmatched(centre_id, bank_account_id)
-    made[MatchRule.recorded_payment] = await _rule_recorded_payment(session, centre_id, where, user_id)
-    made[MatchRule.stripe_payout] = await _rule_stripe_payout(session, centre_id, where, user_id)
-    made[MatchRule.stripe_charge] = await _rule_stripe_charge(session, centre_id, where, user_id)
+    made[MatchRule.recorded_payment.value] = await _rule_recorded_payment(session, centre_id, where, user_id)
+    made[MatchRule.stripe_payout.value] = await _rule_stripe_payout(session, centre_id, where, user_id)
+    made[MatchRule.stripe_charge.value] = await _rule_stripe_charge(session, centre_id, where, user_id)
     made.update(await _rule_settlement_number(session, centre_id, where, user_id))
-    made[MatchRule.amount_window] = await _rule_amount_window(session, centre_id, where, user_id)
+    made[MatchRule.amount_window.value] = await _rule_amount_window(session, centre_id, where, user_id)
     return made
 
 
