@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from models.enums import EntrySource
 from models.ledger import JournalEntry
 from models.reconciliation import StatementLine
+from services.ledger import verify
 from tests.factories.card_payments import deliver, paid_by_card
 from tests.factories.http import is_problem
 from tests.factories.ledger import balance, make_books, open_bank_account, owe, pay
@@ -65,6 +66,12 @@ async def _match(client, headers, body, key=None):
 async def _balance(client, books, purpose: str) -> int:
     """The balance once every statement line's value date has passed."""
     return await balance(client, books, purpose, as_of="2027-01-01T00:00:00+08:00")
+
+
+async def _verified(db) -> None:
+    """Every ledger promise holds (ttm ledger-verify finds nothing)."""
+    async with db.session_scope() as session:
+        assert await verify.run(session) == []
 
 
 async def _count(db, model, *where) -> int:
@@ -319,6 +326,7 @@ class TestAutomaticRules:
         assert matched.json()["matched"]["stripe_payout"] == 1
         assert await _balance(client, books, "stripe_clearing") == 0  # M9
         assert await queue(client, books.finance, status="unmatched") == []
+        await _verified(db)
 
     async def test_a_payout_reconciliation_report_is_read(self, client, books, bank):
         content = payout_reconciliation(
@@ -426,6 +434,7 @@ class TestManualMatches:
         kept = await client.get(f"{BASE}/matches/{made['id']}", headers=books.manager)
         assert kept.status_code == 200 and kept.json()["status"] == "reversed"
         assert (await _match(client, books.finance, body)).status_code == 201  # matched again, correctly
+        await _verified(db)
 
     async def test_a_bank_charge_line_alone(self, client, books, bank):
         await upload(
