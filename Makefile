@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint ci clean bench bench-bookings bench-ledger
+.PHONY: run test install migrate seed serve lint ci clean bench bench-bookings bench-ledger bench-import
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,8 @@ bench-bookings: $(STAMP)
 BENCH_LEDGER_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_ledger
 bench-ledger: $(STAMP)
 	$(BIN)/python -m bench.ledger_bench --database-url $(BENCH_LEDGER_DB)
+
+## make bench-import: import + auto-match a 10k and a 100k line GBK bank statement on PostgreSQL (wipes BENCH_IMPORT_DB)
+BENCH_IMPORT_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_import
+bench-import: $(STAMP)
+	$(BIN)/python -m bench.import_bench --database-url $(BENCH_IMPORT_DB)

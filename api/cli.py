@@ -1,15 +1,23 @@
-"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify`."""
+"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify | import-statement | reconcile`."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import uuid
+from pathlib import Path
 
 import typer
+from sqlalchemy import func, select
 
-from services import demo, migrations, organisations
+from models.enums import OrganisationKind
+from models.ledger import BankAccount
+from models.organisations import Organisation, User
+from services import demo, migrations, organisations, reconciliation
 from services.db import Database
-from services.ledger import verify
+from services.ledger import periods, verify
+from services.reconciliation import profiles
+from services.reconciliation import report as recon_report
 from services.settings import get_settings
 
 app = typer.Typer(help="Technology-transfer marketplace service", no_args_is_help=True, add_completion=False)
@@ -110,6 +118,140 @@ def ledger_verify() -> None:
     if findings:
         raise typer.Exit(code=1)
     typer.echo("ledger verified: every promise holds")
+
+
+def _count_rows(path: Path) -> int:
+    """How many rows the file holds (for the progress bar): lines of text, or the sheet's rows."""
+    with path.open("rb") as f:
+        if f.read(4) == profiles.EXCEL_MAGIC:
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            try:
+                return int(book.worksheets[0].max_row or 0)
+            finally:
+                book.close()
+        f.seek(0)
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+
+
+async def _bank_account(session, account: str, centre: str | None) -> BankAccount:
+    stmt = select(BankAccount)
+    try:
+        stmt = stmt.where(BankAccount.id == uuid.UUID(account))
+    except ValueError:
+        stmt = stmt.where(BankAccount.account_number == account)
+    if centre:
+        stmt = stmt.where(BankAccount.centre_id == uuid.UUID(centre))
+    found = (await session.scalars(stmt)).all()
+    if len(found) != 1:
+        raise typer.BadParameter(
+            "no such bank account" if not found else "several centres have this account number; add --centre",
+            param_hint="--account",
+        )
+    return found[0]
+
+
+@app.command("import-statement")
+def import_statement(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="The statement file"),
+    profile: str = typer.Option(..., help=f"How to read it: {', '.join(profiles.ALL_PROFILES)}"),
+    account: str = typer.Option(..., help="The centre's bank account: its id or its account number"),
+    centre: str = typer.Option(None, help="The centre's id, when an account number is not unique"),
+    user: str = typer.Option(None, help="E-mail of the finance member recorded as importing it"),
+) -> None:
+    """Import a bank or Stripe statement into a centre's bank account (as POST /reconciliation/imports):
+    each line once, then the automatic matching rules; prints what was added, skipped and matched."""
+    settings = get_settings()
+    if profile not in profiles.ALL_PROFILES:
+        raise typer.BadParameter(f"one of {', '.join(profiles.ALL_PROFILES)}", param_hint="--profile")
+    rows = _count_rows(file)
+
+    async def run() -> reconciliation.ImportResult:
+        db = Database(settings)
+        try:
+            async with db.session_scope() as session:
+                bank = await _bank_account(session, account, centre)
+                user_id = None
+                if user:
+                    user_id = await session.scalar(select(User.id).where(func.lower(User.email) == user.lower()))
+                    if user_id is None:
+                        raise typer.BadParameter("no such user", param_hint="--user")
+                data = reconciliation.ImportInput(bank_account_id=bank.id, profile=profile, filename=file.name)
+                with typer.progressbar(length=rows, label=f"{file.name}", show_pos=True) as bar, file.open("rb") as f:
+                    return await reconciliation.import_into(
+                        session,
+                        bank,
+                        data,
+                        f,
+                        user_id=user_id,
+                        max_bytes=settings.import_max_bytes,
+                        progress=bar.update,
+                    )
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(run())
+    except reconciliation.StatementAlreadyImported as exc:
+        typer.echo(f"already imported: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from exc
+    except (reconciliation.UnreadableStatement, reconciliation.ImportTooLarge) as exc:
+        typer.echo(f"refused: {exc.detail}", err=True)
+        raise typer.Exit(code=2) from exc
+    s = result.statement
+    typer.echo(f"import {s.id}: {s.line_count} lines, {s.added_count} added, {result.skipped} already imported")
+    typer.echo("matched: " + ", ".join(f"{rule} {n}" for rule, n in result.matched.items() if n) or "matched: none")
+    if result.balance_check is not None:
+        c = result.balance_check.check
+        typer.echo(f"balance {c.as_of}: statement {c.statement_balance}, ledger {c.ledger_balance} -> {c.status.value}")
+
+
+@app.command()
+def reconcile(
+    period: str = typer.Option(..., help="The month, YYYY-MM"),
+    centre: str = typer.Option(None, help="One centre's id (default: every centre)"),
+) -> None:
+    """Run the automatic matching rules over every unmatched line and print each centre's report for
+    the month: matches by rule, unmatched lines, clearing balances, failing balance checks. Exits 1
+    when a balance check fails (the month cannot be closed)."""
+    settings = get_settings()
+    if not periods.PERIOD.match(period):
+        raise typer.BadParameter("a period is written YYYY-MM", param_hint="--period")
+
+    async def run() -> bool:
+        db = Database(settings)
+        failing = False
+        try:
+            async with db.session_scope() as session:
+                stmt = select(Organisation).where(Organisation.kind == OrganisationKind.centre)
+                if centre:
+                    stmt = stmt.where(Organisation.id == uuid.UUID(centre))
+                for org in (await session.scalars(stmt.order_by(Organisation.name))).all():
+                    made = await reconciliation.auto_match(session, org.id)
+                    r = await recon_report.centre_report(session, org.id, period)
+                    typer.echo(f"{org.name} {period}")
+                    typer.echo("  matched now: " + (", ".join(f"{k} {v}" for k, v in made.items() if v) or "none"))
+                    for m in r.matched:
+                        typer.echo(f"  {m.rule}: {m.matches} match(es), {m.amount}")
+                    typer.echo(
+                        f"  unmatched lines: {len(r.unmatched_lines)}; receipts without a line: "
+                        f"{len(r.unmatched_payments)}"
+                    )
+                    for c in r.clearing:
+                        typer.echo(f"  {c.account.code} {c.account.name} {c.account.currency}: {c.balance}")
+                    for chk in r.failed_checks:
+                        failing = True
+                        typer.echo(
+                            f"  FAILED balance check {chk.as_of}: statement {chk.statement_balance}, "
+                            f"ledger {chk.ledger_balance}"
+                        )
+        finally:
+            await db.dispose()
+        return failing
+
+    if asyncio.run(run()):
+        raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

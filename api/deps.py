@@ -202,8 +202,10 @@ class Idempotency:
         *,
         status_code: int = 201,
         location: Callable[[Any], str] | None = None,
+        request_body: bytes | None = None,
     ) -> Response:
-        """The operation's response; a retry with the same key and body replays the first one."""
+        """The operation's response; a retry with the same key and body replays the first one. An
+        upload, whose body was parsed as a stream, passes `request_body`: what identifies it."""
         actor: Actor | None = getattr(self.request.state, "actor", None)
         if self.key is None or actor is None:
             result = await operation()
@@ -212,7 +214,10 @@ class Idempotency:
         matched = self.request.scope.get("route")  # the route template, so every id shares one key space
         route = f"{self.request.method} {matched.path if matched is not None else self.request.url.path}"
         digest = idempotency.request_hash(
-            self.request.method, self.request.url.path, self.request.url.query, await self.request.body()
+            self.request.method,
+            self.request.url.path,
+            self.request.url.query,
+            request_body if request_body is not None else await self.request.body(),
         )
         claimed = await idempotency.claim(
             self.session, actor.user_id, route, key, digest, wait_seconds=self.settings.idempotency_wait_seconds

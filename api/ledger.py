@@ -28,7 +28,7 @@ from api.schemas.ledger import (
 )
 from api.schemas.tables import CSV_TYPE, Lang, LangQuery, attachment, csv_bytes
 from models.enums import AccountPurpose, EntrySource
-from services import settlements
+from services import reconciliation, settlements
 from services.errors import Invalid
 from services.ledger import access, bank_accounts, books, entries, export, periods
 
@@ -196,13 +196,19 @@ async def reverse_entry(entry_id: uuid.UUID, body: ReasonIn, actor: CurrentActor
 @router.post(
     "/periods/{period}/close",
     response_model=PeriodRead,
-    responses={**READ, 409: problems_doc(periods.PeriodNotEnded, periods.PeriodAlreadyInState)},
+    responses={
+        **READ,
+        409: problems_doc(periods.PeriodNotEnded, periods.PeriodAlreadyInState, reconciliation.BalanceCheckFailed),
+    },
 )
 async def close_period(
     period: PeriodPath, actor: CurrentActor, session: SessionDep, centre_id: CentreQuery = None
 ) -> PeriodRead:
-    """Finance closes an ended month (in the centre's time zone): nothing may be posted into it."""
-    return PeriodRead.of(await books.close_period(session, actor, period, centre_id))
+    """Finance closes an ended month (in the centre's time zone): nothing may be posted into it. Refused
+    (409) while a bank statement's balance up to the month's end disagrees with the ledger; closed with
+    `warnings` while statement lines of the month are unmatched."""
+    closed = await reconciliation.close_period(session, actor, period, centre_id)
+    return PeriodRead.of(closed.period, warnings=closed.warnings)
 
 
 @router.post(

@@ -26,6 +26,7 @@ from api import (
     pilot_results,
     problems,
     proposals,
+    reconciliation,
     reports,
     service_offers,
     service_requests,
@@ -93,7 +94,14 @@ TAGS = [
         "name": "vouchers",
         "description": "Innovation vouchers (科技创新券): programmes, vouchers, redemptions, claims",
     },
-    {"name": "reports", "description": "Co-builder statements read from the ledger"},
+    {
+        "name": "reconciliation",
+        "description": "Bank and Stripe statements imported, matched to the ledger, reported by period",
+    },
+    {
+        "name": "reports",
+        "description": "Finance reports: revenue, receivables aging, co-builder statements (JSON, CSV, XLSX)",
+    },
     {
         "name": "webhooks",
         "description": "Stripe's signed events (no caller): card payments, refunds, disputes, payouts",
@@ -159,6 +167,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         vouchers.router,
         webhooks.router,
         ledger.router,
+        reconciliation.router,
         reports.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -178,7 +187,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        overrides={"/attachments": settings.attachment_max_bytes + 65_536},
+        overrides={
+            "/attachments": settings.attachment_max_bytes + 65_536,
+            "/reconciliation/imports": settings.import_max_bytes + 65_536,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     return app

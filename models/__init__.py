@@ -15,6 +15,7 @@ from models import (  # noqa: F401
     pilot_results,
     problems,
     proposals,
+    reconciliation,
     service_offers,
     service_requests,
     settlements,

@@ -335,6 +335,8 @@ class AccountPurpose(StrEnum):
     team_reward_expense = "team_reward_expense"  # 成果完成团队奖励支出
     write_off_expense = "write_off_expense"  # 坏账核销
     disputed_funds = "disputed_funds"  # 其他应收款—争议款项: card payments Stripe holds during a dispute
+    bank_charges = "bank_charges"  # 财务费用—银行手续费: charges deducted by banks (reconciliation)
+    fx_difference = "fx_difference"  # 财务费用—汇兑损益: exchange differences on receipts (reconciliation)
 
 
 ACCOUNT_TYPES: dict[AccountPurpose, AccountType] = {
@@ -354,6 +356,8 @@ ACCOUNT_TYPES: dict[AccountPurpose, AccountType] = {
     AccountPurpose.team_reward_expense: AccountType.expense,
     AccountPurpose.write_off_expense: AccountType.expense,
     AccountPurpose.disputed_funds: AccountType.asset,
+    AccountPurpose.bank_charges: AccountType.expense,
+    AccountPurpose.fx_difference: AccountType.expense,
 }
 
 
@@ -372,6 +376,7 @@ class EntrySource(StrEnum):
     dispute = "dispute"  # a card dispute: funds withdrawn, reinstated or lost
     payout = "payout"  # Stripe paid card receipts out to the centre's bank account
     voucher_claim = "voucher_claim"  # a voucher issuer paid a redemption claim into the centre's bank
+    reconciliation = "reconciliation"  # a bank charge or exchange difference found matching a statement
 
 
 class PeriodStatus(StrEnum):
@@ -433,3 +438,53 @@ class VoucherClaimStatus(StrEnum):
     approved = "approved"  # an issuer's officer approved it; payment follows
     rejected = "rejected"  # with a reason: each redemption returns to the SME's receivable
     paid = "paid"  # the issuer paid it into the centre's bank account
+
+
+# Reconciliation of bank and Stripe statements (issue 15).
+
+
+class StatementChannel(StrEnum):
+    """Whose statement a line comes from: the bank's, or Stripe's balance (paid out to that bank)."""
+
+    bank = "bank"
+    stripe = "stripe"
+
+
+class LineStatus(StrEnum):
+    unmatched = "unmatched"
+    matched = "matched"
+
+
+class MatchRule(StrEnum):
+    """Why lines were matched, in the order the automatic rules run (most confident first)."""
+
+    recorded_payment = "recorded_payment"  # the bank serial of an offline payment already recorded
+    stripe_payout = "stripe_payout"  # a Stripe payout id <-> the bank line it arrived as
+    stripe_charge = "stripe_charge"  # a Stripe charge line <-> its card payment
+    settlement_number = "settlement_number"  # settlement number(s) in 摘要/用途, exact amount
+    settlement_instalment = "settlement_instalment"  # one settlement number, part of what is owed
+    amount_window = "amount_window"  # exact amount, value date in the window, payer = debtor
+    manual = "manual"  # finance, with a reason
+
+
+class MatchStatus(StrEnum):
+    active = "active"
+    reversed = "reversed"
+
+
+class MatchItemKind(StrEnum):
+    line = "line"  # a statement line (the statement side)
+    receipt = "receipt"  # a payment the match recorded on a settlement (Dr bank / Cr receivable)
+    payment = "payment"  # a payment recorded before (offline or card), only linked
+    payout = "payout"  # a Stripe payout's entry (Dr bank / Cr Stripe clearing), linked or posted
+    adjustment = "adjustment"  # a bank charge or exchange difference the match booked
+
+
+class AdjustmentKind(StrEnum):
+    bank_charge = "bank_charge"  # deducted by a bank on the way (Dr bank charges / Cr bank)
+    fx = "fx"  # exchange difference, either way (Dr or Cr exchange differences)
+
+
+class BalanceCheckStatus(StrEnum):
+    passed = "passed"
+    failed = "failed"

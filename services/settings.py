@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Listing attachments (datasheets, images): stored on local disk under this directory.
     attachments_dir: Path = PROJECT_ROOT / "var" / "attachments"
     attachment_max_bytes: int = Field(default=20 * 1_048_576, ge=1024)
+    # Bank and Stripe statement uploads (POST /reconciliation/imports, ttm import-statement).
+    import_max_bytes: int = Field(default=50 * 1_048_576, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxy_count: int = Field(default=0, ge=0)
     idempotency_wait_seconds: float = Field(default=10.0, ge=0)

@@ -64,6 +64,7 @@ class BalanceTransaction:
     currency: str
     source: str | None  # the charge, refund or dispute it belongs to
     payout: str | None
+    created: int | None = None  # Unix time
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def _balance_transaction(obj: Any) -> BalanceTransaction | None:
         currency=str(_get(obj, "currency")).upper(),
         source=_id(_get(obj, "source")),
         payout=_id(_get(obj, "payout")),
+        created=_get(obj, "created"),
     )
 
 

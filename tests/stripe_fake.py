@@ -84,6 +84,7 @@ class FakeStripe:
         self.idempotency: dict[str, tuple[str, int, dict[str, Any]]] = {}
         self.requests: list[tuple[str, str]] = []  # (method, path) in order, for tests to count
         self.down = False  # answer 503 to everything (the processor is unreachable)
+        self.page_limit: int | None = None  # serve lists in pages this small (to prove paging)
 
     # What the API serves.
 
@@ -197,9 +198,11 @@ class FakeStripe:
             return (200, payout) if payout else missing
         return missing
 
-    @staticmethod
-    def _page(rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        limit = int(params.get("limit", 10))
+    def _page(self, rows: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        limit = min(int(params.get("limit", 10)), self.page_limit or 100)
+        created = params.get("created")
+        if isinstance(created, dict) and "gte" in created:
+            rows = [r for r in rows if r.get("created", 0) >= int(created["gte"])]
         after = params.get("starting_after")
         if after:
             ids = [r["id"] for r in rows]
@@ -325,6 +328,7 @@ class FakeStripe:
                 "currency": currency,
                 "status": "paid",
                 "arrival_date": int(time.time()),
+                "created": int(time.time()),
                 "balance_transaction": bt["id"],
             }
             return self.event("payout.paid", dict(self.payouts[payout_id]))

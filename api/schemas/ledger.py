@@ -262,10 +262,13 @@ class PeriodRead(OutputModel):
     status: PeriodStatus
     closed_at: datetime | None
     closed_by: uuid.UUID | None
+    warnings: list[str] = Field(
+        default_factory=list, description="What closing found (statement lines of the month still unmatched)"
+    )
 
     @classmethod
-    def of(cls, p: LedgerPeriod) -> PeriodRead:
-        return cls.model_validate(p)
+    def of(cls, p: LedgerPeriod, warnings: list[str] | None = None) -> PeriodRead:
+        return cls.model_validate(p).model_copy(update={"warnings": warnings or []})
 
 
 class ExportFormat(StrEnum):

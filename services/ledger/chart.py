@@ -45,6 +45,8 @@ CHART: dict[AccountPurpose, ChartLine] = {
     AccountPurpose.revenue_share_expense: ChartLine("6401", "主营业务成本—收益分成", "Revenue share expense"),
     AccountPurpose.team_reward_expense: ChartLine("6402", "主营业务成本—团队奖励", "Team reward expense"),
     AccountPurpose.write_off_expense: ChartLine("6702", "信用减值损失—坏账核销", "Bad debts written off"),
+    AccountPurpose.bank_charges: ChartLine("6603.02", "财务费用—银行手续费", "Bank charges"),
+    AccountPurpose.fx_difference: ChartLine("6603.03", "财务费用—汇兑损益", "Exchange differences"),
 }
 
 INCOME_NAMES: dict[IncomeKind, tuple[str, str, str]] = {
