@@ -47,6 +47,20 @@ class Actor:
         """Organisations whose private data the actor may read: own ones and their institutes."""
         return frozenset(m.organisation_id for m in self.memberships) | frozenset(self.child_institutes)
 
+    @property
+    def private_org_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations whose private records (contracts, bookings, proposals, problems, service
+        requests) the actor may read: those where it holds a role other than `evaluator`, and the
+        institutes of such a centre. Evaluators review what they are shown; they read nothing private
+        of their organisation (docs/security.md, "Roles' reach")."""
+        working = {m.organisation_id for m in self.memberships if m.role is not Role.evaluator}
+        return frozenset(working) | frozenset(i for i, centre in self.child_institutes.items() if centre in working)
+
+    def finance_org_ids(self) -> set[uuid.UUID]:
+        """Centres where the actor is `finance`, and their institutes: finance reads the bookings and
+        contracts of all of them, as it reads their ledger."""
+        return self.orgs_with([Role.finance], PROVIDER_KINDS)
+
     def orgs_with(self, roles: Iterable[Role], kinds: Iterable[OrganisationKind] | None = None) -> set[uuid.UUID]:
         """Organisations where the actor holds one of `roles`; a centre HQ role extends to its institutes."""
         roles = frozenset(roles)
