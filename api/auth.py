@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import AuthDep, CurrentActor, SessionDep, SettingsDep, client_address
-from api.errors import problem
-from api.schemas.auth import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse, user_read
+from api.errors import problem, problems_doc
+from api.schemas.auth import LogoutRequest, PasswordChange, RefreshRequest, RegisterRequest, TokenResponse, user_read
 from api.schemas.organisations import UserRead
 from services import organisations
-from services.auth import Registration
-from services.errors import AlreadyExists, InvalidCredentials, InvalidToken, TooManyLoginAttempts
+from services.auth import Registration, UserNotFound
+from services.errors import (
+    AlreadyExists,
+    Invalid,
+    InvalidCredentials,
+    InvalidToken,
+    RoleNotAllowed,
+    TooManyLoginAttempts,
+    TooManyRegistrations,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -22,12 +31,15 @@ router = APIRouter(tags=["auth"])
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses={409: problem(AlreadyExists)},
+    responses={409: problem(AlreadyExists), 429: problem(TooManyRegistrations)},
 )
-async def register(body: RegisterRequest, session: SessionDep, auth: AuthDep) -> UserRead:
+async def register(
+    request: Request, body: RegisterRequest, session: SessionDep, auth: AuthDep, settings: SettingsDep
+) -> UserRead:
     """Create an account and a new SME organisation; the caller becomes the SME's administrator.
 
-    The organisation starts unverified until a platform administrator checks it.
+    The organisation starts unverified until a platform administrator checks it. Registrations are
+    limited per client address (429 with Retry-After).
     """
     user = await auth.register(
         session,
@@ -40,6 +52,7 @@ async def register(body: RegisterRequest, session: SessionDep, auth: AuthDep) ->
             uscc=body.organisation.uscc,
             region=body.organisation.region,
         ),
+        client=client_address(request, settings),
     )
     return user_read(user, await organisations.memberships_of(session, user.id))
 
@@ -89,3 +102,50 @@ async def me(actor: CurrentActor, session: SessionDep) -> UserRead:
     """The signed-in user and the organisations they belong to, with their role in each."""
     user, rows = await organisations.get_user_with_memberships(session, actor)
     return user_read(user, rows)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        401: problems_doc(InvalidCredentials, InvalidToken),
+        429: problem(TooManyLoginAttempts),
+    },
+    operation_id="changeMyPassword",
+)
+async def change_password(
+    request: Request,
+    body: PasswordChange,
+    actor: CurrentActor,
+    session: SessionDep,
+    auth: AuthDep,
+    settings: SettingsDep,
+) -> None:
+    """Change your password (the current one required; a wrong one counts as a failed sign-in).
+    Every other sign-in session ends at once; this one continues."""
+    await auth.change_password(
+        session, actor, body.current_password, body.new_password, client=client_address(request, settings)
+    )
+
+
+@router.post(
+    "/users/{user_id}/disable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: problem(RoleNotAllowed), 404: problem(UserNotFound), 422: problem(Invalid)},
+    operation_id="disableAccount",
+)
+async def disable_account(user_id: uuid.UUID, actor: CurrentActor, session: SessionDep, auth: AuthDep) -> None:
+    """Disable an account (platform administrators): its sign-in sessions end and its tokens stop
+    working at once; it can no longer sign in."""
+    await auth.set_active(session, actor, user_id, active=False)
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: problem(RoleNotAllowed), 404: problem(UserNotFound)},
+    operation_id="enableAccount",
+)
+async def enable_account(user_id: uuid.UUID, actor: CurrentActor, session: SessionDep, auth: AuthDep) -> None:
+    """Enable a disabled account again (platform administrators); it signs in afresh."""
+    await auth.set_active(session, actor, user_id, active=True)

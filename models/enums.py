@@ -408,3 +408,12 @@ class DisputeStatus(StrEnum):
     open = "open"  # funds withdrawn while the dispute lasts
     won = "won"  # funds reinstated
     lost = "lost"  # the money went back to the card holder; the settlement owes it again
+
+
+class InvitationStatus(StrEnum):
+    """A membership invitation: pending until the invited account answers or the organisation withdraws it."""
+
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    withdrawn = "withdrawn"

@@ -35,6 +35,8 @@ class Actor:
     memberships: tuple[MembershipView, ...]
     # Institutes whose parent centre the actor belongs to (HQ staff act for them too).
     child_institutes: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # institute -> centre
+    # The sign-in session the access token belongs to (None for the CLI and jobs).
+    session_id: uuid.UUID | None = None
 
     def role_in(self, organisation_id: uuid.UUID) -> Role | None:
         for m in self.memberships:

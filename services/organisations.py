@@ -186,7 +186,9 @@ async def add_member(
     if user is None:
         if not data.full_name or not data.initial_password:
             raise Invalid("a new account needs full_name and initial_password", loc=["body", "full_name"])
-        user = User(email=email, full_name=data.full_name, password_hash=passwords.hash(data.initial_password))
+        user = User(
+            email=email, full_name=data.full_name, password_hash=await passwords.hash_async(data.initial_password)
+        )
         session.add(user)
         await session.flush()
     elif await session.scalar(
