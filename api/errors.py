@@ -24,7 +24,16 @@ MEDIA_TYPE = "application/problem+json"
 
 # PostgreSQL SQLSTATEs that mean "someone else holds it; retry" and "the server went away".
 RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock", "55P03": "lock timeout"}
-UNAVAILABLE_SQLSTATES = {"57014": "statement timeout", "57P01": "server shutting down", "53300": "too many connections"}
+UNAVAILABLE_SQLSTATES = {
+    "57014": "statement timeout",
+    "57P01": "server shutting down (admin shutdown)",
+    "57P02": "server crashed (crash shutdown)",
+    "57P03": "server starting up or shutting down (cannot connect now)",
+    "53300": "too many connections",
+}
+# Whole classes that mean "the connection, not the request, failed": 08 connection exception,
+# 57P operator intervention (shutdown, crash, start-up); a restart answers these for a moment.
+UNAVAILABLE_CLASSES = ("08", "57P")
 
 
 def problem_response(
@@ -79,7 +88,7 @@ def _database_problem(exc: DBAPIError) -> JSONResponse | None:
         exc.connection_invalidated
         or isinstance(exc, InterfaceError)
         or code in UNAVAILABLE_SQLSTATES
-        or (code or "").startswith("08")
+        or (code or "").startswith(UNAVAILABLE_CLASSES)
         or "connection" in message
         or "unable to open database" in message
     ):
@@ -87,6 +96,15 @@ def _database_problem(exc: DBAPIError) -> JSONResponse | None:
         down = errors.DatabaseUnavailable()
         return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
     return None
+
+
+def _connection_phase(exc: BaseException) -> bool:
+    """A driver error (or its cause) whose SQLSTATE means the server cannot take connections now."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str) and (code in UNAVAILABLE_SQLSTATES or code.startswith(UNAVAILABLE_CLASSES)):
+            return True
+    return False
 
 
 def install(app: FastAPI) -> None:
@@ -147,6 +165,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The driver's own errors while connecting (asyncpg's CannotConnectNowError, 57P03, while
+        # the server starts up) reach here unwrapped by SQLAlchemy: their SQLSTATE says "retry".
+        if _connection_phase(exc):
+            log.error("database unavailable while connecting: %s", exc)
+            down = errors.DatabaseUnavailable()
+            return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
         # Starlette renders this outside the request-id middleware: the id comes from the scope.
         request_id = request_id_var.get() or getattr(request.state, "request_id", None)
         log.exception("unhandled error (request %s)", request_id, exc_info=exc)

@@ -26,7 +26,9 @@ async def liveness() -> dict[str, str]:
 async def readiness(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is at the latest migration."""
     report = await health.check_database(request.app.state.db)
-    return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
+    if report["status"] == "ready":
+        return JSONResponse(report)
+    return JSONResponse(report, status_code=503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
 
 
 def _metrics_allowed(request: Request) -> bool:
