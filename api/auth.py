@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import AuthDep, CurrentActor, SessionDep, SettingsDep, client_address
+from api.deps import AuthDep, CurrentActor, PageDep, SessionDep, SettingsDep, client_address
 from api.errors import problem, problems_doc
 from api.schemas.auth import LogoutRequest, PasswordChange, RefreshRequest, RegisterRequest, TokenResponse, user_read
-from api.schemas.organisations import UserRead
+from api.schemas.common import Page
+from api.schemas.organisations import MembershipRead, MyInvitationRead, UserRead
 from services import organisations
 from services.auth import Registration, UserNotFound
 from services.errors import (
@@ -149,3 +150,55 @@ async def disable_account(user_id: uuid.UUID, actor: CurrentActor, session: Sess
 async def enable_account(user_id: uuid.UUID, actor: CurrentActor, session: SessionDep, auth: AuthDep) -> None:
     """Enable a disabled account again (platform administrators); it signs in afresh."""
     await auth.set_active(session, actor, user_id, active=True)
+
+
+@router.get("/me/invitations", response_model=Page[MyInvitationRead], operation_id="listMyInvitations")
+async def my_invitations(actor: CurrentActor, session: SessionDep, page: PageDep) -> Page[MyInvitationRead]:
+    """Invitations to join an organisation addressed to your e-mail, still unanswered."""
+    result = await organisations.my_invitations(session, actor, limit=page.limit, cursor=page.cursor)
+    return Page[MyInvitationRead](
+        items=[
+            MyInvitationRead(
+                id=invitation.id,
+                organisation_id=org.id,
+                organisation_name=org.name,
+                organisation_kind=org.kind,
+                role=invitation.role,
+                created_at=invitation.created_at,
+            )
+            for invitation, org in result.items
+        ],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.post(
+    "/me/invitations/{invitation_id}/accept",
+    response_model=MembershipRead,
+    responses={
+        404: problem(organisations.InvitationNotFound),
+        409: problems_doc(organisations.InvitationAnswered, AlreadyExists),
+    },
+    operation_id="acceptInvitation",
+)
+async def accept_invitation(invitation_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> MembershipRead:
+    """Accept an invitation: you become a member with the role it offers."""
+    membership, org = await organisations.accept_invitation(session, actor, invitation_id)
+    return MembershipRead(
+        organisation_id=org.id,
+        organisation_name=org.name,
+        organisation_kind=org.kind,
+        parent_id=org.parent_id,
+        role=membership.role,
+    )
+
+
+@router.post(
+    "/me/invitations/{invitation_id}/decline",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: problem(organisations.InvitationNotFound), 409: problem(organisations.InvitationAnswered)},
+    operation_id="declineInvitation",
+)
+async def decline_invitation(invitation_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> None:
+    """Decline an invitation; the organisation learns it was declined and may invite again."""
+    await organisations.decline_invitation(session, actor, invitation_id)
