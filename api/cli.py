@@ -1,4 +1,4 @@
-"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify`."""
+"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify | prune-login-attempts`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import getpass
 
 import typer
 
-from services import demo, migrations, organisations
+from services import auth, demo, migrations, organisations
 from services.db import Database
 from services.ledger import verify
 from services.settings import get_settings
@@ -110,6 +110,30 @@ def ledger_verify() -> None:
     if findings:
         raise typer.Exit(code=1)
     typer.echo("ledger verified: every promise holds")
+
+
+@app.command("prune-login-attempts")
+def prune_login_attempts(
+    older_than_days: int = typer.Option(
+        None, min=1, help="Keep this many days (default TTM_LOGIN_ATTEMPTS_RETENTION_DAYS, 30)"
+    ),
+) -> None:
+    """Delete sign-in and registration attempts older than the retention (never those the rate
+    limits still count). Run it daily (docs/production.md)."""
+    settings = get_settings()
+    days = older_than_days or settings.login_attempts_retention_days
+
+    async def run() -> int:
+        db = Database(settings)
+        try:
+            async with db.session_scope() as session:
+                return await auth.prune_login_attempts(
+                    session, older_than_days=days, window_seconds=settings.login_window_seconds
+                )
+        finally:
+            await db.dispose()
+
+    typer.echo(f"deleted {asyncio.run(run())} login attempts older than {days} days")
 
 
 if __name__ == "__main__":

@@ -103,8 +103,10 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode()), *SECURITY_HEADERS]
-                if personal and not any(key.lower() == CACHE_CONTROL for key, _ in headers):
+                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                present = {key.lower() for key, _ in headers}
+                headers += [header for header in SECURITY_HEADERS if header[0] not in present]
+                if personal and CACHE_CONTROL not in present:
                     headers.append(NO_STORE)
                 message["headers"] = headers
             await send(message)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +45,15 @@ async def _serialise(session: AsyncSession, lock_class: int, key: str) -> None:
     at a time (BEGIN IMMEDIATE, services/db.py)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(lock_class, func.hashtext(key))))
+
+
+async def prune_login_attempts(session: AsyncSession, *, older_than_days: int, window_seconds: int) -> int:
+    """Delete sign-in and registration attempts older than `older_than_days` (never younger than the
+    rate-limit window, which still counts them); the number deleted. Run daily (`ttm
+    prune-login-attempts`, docs/production.md)."""
+    keep = max(timedelta(days=older_than_days), timedelta(seconds=window_seconds))
+    result = await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < clock.now() - keep))
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 @dataclass(frozen=True)
