@@ -29,7 +29,7 @@ class AttachmentLink(InputModel):
     name: Title
     url: AnyHttpUrl
     media_type: Annotated[str, StringConstraints(max_length=100)] | None = None
-    size_bytes: Annotated[int, Field(ge=0)] | None = None
+    size_bytes: Annotated[int, Field(ge=0, le=2**40)] | None = None
 
     def to_link(self) -> problems.AttachmentLink:
         return problems.AttachmentLink(

@@ -154,6 +154,42 @@ def amounts_in(schema: dict[str, Any], components: dict[str, Any], seen: set[str
     return found
 
 
+def unbounded_integers(schema: dict[str, Any], components: dict[str, Any], seen: set[str], at: str) -> list[str]:
+    """Integer fields without a maximum that a request schema reaches."""
+    found: list[str] = []
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        return [] if name in seen else unbounded_integers(components[name], components, seen | {name}, name)
+    for key in ("anyOf", "allOf", "oneOf"):
+        for sub in schema.get(key, []):
+            if sub.get("type") == "integer" and "maximum" not in sub:
+                found.append(at)
+            found += unbounded_integers(sub, components, seen, at)
+    if schema.get("type") == "integer" and "maximum" not in schema:
+        found.append(at)
+    if "items" in schema:
+        found += unbounded_integers(schema["items"], components, seen, at + "[]")
+    for name, sub in schema.get("properties", {}).items():
+        found += unbounded_integers(sub, components, seen, f"{at}.{name}")
+    return found
+
+
+class TestEveryBodyIntegerIsBounded:
+    async def test_no_request_body_takes_an_integer_without_a_maximum(self, app):
+        spec = app.openapi()
+        components = spec["components"]["schemas"]
+        found = []
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                for media in operation.get("requestBody", {}).get("content", {}).values():
+                    found += [
+                        f"{method} {path}: {field}"
+                        for field in unbounded_integers(media.get("schema", {}), components, set(), "body")
+                    ]
+        assert not found, found
+
+
 class TestOneBoundedMoneyInput:
     async def test_every_request_body_takes_money_as_MoneyIn(self, app):
         spec = app.openapi()
