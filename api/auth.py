@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import AuthDep, CurrentActor, SessionDep, SettingsDep, client_address
-from api.errors import problem
-from api.schemas.auth import LogoutRequest, RefreshRequest, RegisterRequest, TokenResponse, user_read
-from api.schemas.organisations import UserRead
+from api.deps import AuthDep, CurrentActor, PageDep, SessionDep, SettingsDep, client_address
+from api.errors import problem, problems_doc
+from api.schemas.auth import LogoutRequest, PasswordChange, RefreshRequest, RegisterRequest, TokenResponse, user_read
+from api.schemas.common import Page
+from api.schemas.organisations import MembershipRead, MyInvitationRead, UserRead
 from services import organisations
-from services.auth import Registration
-from services.errors import AlreadyExists, InvalidCredentials, InvalidToken, TooManyLoginAttempts
+from services.auth import Registration, UserNotFound
+from services.errors import (
+    AlreadyExists,
+    Invalid,
+    InvalidCredentials,
+    InvalidToken,
+    RoleNotAllowed,
+    TooManyLoginAttempts,
+    TooManyRegistrations,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -22,12 +32,15 @@ router = APIRouter(tags=["auth"])
     "/auth/register",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses={409: problem(AlreadyExists)},
+    responses={409: problem(AlreadyExists), 429: problem(TooManyRegistrations)},
 )
-async def register(body: RegisterRequest, session: SessionDep, auth: AuthDep) -> UserRead:
+async def register(
+    request: Request, body: RegisterRequest, session: SessionDep, auth: AuthDep, settings: SettingsDep
+) -> UserRead:
     """Create an account and a new SME organisation; the caller becomes the SME's administrator.
 
-    The organisation starts unverified until a platform administrator checks it.
+    The organisation starts unverified until a platform administrator checks it. Registrations are
+    limited per client address (429 with Retry-After).
     """
     user = await auth.register(
         session,
@@ -40,6 +53,7 @@ async def register(body: RegisterRequest, session: SessionDep, auth: AuthDep) ->
             uscc=body.organisation.uscc,
             region=body.organisation.region,
         ),
+        client=client_address(request, settings),
     )
     return user_read(user, await organisations.memberships_of(session, user.id))
 
@@ -89,3 +103,102 @@ async def me(actor: CurrentActor, session: SessionDep) -> UserRead:
     """The signed-in user and the organisations they belong to, with their role in each."""
     user, rows = await organisations.get_user_with_memberships(session, actor)
     return user_read(user, rows)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        401: problems_doc(InvalidCredentials, InvalidToken),
+        429: problem(TooManyLoginAttempts),
+    },
+    operation_id="changeMyPassword",
+)
+async def change_password(
+    request: Request,
+    body: PasswordChange,
+    actor: CurrentActor,
+    session: SessionDep,
+    auth: AuthDep,
+    settings: SettingsDep,
+) -> None:
+    """Change your password (the current one required; a wrong one counts as a failed sign-in).
+    Every other sign-in session ends at once; this one continues."""
+    await auth.change_password(
+        session, actor, body.current_password, body.new_password, client=client_address(request, settings)
+    )
+
+
+@router.post(
+    "/users/{user_id}/disable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: problem(RoleNotAllowed), 404: problem(UserNotFound), 422: problem(Invalid)},
+    operation_id="disableAccount",
+)
+async def disable_account(user_id: uuid.UUID, actor: CurrentActor, session: SessionDep, auth: AuthDep) -> None:
+    """Disable an account (platform administrators): its sign-in sessions end and its tokens stop
+    working at once; it can no longer sign in."""
+    await auth.set_active(session, actor, user_id, active=False)
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: problem(RoleNotAllowed), 404: problem(UserNotFound)},
+    operation_id="enableAccount",
+)
+async def enable_account(user_id: uuid.UUID, actor: CurrentActor, session: SessionDep, auth: AuthDep) -> None:
+    """Enable a disabled account again (platform administrators); it signs in afresh."""
+    await auth.set_active(session, actor, user_id, active=True)
+
+
+@router.get("/me/invitations", response_model=Page[MyInvitationRead], operation_id="listMyInvitations")
+async def my_invitations(actor: CurrentActor, session: SessionDep, page: PageDep) -> Page[MyInvitationRead]:
+    """Invitations to join an organisation addressed to your e-mail, still unanswered."""
+    result = await organisations.my_invitations(session, actor, limit=page.limit, cursor=page.cursor)
+    return Page[MyInvitationRead](
+        items=[
+            MyInvitationRead(
+                id=invitation.id,
+                organisation_id=org.id,
+                organisation_name=org.name,
+                organisation_kind=org.kind,
+                role=invitation.role,
+                created_at=invitation.created_at,
+            )
+            for invitation, org in result.items
+        ],
+        next_cursor=result.next_cursor,
+    )
+
+
+@router.post(
+    "/me/invitations/{invitation_id}/accept",
+    response_model=MembershipRead,
+    responses={
+        404: problem(organisations.InvitationNotFound),
+        409: problems_doc(organisations.InvitationAnswered, AlreadyExists),
+    },
+    operation_id="acceptInvitation",
+)
+async def accept_invitation(invitation_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> MembershipRead:
+    """Accept an invitation: you become a member with the role it offers."""
+    membership, org = await organisations.accept_invitation(session, actor, invitation_id)
+    return MembershipRead(
+        organisation_id=org.id,
+        organisation_name=org.name,
+        organisation_kind=org.kind,
+        parent_id=org.parent_id,
+        role=membership.role,
+    )
+
+
+@router.post(
+    "/me/invitations/{invitation_id}/decline",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: problem(organisations.InvitationNotFound), 409: problem(organisations.InvitationAnswered)},
+    operation_id="declineInvitation",
+)
+async def decline_invitation(invitation_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> None:
+    """Decline an invitation; the organisation learns it was declined and may invite again."""
+    await organisations.decline_invitation(session, actor, invitation_id)

@@ -1,4 +1,5 @@
-"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify | import-statement | reconcile`."""
+"""Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify | import-statement | reconcile |
+prune-login-attempts`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from models.enums import OrganisationKind
 from models.ledger import BankAccount
 from models.organisations import Organisation, User
-from services import demo, migrations, organisations, reconciliation
+from services import auth, demo, migrations, organisations, reconciliation
 from services.db import Database
 from services.ledger import periods, verify
 from services.reconciliation import profiles
@@ -252,6 +253,30 @@ def reconcile(
 
     if asyncio.run(run()):
         raise typer.Exit(code=1)
+
+
+@app.command("prune-login-attempts")
+def prune_login_attempts(
+    older_than_days: int = typer.Option(
+        None, min=1, help="Keep this many days (default TTM_LOGIN_ATTEMPTS_RETENTION_DAYS, 30)"
+    ),
+) -> None:
+    """Delete sign-in and registration attempts older than the retention (never those the rate
+    limits still count). Run it daily (docs/production.md)."""
+    settings = get_settings()
+    days = older_than_days or settings.login_attempts_retention_days
+
+    async def run() -> int:
+        db = Database(settings)
+        try:
+            async with db.session_scope() as session:
+                return await auth.prune_login_attempts(
+                    session, older_than_days=days, window_seconds=settings.login_window_seconds
+                )
+        finally:
+            await db.dispose()
+
+    typer.echo(f"deleted {asyncio.run(run())} login attempts older than {days} days")
 
 
 if __name__ == "__main__":

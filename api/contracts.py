@@ -158,7 +158,7 @@ async def get_document(
     contract_id: uuid.UUID,
     actor: CurrentActor,
     session: SessionDep,
-    version: Annotated[int | None, Query(ge=1, description="Default: the latest version")] = None,
+    version: Annotated[int | None, Query(ge=1, le=100_000, description="Default: the latest version")] = None,
 ) -> HTMLResponse:
     """The printable document of a version. Removing what lies between `<!--signature-record-->` and
     `<!--/signature-record-->` gives the canonical bytes whose SHA-256 the parties signed."""

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas.common import Problem
@@ -24,7 +24,16 @@ MEDIA_TYPE = "application/problem+json"
 
 # PostgreSQL SQLSTATEs that mean "someone else holds it; retry" and "the server went away".
 RETRY_SQLSTATES = {"40001": "serialization failure", "40P01": "deadlock", "55P03": "lock timeout"}
-UNAVAILABLE_SQLSTATES = {"57014": "statement timeout", "57P01": "server shutting down", "53300": "too many connections"}
+UNAVAILABLE_SQLSTATES = {
+    "57014": "statement timeout",
+    "57P01": "server shutting down (admin shutdown)",
+    "57P02": "server crashed (crash shutdown)",
+    "57P03": "server starting up or shutting down (cannot connect now)",
+    "53300": "too many connections",
+}
+# Whole classes that mean "the connection, not the request, failed": 08 connection exception,
+# 57P operator intervention (shutdown, crash, start-up); a restart answers these for a moment.
+UNAVAILABLE_CLASSES = ("08", "57P")
 
 
 def problem_response(
@@ -34,6 +43,7 @@ def problem_response(
     detail: str | None = None,
     *,
     headers: dict[str, str] | None = None,
+    request_id: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
@@ -41,7 +51,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "request_id": request_id_var.get(),
+        "request_id": request_id or request_id_var.get(),
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -61,9 +71,14 @@ def problem(error: type[errors.DomainError]) -> dict[str, Any]:
 
 
 def _database_problem(exc: DBAPIError) -> JSONResponse | None:
-    """A retryable 409 or a 503 for database conditions that are not the caller's fault."""
+    """A 422 for a value the database cannot hold (the safety net behind the input types), a
+    retryable 409, or a 503 for database conditions that are not the caller's fault."""
     code = sqlstate(exc)
     message = str(exc.orig).lower() if exc.orig is not None else ""
+    if isinstance(exc, DataError) or (code or "").startswith("22") or "invalid input for query argument" in message:
+        log.warning("database refused a value: %s", exc.orig)
+        bad = errors.Invalid("a value is out of the range the service accepts")
+        return problem_response(bad.status, bad.title, bad.slug, bad.detail)
     if code in RETRY_SQLSTATES or "database is locked" in message or "database table is locked" in message:
         reason = RETRY_SQLSTATES.get(code or "", "lock timeout")
         log.warning("database %s; answering 409", reason)
@@ -73,7 +88,7 @@ def _database_problem(exc: DBAPIError) -> JSONResponse | None:
         exc.connection_invalidated
         or isinstance(exc, InterfaceError)
         or code in UNAVAILABLE_SQLSTATES
-        or (code or "").startswith("08")
+        or (code or "").startswith(UNAVAILABLE_CLASSES)
         or "connection" in message
         or "unable to open database" in message
     ):
@@ -81,6 +96,15 @@ def _database_problem(exc: DBAPIError) -> JSONResponse | None:
         down = errors.DatabaseUnavailable()
         return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
     return None
+
+
+def _connection_phase(exc: BaseException) -> bool:
+    """A driver error (or its cause) whose SQLSTATE means the server cannot take connections now."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        code = getattr(candidate, "sqlstate", None)
+        if isinstance(code, str) and (code in UNAVAILABLE_SQLSTATES or code.startswith(UNAVAILABLE_CLASSES)):
+            return True
+    return False
 
 
 def install(app: FastAPI) -> None:
@@ -140,13 +164,27 @@ def install(app: FastAPI) -> None:
         return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The driver's own errors while connecting (asyncpg's CannotConnectNowError, 57P03, while
+        # the server starts up) reach here unwrapped by SQLAlchemy: their SQLSTATE says "retry".
+        if _connection_phase(exc):
+            log.error("database unavailable while connecting: %s", exc)
+            down = errors.DatabaseUnavailable()
+            return problem_response(down.status, down.title, down.slug, down.detail, headers={"Retry-After": "5"})
+        # Starlette renders this outside the request-id middleware: the id comes from the scope.
+        request_id = request_id_var.get() or getattr(request.state, "request_id", None)
+        log.exception("unhandled error (request %s)", request_id, exc_info=exc)
         return problem_response(
             500,
             "Internal server error",
             "internal",
             "an unexpected error occurred; quote the request id when reporting it",
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "no-store",
+                **({"X-Request-ID": request_id} if request_id else {}),
+            },
+            request_id=request_id,
         )
 
 

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.deps import (
     OPTIONAL_BEARER,
@@ -19,7 +18,7 @@ from api.deps import (
     SessionDep,
 )
 from api.errors import Responses, problem
-from api.schemas.common import Page
+from api.schemas.common import Instant, Page
 from api.schemas.instruments import (
     Availability,
     BlackoutCreate,
@@ -167,10 +166,8 @@ async def get_availability(
     instrument_id: uuid.UUID,
     actor: OptionalReadActor,
     session: ReadSessionDep,
-    from_: Annotated[AwareDatetime, Query(alias="from", description="Start, RFC 3339 with offset")],
-    to: Annotated[
-        AwareDatetime, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")
-    ],
+    from_: Annotated[Instant, Query(alias="from", description="Start, RFC 3339 with offset")],
+    to: Annotated[Instant, Query(description="End (exclusive), RFC 3339 with offset; at most 92 days after from")],
 ) -> Availability:
     """Free time in [from, to): weekly opening hours (in the centre's time zone) minus maintenance
     blackouts and active bookings, as merged half-open UTC intervals."""

@@ -8,11 +8,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
 from api.errors import Responses, problem, problems_doc
-from api.schemas.common import Page
+from api.schemas.common import Instant, Page
 from api.schemas.ledger import (
     AccountRead,
     BalanceRead,
@@ -37,7 +36,7 @@ router = APIRouter(prefix="/ledger", tags=["ledger"])
 READ: Responses = {403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound)}
 CentreQuery = Annotated[uuid.UUID | None, Query(description="The centre (default: the caller's only one)")]
 Currency = Annotated[str | None, Query(pattern="^[A-Z]{3}$", description="Only accounts in this currency")]
-AsOf = Annotated[AwareDatetime | None, Query(description="Count postings booked at or before this time (default: now)")]
+AsOf = Annotated[Instant | None, Query(description="Count postings booked at or before this time (default: now)")]
 PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])]
 
 
@@ -134,8 +133,8 @@ async def list_entries(
     account_id: Annotated[uuid.UUID | None, Query(description="Only entries posting to this account")] = None,
     source: Annotated[EntrySource | None, Query()] = None,
     source_ref: Annotated[str | None, Query(max_length=255, description="With `source`: one document's")] = None,
-    booked_from: Annotated[AwareDatetime | None, Query(alias="from", description="Booked at or after")] = None,
-    booked_to: Annotated[AwareDatetime | None, Query(alias="to", description="Booked before")] = None,
+    booked_from: Annotated[Instant | None, Query(alias="from", description="Booked at or after")] = None,
+    booked_to: Annotated[Instant | None, Query(alias="to", description="Booked before")] = None,
 ) -> Page[EntryRead]:
     """The centre's journal, newest first."""
     result = await books.list_entries(

@@ -17,6 +17,19 @@ from services.logs import request_id_var
 log = logging.getLogger("ttm.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+AUTHORIZATION = b"authorization"
+CACHE_CONTROL = b"cache-control"
+# On every response: no MIME sniffing, and no page of this service inside another site's frame
+# (the interactive /docs included).
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+]
+NO_STORE = (CACHE_CONTROL, b"no-store")
+# Responses never stored by a cache unless the route says otherwise: tokens (RFC 6749 section 5.1)
+# and everything personal.
+_PRIVATE_PREFIXES = ("/api/v1/auth/", "/api/v1/me")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 REQUESTS = Counter("ttm_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -78,15 +91,24 @@ class RequestContextMiddleware:
         incoming = (_header(scope, REQUEST_ID_HEADER) or b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        # Also on the scope: a 500 is rendered by Starlette's outermost middleware, after this one
+        # has ended and the context variable is reset (api/errors.py reads it from request.state).
+        scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+
+        personal = scope["path"].startswith(_PRIVATE_PREFIXES) or _header(scope, AUTHORIZATION) is not None
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, request_id.encode())]
+                headers = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+                present = {key.lower() for key, _ in headers}
+                headers += [header for header in SECURITY_HEADERS if header[0] not in present]
+                if personal and CACHE_CONTROL not in present:
+                    headers.append(NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         try:

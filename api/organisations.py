@@ -11,6 +11,7 @@ from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Page
 from api.schemas.organisations import (
+    InvitationRead,
     MemberCreate,
     MemberRead,
     OrganisationCreate,
@@ -98,12 +99,12 @@ async def list_members(organisation_id: uuid.UUID, actor: CurrentActor, session:
 
 @router.post(
     "/{organisation_id}/members",
-    status_code=status.HTTP_201_CREATED,
-    response_model=MemberRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=InvitationRead,
     responses={
         403: problem(RoleNotAllowed),
         404: problem(organisations.OrganisationNotFound),
-        409: problem(AlreadyExists),
+        422: problem(Invalid),
     },
 )
 async def add_member(
@@ -112,14 +113,34 @@ async def add_member(
     actor: CurrentActor,
     session: SessionDep,
     passwords: Annotated[PasswordHasher, Depends(get_passwords)],
-) -> MemberRead:
-    """Give a person a role in the organisation (administrators only). An unknown e-mail gets a new
-    account with the given name and initial password."""
+) -> InvitationRead:
+    """Invite a person by e-mail to a role (administrators only): 202 with a pending invitation, the
+    same answer whether or not an account has that e-mail. The person becomes a member by accepting
+    it (`POST /me/invitations/{id}/accept`). With `full_name` and `initial_password`, an e-mail that
+    has no account gets one, which signs in with that password to accept."""
     data = organisations.MemberInput(
         email=str(body.email), role=body.role, full_name=body.full_name, initial_password=body.initial_password
     )
-    membership, user = await organisations.add_member(session, actor, organisation_id, data, passwords)
-    return member_read(membership, user)
+    invitation = await organisations.invite_member(session, actor, organisation_id, data, passwords)
+    return InvitationRead.model_validate(invitation)
+
+
+@router.get(
+    "/{organisation_id}/invitations",
+    response_model=Page[InvitationRead],
+    responses={403: problem(RoleNotAllowed), 404: problem(organisations.OrganisationNotFound)},
+    operation_id="listOrganisationInvitations",
+)
+async def list_invitations(
+    organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
+) -> Page[InvitationRead]:
+    """The organisation's pending invitations (administrators)."""
+    result = await organisations.organisation_invitations(
+        session, actor, organisation_id, limit=page.limit, cursor=page.cursor
+    )
+    return Page[InvitationRead](
+        items=[InvitationRead.model_validate(i) for i in result.items], next_cursor=result.next_cursor
+    )
 
 
 @router.delete(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
-from api.schemas.common import Page
+from api.schemas.common import Day, Page
 from api.schemas.sme_memberships import SmeMembershipCreate, SmeMembershipRead
 from services import organisations, sme_memberships
 from services.errors import Invalid, RoleNotAllowed
@@ -29,7 +28,7 @@ async def list_sme_memberships(
     session: SessionDep,
     page: PageDep,
     sme_id: Annotated[uuid.UUID | None, Query(description="Only this SME's memberships")] = None,
-    active_on: Annotated[date | None, Query(description="Only memberships valid on this day")] = None,
+    active_on: Annotated[Day | None, Query(description="Only memberships valid on this day")] = None,
 ) -> Page[SmeMembershipRead]:
     """A centre's SME memberships: all of them for its staff, an SME's own for its members."""
     result = await sme_memberships.list_visible(

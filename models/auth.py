@@ -36,15 +36,19 @@ class RefreshToken(IdMixin, Base):
 
 
 class LoginAttempt(IdMixin, Base):
-    """Each password sign-in attempt, kept for rate limiting across every API process."""
+    """Each password sign-in attempt and each registration (`kind`), kept for rate limiting across
+    every API process; `ttm prune-login-attempts` deletes old rows."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
         Index("ix_login_attempts_email_at", "email", "attempted_at"),
         Index("ix_login_attempts_client_at", "client", "attempted_at"),
+        Index("ix_login_attempts_attempted_at", "attempted_at"),
     )
 
     email: Mapped[str] = mapped_column(String(254))
     client: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
     attempted_at: Mapped[datetime] = stamped_at()
+    # `sign_in` or `register`: an open set (no CHECK), as the limits grow.
+    kind: Mapped[str] = mapped_column(String(16), default="sign_in", server_default="sign_in")

@@ -488,3 +488,12 @@ class AdjustmentKind(StrEnum):
 class BalanceCheckStatus(StrEnum):
     passed = "passed"
     failed = "failed"
+
+
+class InvitationStatus(StrEnum):
+    """A membership invitation: pending until the invited account answers or the organisation withdraws it."""
+
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    withdrawn = "withdrawn"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, IdMixin, TimestampMixin, enum_column
-from models.enums import CentreCategory, OrganisationKind, Role
+from models.enums import CentreCategory, InvitationStatus, OrganisationKind, Role
 
 
 class Organisation(IdMixin, TimestampMixin, Base):
@@ -60,4 +60,33 @@ class Membership(IdMixin, TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+
+
+class MembershipInvitation(IdMixin, TimestampMixin, Base):
+    """An administrator's offer of a role in an organisation to an e-mail address. The membership
+    exists once the account with that e-mail accepts (`/me/invitations`); until then the inviting
+    organisation learns nothing about the account, not even whether it exists."""
+
+    __tablename__ = "membership_invitations"
+    __table_args__ = (
+        Index(
+            "uq_membership_invitations_pending",
+            "organisation_id",
+            "email",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[InvitationStatus] = mapped_column(
+        enum_column(InvitationStatus, "invitation_status"), default=InvitationStatus.pending
+    )
+    responded_at: Mapped[datetime | None]
+
     organisation: Mapped[Organisation] = relationship(lazy="raise")

@@ -35,6 +35,8 @@ class Actor:
     memberships: tuple[MembershipView, ...]
     # Institutes whose parent centre the actor belongs to (HQ staff act for them too).
     child_institutes: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # institute -> centre
+    # The sign-in session the access token belongs to (None for the CLI and jobs).
+    session_id: uuid.UUID | None = None
 
     def role_in(self, organisation_id: uuid.UUID) -> Role | None:
         for m in self.memberships:
@@ -46,6 +48,20 @@ class Actor:
     def organisation_ids(self) -> frozenset[uuid.UUID]:
         """Organisations whose private data the actor may read: own ones and their institutes."""
         return frozenset(m.organisation_id for m in self.memberships) | frozenset(self.child_institutes)
+
+    @property
+    def private_org_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations whose private records (contracts, bookings, proposals, problems, service
+        requests) the actor may read: those where it holds a role other than `evaluator`, and the
+        institutes of such a centre. Evaluators review what they are shown; they read nothing private
+        of their organisation (docs/security.md, "Roles' reach")."""
+        working = {m.organisation_id for m in self.memberships if m.role is not Role.evaluator}
+        return frozenset(working) | frozenset(i for i, centre in self.child_institutes.items() if centre in working)
+
+    def finance_org_ids(self) -> set[uuid.UUID]:
+        """Centres where the actor is `finance`, and their institutes: finance reads the bookings and
+        contracts of all of them, as it reads their ledger."""
+        return self.orgs_with([Role.finance], PROVIDER_KINDS)
 
     def orgs_with(self, roles: Iterable[Role], kinds: Iterable[OrganisationKind] | None = None) -> set[uuid.UUID]:
         """Organisations where the actor holds one of `roles`; a centre HQ role extends to its institutes."""

@@ -15,8 +15,9 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from models.attachments import Attachment
 from models.base import uuid7
@@ -89,6 +90,25 @@ def _write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
+# Files written or deleted by a session's transaction, settled when it ends: a file written for a
+# transaction that rolls back is removed; a file whose row was deleted goes only once that commits.
+_WRITTEN, _DELETED = "ttm.attachment_files_written", "ttm.attachment_files_deleted"
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+    for path in session.info.pop(_DELETED, ()):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_DELETED, None)
+    for path in session.info.pop(_WRITTEN, ()):
+        path.unlink(missing_ok=True)
+
+
 async def add(
     session: AsyncSession,
     actor: Actor,
@@ -125,7 +145,9 @@ async def add(
         storage_key=f"{listing.id.hex}/{attachment_id.hex}",
         created_by=actor.user_id,
     )
-    await asyncio.to_thread(_write, path_of(directory, attachment), data)
+    path = path_of(directory, attachment)
+    await asyncio.to_thread(_write, path, data)
+    session.sync_session.info.setdefault(_WRITTEN, []).append(path)
     session.add(attachment)
     await session.flush()
     return attachment
@@ -170,4 +192,4 @@ async def remove(session: AsyncSession, actor: Actor, attachment_id: uuid.UUID, 
     path = path_of(directory, attachment)
     await session.delete(attachment)
     await session.flush()
-    await asyncio.to_thread(path.unlink, missing_ok=True)
+    session.sync_session.info.setdefault(_DELETED, []).append(path)

@@ -99,6 +99,11 @@ class TooManyLoginAttempts(RateLimited):
     slug = "too-many-login-attempts"
 
 
+class TooManyRegistrations(RateLimited):
+    title = "Too many registrations from this address"
+    slug = "too-many-registrations"
+
+
 class IdempotencyKeyReused(Conflict):
     title = "Idempotency-Key reused with a different request"
     slug = "idempotency-key-reused"

@@ -8,6 +8,9 @@ from decimal import Decimal
 # ISO 4217 currencies the marketplace accepts, with their minor-unit exponent.
 CURRENCIES: dict[str, int] = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0}
 BPS_WHOLE = 10_000
+# The largest amount any request may carry, in minor units: 10^15 fen is ten trillion yuan, far above
+# any contract, and far below int64 (9.2 * 10^18), so sums of many amounts never overflow a BIGINT.
+MAX_AMOUNT = 10**15
 
 
 def allocate(total: int, weights: Sequence[int]) -> list[int]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import ADMIN_ROLES, ROLES_BY_KIND, CentreCategory, OrganisationKind, Role
-from models.organisations import Membership, Organisation, User
+from models.enums import ADMIN_ROLES, ROLES_BY_KIND, CentreCategory, InvitationStatus, OrganisationKind, Role
+from models.organisations import Membership, MembershipInvitation, Organisation, User
+from services import clock
 from services.actors import Actor
 from services.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound, RoleNotAllowed
 from services.ledger import chart
@@ -30,6 +32,16 @@ class OrganisationNotFound(NotFound):
 class MemberNotFound(NotFound):
     title = "Member not found"
     slug = "member-not-found"
+
+
+class InvitationNotFound(NotFound):
+    title = "No such invitation"
+    slug = "invitation-not-found"
+
+
+class InvitationAnswered(Conflict):
+    title = "The invitation has already been answered"
+    slug = "invitation-answered"
 
 
 class LastAdmin(Conflict):
@@ -169,10 +181,14 @@ class MemberInput:
     initial_password: str | None = None
 
 
-async def add_member(
+async def invite_member(
     session: AsyncSession, actor: Actor, organisation_id: uuid.UUID, data: MemberInput, passwords: PasswordHasher
-) -> tuple[Membership, User]:
-    """Give a user a role in the organisation, creating the account when the e-mail is new."""
+) -> MembershipInvitation:
+    """Invite an e-mail address to a role (administrators). The answer is the same pending
+    invitation whether or not an account has that e-mail, so nothing about an account is revealed;
+    the membership exists once the account accepts (`accept_invitation`). When no account has the
+    e-mail and a name and initial password are given, the account is created for the person (who
+    signs in with it, accepts, and changes the password)."""
     org = await get(session, actor, organisation_id)
     if not _may_administer(actor, org):
         raise RoleNotAllowed("only the organisation's administrators may add members")
@@ -182,21 +198,102 @@ async def add_member(
             f"role {data.role.value} is not available in a {org.kind.value}; use one of {allowed}", loc=["body", "role"]
         )
     email = data.email.lower()
-    user = await session.scalar(select(User).where(User.email == email))
-    if user is None:
-        if not data.full_name or not data.initial_password:
-            raise Invalid("a new account needs full_name and initial_password", loc=["body", "full_name"])
-        user = User(email=email, full_name=data.full_name, password_hash=passwords.hash(data.initial_password))
-        session.add(user)
+    # The hash is computed whether or not it is used, so the answer takes as long either way.
+    initial_hash = await passwords.hash_async(data.initial_password) if data.initial_password else None
+    pending = await session.scalar(
+        select(MembershipInvitation).where(
+            MembershipInvitation.organisation_id == org.id,
+            MembershipInvitation.email == email,
+            MembershipInvitation.status == InvitationStatus.pending,
+        )
+    )
+    if pending is not None:
+        pending.role = data.role
         await session.flush()
-    elif await session.scalar(
-        select(Membership.id).where(Membership.user_id == user.id, Membership.organisation_id == org.id)
+        return pending
+    user = await session.scalar(select(User).where(User.email == email))
+    if user is None and data.full_name and initial_hash:
+        session.add(User(email=email, full_name=data.full_name, password_hash=initial_hash))
+    invitation = MembershipInvitation(organisation_id=org.id, email=email, role=data.role, invited_by=actor.user_id)
+    session.add(invitation)
+    await session.flush()
+    return invitation
+
+
+def visible_invitations(actor: Actor) -> Select[MembershipInvitation]:
+    """Invitations addressed to the actor's e-mail."""
+    return select(MembershipInvitation).where(MembershipInvitation.email == actor.email.lower())
+
+
+async def my_invitations(session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None) -> Page[Any]:
+    """The caller's pending invitations with the inviting organisation (rows of both), oldest first."""
+    stmt = (
+        visible_invitations(actor)
+        .add_columns(Organisation)
+        .join(Organisation, Organisation.id == MembershipInvitation.organisation_id)
+        .where(MembershipInvitation.status == InvitationStatus.pending)
+    )
+    return await paginate(
+        session,
+        stmt,
+        [SortKey(MembershipInvitation.id, getter=lambda row: row.MembershipInvitation.id)],
+        limit=limit,
+        cursor=cursor,
+        scalars=False,
+    )
+
+
+async def organisation_invitations(
+    session: AsyncSession, actor: Actor, organisation_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page[MembershipInvitation]:
+    """The organisation's pending invitations (its administrators)."""
+    org = await get(session, actor, organisation_id)
+    if not _may_administer(actor, org):
+        raise RoleNotAllowed("only the organisation's administrators see its invitations")
+    stmt = select(MembershipInvitation).where(
+        MembershipInvitation.organisation_id == org.id, MembershipInvitation.status == InvitationStatus.pending
+    )
+    return await paginate(session, stmt, [SortKey(MembershipInvitation.id)], limit=limit, cursor=cursor)
+
+
+async def _pending_of(session: AsyncSession, actor: Actor, invitation_id: uuid.UUID) -> MembershipInvitation:
+    invitation = await session.scalar(
+        visible_invitations(actor).where(MembershipInvitation.id == invitation_id).with_for_update()
+    )
+    if invitation is None:
+        raise InvitationNotFound()
+    if invitation.status is not InvitationStatus.pending:
+        raise InvitationAnswered(f"the invitation is already {invitation.status.value}")
+    return invitation
+
+
+async def accept_invitation(
+    session: AsyncSession, actor: Actor, invitation_id: uuid.UUID
+) -> tuple[Membership, Organisation]:
+    """Accept an invitation addressed to the caller: the membership is created now."""
+    invitation = await _pending_of(session, actor, invitation_id)
+    if await session.scalar(
+        select(Membership.id).where(
+            Membership.user_id == actor.user_id, Membership.organisation_id == invitation.organisation_id
+        )
     ):
-        raise AlreadyExists("this user is already a member; remove them first to change the role")
-    membership = Membership(user_id=user.id, organisation_id=org.id, role=data.role)
+        raise AlreadyExists("you are already a member; leave first to take another role")
+    invitation.status = InvitationStatus.accepted
+    invitation.responded_at = clock.now()
+    membership = Membership(user_id=actor.user_id, organisation_id=invitation.organisation_id, role=invitation.role)
     session.add(membership)
     await session.flush()
-    return membership, user
+    org = await session.get(Organisation, invitation.organisation_id)
+    assert org is not None  # the foreign key holds
+    return membership, org
+
+
+async def decline_invitation(session: AsyncSession, actor: Actor, invitation_id: uuid.UUID) -> None:
+    """Decline an invitation addressed to the caller; the organisation may invite again."""
+    invitation = await _pending_of(session, actor, invitation_id)
+    invitation.status = InvitationStatus.declined
+    invitation.responded_at = clock.now()
+    await session.flush()
 
 
 async def remove_member(session: AsyncSession, actor: Actor, organisation_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,14 +59,68 @@ def _encode_value(value: Any) -> Any:
     raise TypeError(f"cannot put {type(value).__name__} in a cursor")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _decode_value(value: Any) -> Any:
+    """A cursor value back as the type it was written from; anything else (a forged cursor) raises
+    ValueError: a uuid or time object of one string, an aware time, an int64, a finite float, a
+    string, a bool or null -- never a list or an object the database would be handed."""
     if isinstance(value, dict):
+        if len(value) != 1 or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("unknown cursor value")
         if "u" in value:
             return uuid.UUID(hex=value["u"])
         if "t" in value:
-            return datetime.fromisoformat(value["t"])
+            moment = datetime.fromisoformat(value["t"])
+            if moment.tzinfo is None or not 1900 <= moment.year < 2200:
+                raise ValueError("a cursor time must carry an offset")
+            return moment
         raise ValueError("unknown cursor value")
-    return value
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError("a cursor number is out of range")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) > INT64_MAX:
+            raise ValueError("a cursor number is out of range")
+        return value
+    raise ValueError("unknown cursor value")
+
+
+def _python_type(key: SortKey) -> type | None:
+    try:
+        return key.column.type.python_type
+    except NotImplementedError:  # a type without a Python equivalent: the checks above suffice
+        return None
+
+
+def _fits(key: SortKey, value: Any) -> bool:
+    """Whether a decoded cursor value has the type of its sort key's column."""
+    expected = _python_type(key)
+    if value is None or expected is None:
+        return True
+    if expected is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if expected is int:
+        return isinstance(value, int)
+    if expected is float:
+        return isinstance(value, (int, float))
+    if issubclass(expected, str):  # enums stored as strings, text
+        return isinstance(value, str)
+    return isinstance(value, expected)
+
+
+def decode_cursor_for(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    """The cursor's values, each checked against its sort key's type: 422, never a database error."""
+    values = decode_cursor(cursor, len(keys))
+    if not all(_fits(key, value) for key, value in zip(keys, values, strict=True)):
+        raise Invalid("the cursor is not valid for this list", loc=["query", "cursor"])
+    return values
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -80,7 +135,7 @@ def decode_cursor(cursor: str, expected: int) -> list[Any]:
         if not isinstance(values, list) or len(values) != expected:
             raise ValueError("wrong length")
         return [_decode_value(v) for v in values]
-    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError, AttributeError, RecursionError) as exc:
         raise Invalid("the cursor is not valid for this list", loc=["query", "cursor"]) from exc
 
 
@@ -128,7 +183,7 @@ async def paginate(
     """One page of `stmt` ordered by `keys`, starting after `cursor`."""
     limit = clamp_limit(limit)
     if cursor:
-        stmt = stmt.where(after(keys, decode_cursor(cursor, len(keys))))
+        stmt = stmt.where(after(keys, decode_cursor_for(cursor, keys)))
     stmt = stmt.order_by(*order_by(keys)).limit(limit + 1)
     result = await session.execute(stmt)
     rows = result.scalars().all() if scalars else result.all()

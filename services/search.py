@@ -52,7 +52,7 @@ from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import pagination, segmentation
 from services.db import fetch_rows
 from services.errors import Invalid
-from services.pagination import Page, SortKey, decode_cursor
+from services.pagination import INT64_MAX, INT64_MIN, Page, SortKey, decode_cursor
 
 SORTS = ("relevance", "newest", "price")
 NO_PRICE = 9_000_000_000_000_000_000  # sorts listings without a price after every real one
@@ -360,7 +360,7 @@ def _parameters(query: SearchQuery, dialect: str, tokens: list[str]) -> dict[str
 
 
 def _int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not isinstance(value, bool) and INT64_MIN <= value <= INT64_MAX
 
 
 def _cursor_values(cursor: str, sort: str) -> list[Any]:

@@ -93,7 +93,7 @@ def visible_service_requests(actor: Actor) -> Select[ServiceRequest]:
     stmt = select(ServiceRequest)
     if actor.is_platform_admin:
         return stmt
-    orgs = list(actor.organisation_ids)
+    orgs = list(actor.private_org_ids)
     return stmt.where(or_(ServiceRequest.sme_org_id.in_(orgs), ServiceRequest.provider_org_id.in_(orgs)))
 
 
@@ -119,7 +119,7 @@ async def list_visible(
 ) -> Page[ServiceRequest]:
     """The actor's requests (as an SME) and requests to them (as a provider), newest first."""
     stmt = visible_service_requests(actor)
-    orgs = list(actor.organisation_ids)
+    orgs = list(actor.private_org_ids)
     if role == "client":
         stmt = stmt.where(ServiceRequest.sme_org_id.in_(orgs))
     elif role == "provider":
@@ -138,8 +138,9 @@ async def read(session: AsyncSession, actor: Actor, request_id: uuid.UUID) -> Re
 
 async def create(session: AsyncSession, actor: Actor, offer_id: uuid.UUID, data: RequestInput) -> ServiceRequest:
     """An SME asks for a published offer; the offer's terms are copied onto the request."""
-    sme_id = actor.acting_org(actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
     offer = await service_offers.get(session, actor, offer_id)
+    # Visibility first: what the caller cannot see is 404 whatever its role (issue 12 item 5).
+    sme_id = actor.acting_org(actor.sme_ids(SME_ROLES), data.organisation_id, "SME staff")
     if offer.status is not ListingStatus.published:
         raise OfferNotRequestable()
     request = ServiceRequest(

@@ -6,6 +6,7 @@ import logging
 import secrets
 from enum import StrEnum
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated
 
@@ -57,6 +58,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=30, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Registrations allowed per client address within the login window (429 beyond).
+    register_max_per_ip: int = Field(default=10, ge=1)
+    # argon2 runs in worker threads, at most this many at once per process (the rest queue), so
+    # hashing never blocks the event loop and a burst of sign-ins cannot take every core.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # Sign-in attempts older than this are deleted by `ttm prune-login-attempts`.
+    login_attempts_retention_days: int = Field(default=30, ge=1)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Listing attachments (datasheets, images): stored on local disk under this directory.
@@ -66,6 +74,10 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=50 * 1_048_576, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxy_count: int = Field(default=0, ge=0)
+    # Client networks allowed to read /metrics (others get 404); loopback by default.
+    metrics_allow: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=lambda: [ip_network("127.0.0.0/8"), ip_network("::1/128")]
+    )
     idempotency_wait_seconds: float = Field(default=10.0, ge=0)
 
     # Card payments (optional per deployment: without a key everything but cards works).
@@ -81,6 +93,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip().startswith("["):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ip_network(item.strip(), strict=False) for item in value.split(",") if item.strip()]
         return value
 
     @model_validator(mode="after")

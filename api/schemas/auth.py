@@ -30,6 +30,13 @@ class RegisterRequest(InputModel):
     organisation: RegistrationOrganisation
 
 
+class PasswordChange(InputModel):
+    """The current password (required) and the new one."""
+
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Password = Field(description="10 to 128 characters")
+
+
 class TokenResponse(OutputModel):
     access_token: str
     refresh_token: str

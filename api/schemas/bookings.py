@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Instant, Money, OutputModel
 from models.bookings import Booking
 from models.enums import BookingState, ChargeKind, CustomerTier, MembershipTier, RateUnit, WaitlistState
 from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
@@ -16,8 +16,8 @@ from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
 
 class BookingCreate(InputModel):
     instrument_id: uuid.UUID
-    start_at: AwareDatetime | None = Field(default=None, description="Slot start, RFC 3339 with offset")
-    end_at: AwareDatetime | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
+    start_at: Instant | None = Field(default=None, description="Slot start, RFC 3339 with offset")
+    end_at: Instant | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
     sample_count: StrictInt | None = Field(
         default=None, ge=1, le=10_000, description="Book per sample (priced by the per-sample rate); a slot is optional"
     )
@@ -216,8 +216,8 @@ class CompleteBody(InputModel):
 
 class TrainingCreate(InputModel):
     user_id: uuid.UUID
-    trained_at: AwareDatetime | None = Field(default=None, description="Default: now")
-    expires_at: AwareDatetime | None = Field(default=None, description="None: does not expire")
+    trained_at: Instant | None = Field(default=None, description="Default: now")
+    expires_at: Instant | None = Field(default=None, description="None: does not expire")
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -233,8 +233,8 @@ class TrainingRead(OutputModel):
 
 
 class WaitlistCreate(InputModel):
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Instant
+    end_at: Instant
     customer_org_id: uuid.UUID | None = None
 
 

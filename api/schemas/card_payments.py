@@ -8,12 +8,11 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Money, MoneyIn, OutputModel
 from models.enums import IntentStatus, RefundStatus, StripeEventStatus
 from models.settlements import Refund
 from services.card_payments import StartedIntent
-
-MAX_AMOUNT = 10**15
+from services.money import MAX_AMOUNT
 
 
 class PaymentIntentRead(OutputModel):
@@ -45,7 +44,7 @@ class PaymentIntentRead(OutputModel):
 
 
 class RefundCreate(InputModel):
-    amount: Money = Field(description="At most what is left of the payment (partial refunds allowed)")
+    amount: MoneyIn = Field(description="At most what is left of the payment (partial refunds allowed)")
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Money, MoneyIn, OutputModel
 from models.enums import (
     ListingKind,
     ListingStatus,
@@ -26,6 +26,7 @@ from models.enums import (
 )
 from services import catalogue
 from services.catalogue import UNSET, Unset, required
+from services.money import MAX_AMOUNT
 from services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 
@@ -40,7 +41,7 @@ TitleEn = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Abstract = Annotated[str, StringConstraints(min_length=1, max_length=10000)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Keyword = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Price = Annotated[Money, AfterValidator(_not_negative)]
+Price = Annotated[MoneyIn, AfterValidator(_not_negative)]
 
 
 def price_input(money: Money | None) -> catalogue.Price | None:
@@ -218,7 +219,7 @@ class SearchParams(BaseModel):
     centre_id: uuid.UUID | None = Field(None, description="Listings of this centre and its institutes")
     trl_min: int | None = Field(None, ge=1, le=9, description="Pilot-scale results with at least this TRL")
     price_max: int | None = Field(
-        None, ge=0, description="Highest price in minor units (listings without a price are left out)"
+        None, ge=0, le=MAX_AMOUNT, description="Highest price in minor units (listings without a price are left out)"
     )
     currency: str = Field("CNY", pattern="^[A-Z]{3}$", description="Currency of price_max")
     transfer_mode: TransferMode | None = Field(None, description="Results offering this transfer mode")

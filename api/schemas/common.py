@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from services.money import MAX_AMOUNT
 
 T = TypeVar("T")
+
+# Control characters (C0, DEL, C1) are refused in every string of every body; tab, line feed and
+# carriage return only in multi-line text, never in titles and names (a CR LF in a title would
+# split an iCalendar line or an e-mail header).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_OR_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _single_line(field: str) -> bool:
+    return field in ("title", "name", "email", "username") or field.endswith(("_title", "_name"))
+
+
+def _refuse_control(value: Any, single_line: bool) -> None:
+    if isinstance(value, str):
+        if (_CONTROL_OR_BREAK if single_line else _CONTROL).search(value):
+            kind = "control characters or line breaks" if single_line else "control characters"
+            raise ValueError(f"must not contain {kind}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _refuse_control(item, single_line)
+
 
 CURRENCY_CODES = ("CNY", "USD", "EUR", "HKD", "JPY")
 
@@ -15,6 +40,12 @@ class InputModel(BaseModel):
     """Request bodies: unknown fields are refused (422), so nothing can be mass-assigned."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: Any) -> Any:
+        _refuse_control(value, _single_line(info.field_name or ""))
+        return value
 
 
 class OutputModel(BaseModel):
@@ -60,7 +91,47 @@ class Money(BaseModel):
         return value
 
 
-NonNegativeMoney = Annotated[Money, Field(description="Money with a non-negative amount")]
+class MoneyIn(Money):
+    """Money in a request: the one input type for every amount on every route. 0 <= amount <=
+    MAX_AMOUNT (10^15 minor units); a rule needing more (strictly positive, within a budget) adds
+    its own check on top."""
+
+    amount: StrictInt = Field(
+        ge=0,
+        le=MAX_AMOUNT,
+        description=f"Integer minor units (1 CNY = 100 fen), 0 to {MAX_AMOUNT}; floats are refused.",
+    )
+
+
+NonNegativeMoney = MoneyIn
+
+# The instants and days a request may name: 1900-01-01 to 2199-12-31. Year 1 or 9999 is a typing
+# slip or a probe, and near the ends of the calendar converting time zones overflows.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _instant_in_range(value: datetime) -> datetime:
+    if not (EARLIEST_DAY <= value.date() <= LATEST_DAY) or not _EARLIEST <= value < _LATEST:
+        raise ValueError(f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}")
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}")
+    return value
+
+
+# Every time and date a request carries (bodies and query parameters) is one of these.
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
+Day = Annotated[date, AfterValidator(_day_in_range)]
+
+# The largest integer a query parameter or body field may carry when nothing smaller bounds it
+# (a BIGINT column holds up to 2^63 - 1).
+INT64_MAX = 2**63 - 1
 BasisPoints = Annotated[StrictInt, Field(ge=0, le=10000, description="1/100 of a percent; 10000 = 100%")]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
+from api.schemas.common import BasisPoints, Day, InputModel, Money, MoneyIn, OutputModel
 from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
     BilledOn,
@@ -53,7 +53,7 @@ def _given(body: BaseModel, name: str, value: T) -> T | Unset:
 
 class MilestoneIn(InputModel):
     title: Text200
-    amount: Money
+    amount: MoneyIn
     due_offset_days: Annotated[int | None, Field(ge=0, le=3650, description="Days after the start date")] = None
     billed_on: BilledOn = Field(
         default=BilledOn.acceptance,
@@ -88,10 +88,10 @@ class ContractCreate(InputModel):
     co_builder_org_ids: Annotated[list[uuid.UUID], Field(max_length=20)] = Field(
         default_factory=list, description="共建单位 bound by the contract (universities, institutes, firms)"
     )
-    value: Money
-    technology_portion: Money | None = Field(default=None, description="技术性收入: the technology part of the value")
-    start_date: date | None = None
-    end_date: date | None = Field(default=None, description="Exclusive end")
+    value: MoneyIn
+    technology_portion: MoneyIn | None = Field(default=None, description="技术性收入: the technology part of the value")
+    start_date: Day | None = None
+    end_date: Day | None = Field(default=None, description="Exclusive end")
     confidentiality_months: Annotated[int | None, Field(ge=0, le=1200)] = None
     pilot_result_id: uuid.UUID | None = Field(
         default=None, description="A pilot-scale result of the provider to transfer or license (transfer/licence only)"
@@ -122,14 +122,14 @@ class ContractUpdate(InputModel):
     title: Text200 | None = None
     scope: Annotated[str | None, Field(max_length=20000)] = None
     co_builder_org_ids: Annotated[list[uuid.UUID] | None, Field(max_length=20)] = None
-    value: Money | None = None
-    technology_portion: Money | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    value: MoneyIn | None = None
+    technology_portion: MoneyIn | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     confidentiality_months: Annotated[int | None, Field(ge=0, le=1200)] = None
     milestones: Annotated[list[MilestoneIn] | None, Field(min_length=1, max_length=50)] = None
     registration_number: Annotated[str | None, Field(max_length=64, description="技术合同登记号")] = None
-    registration_date: date | None = None
+    registration_date: Day | None = None
     registration_registry: Annotated[
         str | None, Field(max_length=200, description="技术合同登记机构 (the registry)")
     ] = None
@@ -246,10 +246,10 @@ class AmendmentIn(InputModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     title: Text200 | None = None
     scope: Annotated[str | None, Field(max_length=20000)] = None
-    value: Money | None = None
-    technology_portion: Money | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    value: MoneyIn | None = None
+    technology_portion: MoneyIn | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     confidentiality_months: Annotated[int | None, Field(ge=0, le=1200)] = None
     milestones: Annotated[list[MilestoneIn] | None, Field(min_length=1, max_length=50)] = Field(
         default=None, description="The full new list, in order; delivered or accepted milestones must stay as they are"

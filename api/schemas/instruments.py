@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StrictInt, StringConstraints
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints
 
 from api.schemas.catalogue import (
     HeadlinePrice,
@@ -18,7 +18,7 @@ from api.schemas.catalogue import (
     Price,
     Short,
 )
-from api.schemas.common import BasisPoints, InputModel, OutputModel
+from api.schemas.common import BasisPoints, InputModel, Instant, OutputModel
 from models.enums import (
     CustomerTier,
     MembershipTier,
@@ -252,8 +252,8 @@ class InstrumentRead(ListingRead):
 
 
 class BlackoutCreate(InputModel):
-    starts_at: AwareDatetime = Field(description="RFC 3339 with offset")
-    ends_at: AwareDatetime = Field(description="RFC 3339 with offset; the blackout is [starts_at, ends_at)")
+    starts_at: Instant = Field(description="RFC 3339 with offset")
+    ends_at: Instant = Field(description="RFC 3339 with offset; the blackout is [starts_at, ends_at)")
     reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 

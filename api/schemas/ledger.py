@@ -7,16 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel
 from api.schemas.tables import Amount, Column, Table
 from models.enums import AccountPurpose, AccountType, EntrySource, IncomeKind, PeriodStatus
 from models.ledger import BankAccount, JournalEntry, LedgerAccount, LedgerPeriod
 from services.ledger import balances, bank_accounts, books
 from services.ledger import export as ledger_export
+from services.money import MAX_AMOUNT
 
-MAX_AMOUNT = 10**15
 Side = Literal["debit", "credit"]
 
 
@@ -214,7 +214,7 @@ class EntryRead(OutputModel):
 class PostingIn(InputModel):
     account_id: uuid.UUID
     side: Side
-    amount: Money = Field(description="Positive, in the account's currency")
+    amount: MoneyIn = Field(description="Positive, in the account's currency")
     memo: Annotated[str, StringConstraints(max_length=200)] | None = None
     institute_id: uuid.UUID | None = Field(default=None, description="One of the centre's institutes")
 
@@ -230,7 +230,7 @@ class EntryCreate(InputModel):
     research team, corrections. Debits must equal credits in each currency."""
 
     description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    booked_at: AwareDatetime | None = Field(default=None, description="Default: now; never in the future")
+    booked_at: Instant | None = Field(default=None, description="Default: now; never in the future")
     centre_id: uuid.UUID | None = Field(default=None, description="The centre (default: the caller's only one)")
     postings: list[PostingIn] = Field(min_length=2, max_length=200)
 

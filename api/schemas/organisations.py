@@ -12,7 +12,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_v
 
 from api.schemas.common import InputModel, OutputModel
 from models import codes
-from models.enums import CentreCategory, OrganisationKind, Role
+from models.enums import CentreCategory, InvitationStatus, OrganisationKind, Role
 from models.organisations import Membership, User
 
 
@@ -93,11 +93,36 @@ class MemberCreate(InputModel):
     email: EmailStr
     role: Role
     full_name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
-        default=None, description="Needed when the e-mail has no account yet"
+        default=None, description="With initial_password: creates the account if the e-mail has none"
     )
     initial_password: Annotated[str, StringConstraints(min_length=10, max_length=128)] | None = Field(
-        default=None, description="Needed when the e-mail has no account yet; tell the person to change it"
+        default=None,
+        description="With full_name: the new account's password if the e-mail has none (ignored otherwise); "
+        "tell the person to change it",
     )
+
+
+class InvitationRead(OutputModel):
+    """A pending (or answered) invitation as the inviting organisation sees it: the e-mail it
+    typed and nothing about any account."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    email: str
+    role: Role
+    status: InvitationStatus
+    created_at: datetime
+
+
+class MyInvitationRead(OutputModel):
+    """An invitation addressed to the caller, with who invites."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_kind: OrganisationKind
+    role: Role
+    created_at: datetime
 
 
 class MemberRead(OutputModel):

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AnyHttpUrl, AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel
 from models.enums import ConfidentialityTier, OrganisationKind, ProblemStatus, TechField
 from services import problems
 
@@ -29,7 +29,7 @@ class AttachmentLink(InputModel):
     name: Title
     url: AnyHttpUrl
     media_type: Annotated[str, StringConstraints(max_length=100)] | None = None
-    size_bytes: Annotated[int, Field(ge=0)] | None = None
+    size_bytes: Annotated[int, Field(ge=0, le=2**40)] | None = None
 
     def to_link(self) -> problems.AttachmentLink:
         return problems.AttachmentLink(
@@ -50,8 +50,8 @@ Attachments = Annotated[list[AttachmentLink], Field(max_length=20)]
 class BudgetRange(InputModel):
     """What the SME expects to pay: `min` ≤ `max`, same currency."""
 
-    min: Annotated[Money, AfterValidator(_positive_money)]
-    max: Annotated[Money, AfterValidator(_positive_money)]
+    min: Annotated[MoneyIn, AfterValidator(_positive_money)]
+    max: Annotated[MoneyIn, AfterValidator(_positive_money)]
 
     @model_validator(mode="after")
     def _ordered(self) -> BudgetRange:
@@ -77,7 +77,7 @@ class ProblemCreate(InputModel):
     desired_outcome: LongText | None = None
     technical_field: TechField = Field(description="One of the eight high-tech fields, as in the catalogue")
     budget: BudgetRange
-    deadline: AwareDatetime = Field(description="Last moment for proposals and for an award; must carry an offset")
+    deadline: Instant = Field(description="Last moment for proposals and for an award; must carry an offset")
     attachments: Attachments = Field(default_factory=list)
     confidentiality: ConfidentialityTier
     nda_terms: LongText | None = Field(default=None, description="Required for the `nda` tier, refused otherwise")
@@ -113,7 +113,7 @@ class ProblemUpdate(InputModel):
     desired_outcome: LongText | None = None
     technical_field: TechField | None = None
     budget: BudgetRange | None = None
-    deadline: AwareDatetime | None = None
+    deadline: Instant | None = None
     attachments: Attachments | None = None
 
     @model_validator(mode="after")

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel, with_attrs
+from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel, with_attrs
 from api.schemas.problems import AttachmentLink, AttachmentLinkRead, OrganisationRef
 from models.enums import ContractType, ProposalStatus
 from models.proposals import ProposalMilestone, ProposalRevision
@@ -17,7 +17,7 @@ from services import proposals
 
 class MilestoneInput(InputModel):
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    amount: Money = Field(description="Positive; the amounts of all milestones sum to the price")
+    amount: MoneyIn = Field(description="Positive; the amounts of all milestones sum to the price")
     due_offset_days: Annotated[int, Field(ge=1, le=3650)] = Field(
         description="Days after the contract starts; non-decreasing and at most `duration_days`"
     )
@@ -28,11 +28,11 @@ class MilestoneInput(InputModel):
 
 class ProposalTerms(InputModel):
     approach: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
-    price: Money = Field(description="Total price; the milestone amounts must add up to it exactly")
+    price: MoneyIn = Field(description="Total price; the milestone amounts must add up to it exactly")
     duration_days: Annotated[int, Field(ge=1, le=3650)] = Field(description="Timeline: days from start to the end")
     milestones: Annotated[list[MilestoneInput], Field(min_length=1, max_length=50)]
     contract_type: ContractType = Field(description="Suggested Civil Code contract type")
-    valid_until: AwareDatetime = Field(description="The offer holds until then (must be in the future)")
+    valid_until: Instant = Field(description="The offer holds until then (must be in the future)")
     attachments: Annotated[list[AttachmentLink], Field(max_length=20)] = Field(default_factory=list)
 
     def to_terms(self) -> proposals.ProposalTerms:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel, with_attrs
+from api.schemas.common import Day, InputModel, Money, OutputModel, with_attrs
 from models.enums import PriceModel, ServiceKind, ServiceRequestStatus
 from models.service_requests import ServiceRequest
 from services import service_requests
@@ -21,7 +21,7 @@ class ServiceRequestCreate(InputModel):
     quantity: Annotated[int, Field(ge=1, le=100000)] | None = Field(
         default=None, description="Units asked for (samples, engagements); a fixed price is multiplied by it"
     )
-    needed_by: date | None = Field(default=None, description="When the SME needs the result")
+    needed_by: Day | None = Field(default=None, description="When the SME needs the result")
     organisation_id: uuid.UUID | None = Field(
         default=None, description="The requesting SME; needed only when you work for several"
     )

@@ -8,13 +8,13 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import Day, InputModel, Money, MoneyIn, OutputModel
 from models.enums import IncomeKind, PaymentChannel, SettlementSource, SettlementStatus
 from models.settlements import Payment, RevenueAllocation, Settlement
 from services import settlements
+from services.money import MAX_AMOUNT
 
 # A positive amount that fits the database's 64-bit integers (and any real transfer).
-MAX_AMOUNT = 10**15
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
@@ -87,11 +87,11 @@ class SettlementRead(OutputModel):
 
 class OfflinePaymentCreate(InputModel):
     bank_account_id: uuid.UUID = Field(description="The centre's bank account the transfer arrived in")
-    amount: Money = Field(description="Received; at most what is still owed (partial payments allowed)")
+    amount: MoneyIn = Field(description="Received; at most what is still owed (partial payments allowed)")
     reference: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
         description="The bank's serial number (交易流水号); once per bank account"
     )
-    value_date: date = Field(description="The day the money arrived (the entry is dated then)")
+    value_date: Day = Field(description="The day the money arrived (the entry is dated then)")
 
     @model_validator(mode="after")
     def _positive(self) -> OfflinePaymentCreate:

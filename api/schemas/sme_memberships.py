@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from api.schemas.common import InputModel, OutputModel
+from api.schemas.common import Day, InputModel, OutputModel
 from models.enums import (
     MembershipTier,
 )
@@ -16,8 +16,8 @@ from models.enums import (
 class SmeMembershipCreate(InputModel):
     sme_id: uuid.UUID
     tier: MembershipTier
-    valid_from: date
-    valid_until: date | None = Field(default=None, description="Last day (inclusive); open-ended when absent")
+    valid_from: Day
+    valid_until: Day | None = Field(default=None, description="Last day (inclusive); open-ended when absent")
 
 
 class SmeMembershipRead(OutputModel):

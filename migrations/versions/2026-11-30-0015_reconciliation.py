@@ -2,7 +2,7 @@
 groups and their items (reversed, never deleted), statement balance checks against the ledger.
 
 Revision ID: a15c0e3d7f21
-Revises: 8b8f4b763233
+Revises: c0ffee120014
 Create Date: 2026-11-30 05:57:16.942436+00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a15c0e3d7f21"
-down_revision: str | Sequence[str] | None = "8b8f4b763233"
+down_revision: str | Sequence[str] | None = "c0ffee120014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

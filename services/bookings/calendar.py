@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from datetime import timedelta
@@ -101,14 +102,23 @@ async def render(session: AsyncSession, instrument_id: uuid.UUID, token: str | N
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{instrument.title} 占用时段")
-    cal.add("x-wr-timezone", instrument.timezone)
+    cal.add("x-wr-calname", f"{_one_line(instrument.title)} 占用时段")
+    cal.add("x-wr-timezone", _one_line(instrument.timezone))
     for b in bookings:
         status = "TENTATIVE" if b.state is BookingState.requested else "CONFIRMED"
         cal.add_component(_busy(f"booking-{b.id}", "已预约 Booked", b.start_at, b.end_at, status, now))
     for m in blackouts:
         cal.add_component(_busy(f"blackout-{m.id}", "维护 Maintenance", m.starts_at, m.ends_at, "CONFIRMED", now))
     return cal.to_ical()
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def _one_line(text: str) -> str:
+    """Stored text as one iCalendar value: control characters and line breaks (refused at input
+    today, but possibly stored before) become a space, so the feed never fails on a row."""
+    return _CONTROL.sub(" ", text).strip()
 
 
 def _busy(uid: str, summary: str, start, end, status: str, stamp) -> Event:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.bookings import Booking
 from models.enums import (
     BookingState,
+    Role,
 )
 from models.instruments import Instrument
 from services.actors import Actor
@@ -85,10 +86,12 @@ class BookingInput:
 
 
 def visible_bookings(actor: Actor) -> Select[Booking]:
-    """Bookings of the actor's organisations as customer, and of instruments their centre or institute owns."""
-    customer_orgs = {m.organisation_id for m in actor.memberships}
+    """Bookings of the actor's organisations as customer, and of instruments their centre or institute
+    owns (staff, and finance of the centre); evaluators see none (docs/security.md)."""
+    customer_orgs = {m.organisation_id for m in actor.memberships if m.role is not Role.evaluator}
+    providers = actor.provider_org_ids() | actor.finance_org_ids()
     return select(Booking).where(
-        or_(Booking.customer_org_id.in_(customer_orgs), Booking.provider_org_id.in_(actor.provider_org_ids()))
+        or_(Booking.customer_org_id.in_(customer_orgs), Booking.provider_org_id.in_(providers))
     )
 
 

@@ -90,13 +90,14 @@ class NotClientMember(Forbidden):
 
 
 def visible_contracts(actor: Actor) -> Select[Contract]:
-    """Contracts one of the actor's organisations is a party to (platform admins see all)."""
+    """Contracts one of the actor's organisations is a party to (platform admins see all); an
+    evaluator's organisation does not count (`Actor.private_org_ids`)."""
     stmt = select(Contract).options(
         selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
     )
     if actor.is_platform_admin:
         return stmt
-    parties = select(ContractParty.contract_id).where(ContractParty.organisation_id.in_(list(actor.organisation_ids)))
+    parties = select(ContractParty.contract_id).where(ContractParty.organisation_id.in_(list(actor.private_org_ids)))
     return stmt.where(Contract.id.in_(parties))
 
 

@@ -65,8 +65,9 @@ async def accept_nda(
     session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, organisation_id: uuid.UUID | None
 ) -> NdaAcceptance:
     """Record that the actor's centre or institute accepts the problem's NDA terms (who, when, which text)."""
-    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     problem = await get_problem(session, actor, problem_id)
+    # Visibility first: what the caller cannot see is 404 whatever its role (issue 12 item 5).
+    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     if problem.confidentiality is not ConfidentialityTier.nda or problem.nda_terms is None:
         raise NdaNotApplicable()
     taken = await session.scalar(

@@ -227,7 +227,7 @@ def visible_problems(actor: Actor) -> Select[Problem]:
     if actor.is_platform_admin:
         return stmt
     conditions: list[ColumnElement[bool]] = [
-        Problem.sme_org_id.in_(list(actor.organisation_ids)),
+        Problem.sme_org_id.in_(list(actor.private_org_ids)),
         Problem.confidentiality == ConfidentialityTier.public,
     ]
     if actor.is_provider_staff():
@@ -268,7 +268,7 @@ class ProblemView:
 
 
 def is_owner(actor: Actor, problem: Problem) -> bool:
-    return actor.is_platform_admin or problem.sme_org_id in actor.organisation_ids
+    return actor.is_platform_admin or problem.sme_org_id in actor.private_org_ids
 
 
 def _redacted(

@@ -73,8 +73,9 @@ async def ask(
     session: AsyncSession, actor: Actor, problem_id: uuid.UUID, *, question: str, organisation_id: uuid.UUID | None
 ) -> QuestionView:
     """A centre or institute asks the SME a clarifying question; the SME's staff are notified."""
-    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     problem = await get_problem(session, actor, problem_id)
+    # Visibility first: what the caller cannot see is 404 whatever its role (issue 12 item 5).
+    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     await require_details(session, actor, problem)
     require_accepting(problem)
     row = ProblemQuestion(problem_id=problem.id, asker_org_id=org_id, asked_by=actor.user_id, question=question)

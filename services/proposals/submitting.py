@@ -102,8 +102,9 @@ async def submit(
     organisation_id: uuid.UUID | None,
 ) -> ProposalView:
     """A centre or institute proposes; the problem moves to in review and the SME's staff are notified."""
-    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     problem = await problems.get_problem(session, actor, problem_id, lock=True)
+    # Visibility first: what the caller cannot see is 404 whatever its role (issue 12 item 5).
+    org_id = actor.acting_org(actor.provider_org_ids(), organisation_id, "centre or institute staff")
     now = clock.now()
     problems.require_accepting(problem, now)
     await problems.require_may_propose(session, problem, org_id)

@@ -48,7 +48,7 @@ def visible_settlements(actor: Actor) -> Select[Settlement]:
         return stmt
     return stmt.where(
         or_(
-            Settlement.debtor_org_id.in_([m.organisation_id for m in actor.memberships]),
+            Settlement.debtor_org_id.in_(list(actor.private_org_ids)),
             Settlement.provider_org_id.in_(list(actor.provider_org_ids())),
             Settlement.centre_id.in_(list(access.reader_centres(actor))),
         )

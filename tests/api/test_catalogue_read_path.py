@@ -13,7 +13,7 @@ from models.auth import AuthSession
 from services import clock
 from services.db import Database
 from tests.factories.catalogue import create_published, instrument_body, make_world, offer_body, pilot_body
-from tests.factories.http import is_problem
+from tests.factories.http import is_problem, metrics_text
 
 BASE = "/api/v1/pilot-results"
 SEARCH = "/api/v1/catalogue/search"
@@ -204,7 +204,7 @@ class TestEveryReadIsObserved:
         lines = [(r.getMessage(), getattr(r, "route", None)) for r in caplog.records if r.name == "ttm.access"]
         assert (f"GET {BASE}/{made['id']} 200", f"{BASE}/{{result_id}}") in lines
         assert ("GET /api/v1/catalogue/search 200", SEARCH) in lines
-        metrics = (await client.get("/metrics")).text
+        metrics = await metrics_text(app)
         assert f'ttm_http_requests_total{{method="GET",route="{BASE}/{{result_id}}",status="200"}}' in metrics
         assert f'ttm_http_requests_total{{method="GET",route="{BASE}/{{result_id}}",status="404"}}' in metrics
         assert f'ttm_http_request_duration_seconds_count{{method="GET",route="{SEARCH}"}}' in metrics

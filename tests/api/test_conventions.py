@@ -15,7 +15,7 @@ from models.enums import OrganisationKind, Role
 from models.idempotency import IdempotencyRecord
 from models.organisations import Organisation
 from services.db import Database
-from tests.factories.http import is_problem
+from tests.factories.http import is_problem, metrics_text
 from tests.factories.organisations import auth_headers, create_member, create_org, create_user, make_uscc
 
 
@@ -303,11 +303,10 @@ class TestOperations:
         assert r.status_code == 503
         assert r.json()["current"] == "old"
 
-    async def test_metrics_count_requests_by_route(self, client):
+    async def test_metrics_count_requests_by_route(self, client, app):
         await client.get("/api/v1/me")
-        r = await client.get("/metrics")
-        assert r.status_code == 200
-        assert 'ttm_http_requests_total{method="GET",route="/api/v1/me",status="401"}' in r.text
+        text = await metrics_text(app)
+        assert 'ttm_http_requests_total{method="GET",route="/api/v1/me",status="401"}' in text
 
     async def test_docs_list_every_foundation_endpoint(self, client):
         spec = (await client.get("/openapi.json")).json()

@@ -216,25 +216,37 @@ class TestMembers:
             "initial_password": "initial-password-1",
         }
         r = await client.post(f"/api/v1/organisations/{world['sme'].id}/members", json=body, headers=world["sme_admin"])
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
         token = await client.post(
             "/api/v1/auth/token", data={"username": "new.colleague@example.com", "password": "initial-password-1"}
         )
         assert token.status_code == 200
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        accepted = await client.post(f"/api/v1/me/invitations/{r.json()['id']}/accept", headers=headers)
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["role"] == "sme_member"
 
     async def test_role_must_suit_the_organisation_kind(self, client, world):
         body = {"email": world["hq_staff_user"].email, "role": "centre_staff"}
         r = await client.post(f"/api/v1/organisations/{world['sme'].id}/members", json=body, headers=world["sme_admin"])
         assert r.status_code == 422
 
-    async def test_existing_user_joins_a_second_organisation(self, client, world):
+    async def test_existing_user_joins_a_second_organisation_by_accepting(self, client, world):
         body = {"email": world["other_sme_admin_user"].email, "role": "sme_member"}
         r = await client.post(f"/api/v1/organisations/{world['sme'].id}/members", json=body, headers=world["sme_admin"])
-        assert r.status_code == 201
+        assert r.status_code == 202
+        accepted = await client.post(
+            f"/api/v1/me/invitations/{r.json()['id']}/accept", headers=world["other_sme_admin"]
+        )
+        assert accepted.status_code == 200
         again = await client.post(
             f"/api/v1/organisations/{world['sme'].id}/members", json=body, headers=world["sme_admin"]
         )
-        assert again.status_code == 409
+        assert again.status_code == 202
+        twice = await client.post(
+            f"/api/v1/me/invitations/{again.json()['id']}/accept", headers=world["other_sme_admin"]
+        )
+        assert twice.status_code == 409
 
     async def test_non_admin_cannot_add(self, client, world):
         body = {"email": "x@example.com", "role": "sme_member", "full_name": "x", "initial_password": "initial-pass-2"}
@@ -253,7 +265,7 @@ class TestMembers:
         r = await client.post(
             f"/api/v1/organisations/{world['inst_a2'].id}/members", json=body, headers=world["hq_manager"]
         )
-        assert r.status_code == 201
+        assert r.status_code == 202
 
     async def test_remove_member(self, client, world, db):
         user_id = world["sme_member_user"].id
