@@ -4,14 +4,13 @@ trial balance, period close, bank accounts. Finance writes; the centre's manager
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
 from api.errors import Responses, problem, problems_doc
-from api.schemas.common import Instant, Page
+from api.schemas.common import Day, Instant, Page
 from api.schemas.ledger import (
     AccountRead,
     BalanceRead,
@@ -105,9 +104,9 @@ async def export_ledger(
     session: SessionDep,
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv, beancount, or hledger (journal)")],
     date_from: Annotated[
-        date | None, Query(alias="from", description="First day, in the centre's time zone (default: the first entry)")
+        Day | None, Query(alias="from", description="First day, in the centre's time zone (default: the first entry)")
     ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day, included (default: today)")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last day, included (default: today)")] = None,
     centre_id: CentreQuery = None,
     lang: LangQuery = Lang.en,
 ) -> Response:

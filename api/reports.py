@@ -4,13 +4,13 @@ statements, as JSON or as CSV / XLSX downloads (`?format=`, Chinese headers with
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentActor, SessionDep
 from api.errors import Responses, problem
+from api.schemas.common import Day
 from api.schemas.reports import (
     AgingReportRead,
     CoBuilderStatement,
@@ -69,9 +69,9 @@ async def revenue_report(
     actor: CurrentActor,
     session: SessionDep,
     date_from: Annotated[
-        date | None, Query(alias="from", description="First day (default: the 1st of this month)")
+        Day | None, Query(alias="from", description="First day (default: the 1st of this month)")
     ] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="Last day, included (default: today)")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="Last day, included (default: today)")] = None,
     group_by: Annotated[
         revenue.GroupBy, Query(description="kind, institute, month or customer")
     ] = revenue.GroupBy.kind,

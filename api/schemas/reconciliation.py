@@ -6,9 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Instant, Money, OutputModel
 from models.enums import (
     AdjustmentKind,
     BalanceCheckStatus,
@@ -101,7 +101,7 @@ class ImportRead(OutputModel):
 
 class StripeSyncCreate(InputModel):
     bank_account_id: uuid.UUID = Field(description="The centre's bank account Stripe pays out to")
-    since: AwareDatetime | None = Field(default=None, description="Only balance transactions created since")
+    since: Instant | None = Field(default=None, description="Only balance transactions created since")
 
     def to_input(self) -> reconciliation.StripeSyncInput:
         return reconciliation.StripeSyncInput(bank_account_id=self.bank_account_id, since=self.since)

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, RootModel, StringConstraints, model_validator
+from pydantic import Field, RootModel, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Money, OutputModel
+from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel
 from models.enums import IncomeKind, VoucherClaimStatus, VoucherRedemptionStatus
 from models.vouchers import Voucher, VoucherClaim, VoucherProgramme, VoucherRedemption
 from services import vouchers
@@ -34,17 +34,17 @@ class ProgrammeCreate(InputModel):
     )
     name: Name
     description: Text | None = None
-    budget: Money = Field(description="The fiscal money set aside: vouchers are issued and redeemed within it")
-    face_value: Money = Field(description="Of each voucher issued (same currency as the budget)")
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime = Field(description="Vouchers are redeemed in [valid_from, valid_until)")
+    budget: MoneyIn = Field(description="The fiscal money set aside: vouchers are issued and redeemed within it")
+    face_value: MoneyIn = Field(description="Of each voucher issued (same currency as the budget)")
+    valid_from: Instant
+    valid_until: Instant = Field(description="Vouchers are redeemed in [valid_from, valid_until)")
     eligible_income_kinds: list[IncomeKind] = Field(
         min_length=1, description="The settlements' income kinds vouchers may cover, e.g. instrument_sharing"
     )
     max_share_bps: int = Field(
         ge=1, le=10000, description="At most this share of a settlement's amount (amount × bps // 10000, rounded down)"
     )
-    annual_cap_per_sme: Money = Field(
+    annual_cap_per_sme: MoneyIn = Field(
         description="What one SME may redeem from this programme per calendar year in the issuer's time zone"
     )
 
@@ -75,7 +75,7 @@ class ProgrammeCreate(InputModel):
 class ProgrammeUpdate(InputModel):
     name: Name | None = None
     description: Text | None = None
-    budget: Money | None = Field(default=None, description="Never below what is already redeemed")
+    budget: MoneyIn | None = Field(default=None, description="Never below what is already redeemed")
 
     @model_validator(mode="after")
     def _amounts(self) -> ProgrammeUpdate:
@@ -164,7 +164,7 @@ VoucherList = RootModel[list[VoucherRead]]
 
 class RedemptionCreate(InputModel):
     voucher_id: uuid.UUID
-    amount: Money = Field(description="What the voucher covers of this settlement")
+    amount: MoneyIn = Field(description="What the voucher covers of this settlement")
 
     @model_validator(mode="after")
     def _amount(self) -> RedemptionCreate:
