@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import Responses, problem
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import (
     AmendmentIn,
@@ -108,7 +108,13 @@ async def put_ip_terms(contract_id: uuid.UUID, body: IpTermsIn, actor: CurrentAc
     responses={
         **NOT_FOUND,
         403: problem(contracts.NotAuthorisedSignatory),
-        409: problem(contracts.AlreadySigned),
+        409: problems_doc(
+            contracts.AlreadySigned,
+            contracts.NothingToSign,
+            contracts.DocumentChanged,
+            contracts.IpTermsIncomplete,
+            contracts.ExclusiveLicenceConflict,
+        ),
         422: problem(Invalid),
     },
 )

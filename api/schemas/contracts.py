@@ -19,6 +19,8 @@ from models.enums import (
     ContractVersionStatus,
     LicenceKind,
     MilestoneStatus,
+    NewIpBasis,
+    RevenueSharesBasis,
     TeamRewardSource,
 )
 from services.contracts import (
@@ -357,8 +359,16 @@ class LicenceGrantRead(OutputModel):
 class IpTermsRead(OutputModel):
     background_ip: list[BackgroundIpRead]
     new_ip_ownership: list[ShareRead]
+    new_ip_ownership_basis: NewIpBasis | None = Field(
+        None,
+        description="agreed, or the Civil Code default for the contract type (docs/contracts.md); "
+        "null on contracts drafted before defaults were recorded",
+    )
     licences: list[LicenceGrantRead]
     revenue_shares: list[ShareRead]
+    revenue_shares_basis: RevenueSharesBasis | None = Field(
+        None, description="agreed, or the default of all income to the provider"
+    )
     team_reward_bps: int
     team_reward_source: TeamRewardSource
     publication_rights: str | None

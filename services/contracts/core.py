@@ -64,6 +64,11 @@ class ExclusiveLicenceConflict(Conflict):
     slug = "exclusive-licence-conflict"
 
 
+class IpTermsIncomplete(Conflict):
+    title = "The contract's IP terms are incomplete: agree them before signing"
+    slug = "ip-terms-incomplete"
+
+
 class MilestoneStateConflict(Conflict):
     title = "The milestone is not in a state that allows this"
     slug = "milestone-state-conflict"
