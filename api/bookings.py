@@ -48,6 +48,7 @@ INSTRUMENT_NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
 
 @router.post(
     "",
+    operation_id="createBooking",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingRead,
     responses={**CREATE_ERRORS, 200: {"model": Quote, "description": "With `dry_run=true`: the price, nothing booked"}},
@@ -71,7 +72,7 @@ async def create_booking(
     )
 
 
-@router.get("", response_model=Page[BookingRead])
+@router.get("", operation_id="listBookings", response_model=Page[BookingRead])
 async def list_bookings(
     actor: CurrentActor,
     session: SessionDep,
@@ -97,19 +98,19 @@ async def list_bookings(
     )
 
 
-@router.get("/{booking_id}", response_model=BookingRead, responses=NOT_FOUND)
+@router.get("/{booking_id}", operation_id="getBooking", response_model=BookingRead, responses=NOT_FOUND)
 async def get_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
     """One booking: to its customer's members and the instrument's staff; 404 for anyone else."""
     return await bookings.get(session, actor, booking_id)
 
 
-@router.post("/{booking_id}/confirm", response_model=BookingRead, responses=STAFF_CHANGE)
+@router.post("/{booking_id}/confirm", operation_id="confirmBooking", response_model=BookingRead, responses=STAFF_CHANGE)
 async def confirm_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
     """Confirm a requested booking (the instrument's staff); the customer is notified."""
     return await bookings.confirm(session, actor, booking_id)
 
 
-@router.post("/{booking_id}/reject", response_model=BookingRead, responses=STAFF_CHANGE)
+@router.post("/{booking_id}/reject", operation_id="rejectBooking", response_model=BookingRead, responses=STAFF_CHANGE)
 async def reject_booking(booking_id: uuid.UUID, body: RejectBody, actor: CurrentActor, session: SessionDep) -> Booking:
     """Reject a requested booking with a reason (the instrument's staff); the slot frees for the waitlist."""
     return await bookings.reject(session, actor, booking_id, reason=body.reason)
@@ -117,6 +118,7 @@ async def reject_booking(booking_id: uuid.UUID, body: RejectBody, actor: Current
 
 @router.post(
     "/{booking_id}/cancel",
+    operation_id="cancelBooking",
     response_model=BookingRead,
     responses={**NOT_FOUND, 409: problem(bookings.InvalidBookingTransition)},
 )
@@ -128,7 +130,12 @@ async def cancel_booking(
     return await bookings.cancel(session, actor, booking_id, reason=body.reason if body else None)
 
 
-@router.post("/{booking_id}/complete", response_model=BookingRead, responses={**STAFF_CHANGE, 422: problem(Invalid)})
+@router.post(
+    "/{booking_id}/complete",
+    operation_id="completeBooking",
+    response_model=BookingRead,
+    responses={**STAFF_CHANGE, 422: problem(Invalid)},
+)
 async def complete_booking(
     booking_id: uuid.UUID, body: CompleteBody, actor: CurrentActor, session: SessionDep
 ) -> Booking:
@@ -138,7 +145,7 @@ async def complete_booking(
     )
 
 
-@router.post("/{booking_id}/no-show", response_model=BookingRead, responses=STAFF_CHANGE)
+@router.post("/{booking_id}/no-show", operation_id="markNoShow", response_model=BookingRead, responses=STAFF_CHANGE)
 async def mark_no_show(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
     """Record that the customer did not come (staff, once the slot started); the no-show fee is owed."""
     return await bookings.mark_no_show(session, actor, booking_id)
@@ -147,7 +154,12 @@ async def mark_no_show(booking_id: uuid.UUID, actor: CurrentActor, session: Sess
 # Trainings
 
 
-@instrument_router.get("/trainings", response_model=Page[TrainingRead], responses=INSTRUMENT_NOT_FOUND)
+@instrument_router.get(
+    "/trainings",
+    operation_id="listInstrumentTrainings",
+    response_model=Page[TrainingRead],
+    responses=INSTRUMENT_NOT_FOUND,
+)
 async def list_trainings(
     instrument_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[TrainingRead]:
@@ -160,6 +172,7 @@ async def list_trainings(
 
 @instrument_router.post(
     "/trainings",
+    operation_id="recordTraining",
     status_code=status.HTTP_201_CREATED,
     response_model=TrainingRead,
     responses={**INSTRUMENT_NOT_FOUND, 403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -186,7 +199,9 @@ async def record_training(
 # Waitlist
 
 
-@instrument_router.get("/waitlist", response_model=Page[WaitlistRead], responses=INSTRUMENT_NOT_FOUND)
+@instrument_router.get(
+    "/waitlist", operation_id="listWaitlist", response_model=Page[WaitlistRead], responses=INSTRUMENT_NOT_FOUND
+)
 async def list_waitlist(
     instrument_id: uuid.UUID,
     actor: CurrentActor,
@@ -206,6 +221,7 @@ async def list_waitlist(
 
 @instrument_router.post(
     "/waitlist",
+    operation_id="joinWaitlist",
     status_code=status.HTTP_201_CREATED,
     response_model=WaitlistRead,
     responses={**INSTRUMENT_NOT_FOUND, 409: problem(waitlist.SlotNotTaken), 422: problem(Invalid)},
@@ -231,6 +247,7 @@ async def join_waitlist(
 
 @instrument_router.delete(
     "/waitlist/{entry_id}",
+    operation_id="leaveWaitlist",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: problem(waitlist.WaitlistEntryNotFound)},
 )
@@ -246,6 +263,7 @@ async def leave_waitlist(
 
 @instrument_router.post(
     "/calendar-link",
+    operation_id="rotateInstrumentCalendarLink",
     response_model=CalendarLink,
     responses={**INSTRUMENT_NOT_FOUND, 403: problem(RoleNotAllowed)},
 )
@@ -261,6 +279,7 @@ async def rotate_calendar_link(
 
 @instrument_router.delete(
     "/calendar-link",
+    operation_id="revokeInstrumentCalendarLink",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**INSTRUMENT_NOT_FOUND, 403: problem(RoleNotAllowed), 404: problem(calendar.CalendarFeedNotFound)},
 )
@@ -271,6 +290,7 @@ async def revoke_calendar_link(instrument_id: uuid.UUID, actor: CurrentActor, se
 
 @instrument_router.get(
     "/calendar.ics",
+    operation_id="getInstrumentCalendar",
     name="instrument_calendar",
     response_class=Response,
     responses={

@@ -30,7 +30,7 @@ def get_passwords(request: Request) -> PasswordHasher:
     return request.app.state.auth.passwords
 
 
-@router.get("", response_model=Page[OrganisationRead])
+@router.get("", operation_id="listOrganisations", response_model=Page[OrganisationRead])
 async def list_organisations(
     actor: CurrentActor,
     session: SessionDep,
@@ -46,6 +46,7 @@ async def list_organisations(
 
 @router.post(
     "",
+    operation_id="createOrganisation",
     status_code=status.HTTP_201_CREATED,
     response_model=OrganisationRead,
     responses={403: problem(RoleNotAllowed), 409: problem(AlreadyExists), 422: problem(Invalid)},
@@ -64,7 +65,10 @@ async def create_organisation(
 
 
 @router.get(
-    "/{organisation_id}", response_model=OrganisationRead, responses={404: problem(organisations.OrganisationNotFound)}
+    "/{organisation_id}",
+    operation_id="getOrganisation",
+    response_model=OrganisationRead,
+    responses={404: problem(organisations.OrganisationNotFound)},
 )
 async def get_organisation(organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep):
     """One organisation the caller may see; anything else is 404."""
@@ -73,6 +77,7 @@ async def get_organisation(organisation_id: uuid.UUID, actor: CurrentActor, sess
 
 @router.patch(
     "/{organisation_id}",
+    operation_id="updateOrganisation",
     response_model=OrganisationRead,
     responses={403: problem(RoleNotAllowed), 404: problem(organisations.OrganisationNotFound)},
 )
@@ -85,6 +90,7 @@ async def update_organisation(
 
 @router.get(
     "/{organisation_id}/members",
+    operation_id="listOrganisationMembers",
     response_model=Page[MemberRead],
     responses={404: problem(organisations.OrganisationNotFound)},
 )
@@ -98,6 +104,7 @@ async def list_members(organisation_id: uuid.UUID, actor: CurrentActor, session:
 
 @router.post(
     "/{organisation_id}/members",
+    operation_id="addOrganisationMember",
     status_code=status.HTTP_201_CREATED,
     response_model=MemberRead,
     responses={
@@ -124,6 +131,7 @@ async def add_member(
 
 @router.delete(
     "/{organisation_id}/members/{user_id}",
+    operation_id="removeOrganisationMember",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
         403: problem(RoleNotAllowed),

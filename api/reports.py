@@ -19,6 +19,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 
 @router.get(
     "/co-builder-statements",
+    operation_id="getCoBuilderStatement",
     response_model=list[CoBuilderStatement],
     responses={403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound), 422: problem(Invalid)},
 )

@@ -20,6 +20,7 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 @router.get(
     "/{centre_id}/sme-memberships",
+    operation_id="listSmeMemberships",
     response_model=Page[SmeMembershipRead],
     responses={404: problem(organisations.OrganisationNotFound)},
 )
@@ -42,6 +43,7 @@ async def list_sme_memberships(
 
 @router.post(
     "/{centre_id}/sme-memberships",
+    operation_id="grantSmeMembership",
     status_code=status.HTTP_201_CREATED,
     response_model=SmeMembershipRead,
     responses={
