@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field, StrictInt, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, model_validator
 
 from api.schemas.common import InputModel, Money, OutputModel
 from models.bookings import Booking
@@ -15,6 +15,19 @@ from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
 
 
 class BookingCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "instrument_id": "0192f3a0-5b7c-7d2e-8f10-3a4b5c6d7e8f",
+                    "start_at": "2027-01-12T09:00:00+08:00",
+                    "end_at": "2027-01-12T11:00:00+08:00",
+                    "purpose": "正极材料截面形貌观察",
+                }
+            ]
+        }
+    )
+
     instrument_id: uuid.UUID
     start_at: AwareDatetime | None = Field(default=None, description="Slot start, RFC 3339 with offset")
     end_at: AwareDatetime | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")

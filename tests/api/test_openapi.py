@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.openapi import no_generated_ids, require_operation_ids
 from tests.factories.http import is_problem
+from tests.factories.organisations import auth_headers, create_user
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -185,3 +186,90 @@ class TestContractDocument:
         op = spec["paths"]["/api/v1/contracts/{contract_id}/document"]["get"]
         assert op["responses"]["404"]["content"] == PROBLEM
         assert "text/html" in op["responses"]["200"]["content"]
+
+
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def field_examples(spec: dict[str, Any], schema: dict[str, Any], loc: tuple) -> list[tuple[tuple, Any]]:
+    """Every example a request schema gives for one of its fields, with the field's place in the body."""
+    found = []
+    schema = resolve(spec, schema)
+    for name, prop in schema.get("properties", {}).items():
+        found += [((*loc, name), value) for value in prop.get("examples", [])]
+        for option in [prop, *prop.get("anyOf", [])]:
+            if "$ref" in option:
+                found += field_examples(spec, option, (*loc, name))
+    return found
+
+
+def nest(loc: tuple, value: Any) -> Any:
+    for name in reversed(loc):
+        value = {name: value}
+    return value
+
+
+def json_body(op: dict[str, Any]) -> dict[str, Any] | None:
+    return op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+
+
+class TestExamplesWork:
+    """Every request example in the document is sent as "Try it" sends it: none answers 422."""
+
+    async def test_the_registration_example_registers(self, client, spec):
+        schema = resolve(spec, json_body(spec["paths"]["/api/v1/auth/register"]["post"]))
+        response = await client.post("/api/v1/auth/register", json=schema["examples"][0])
+        assert response.status_code == 201, response.text
+
+    async def test_every_whole_body_example_is_accepted(self, client, spec, db, app):
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        register = resolve(spec, json_body(spec["paths"]["/api/v1/auth/register"]["post"]))["examples"][0]
+        assert (await client.post("/api/v1/auth/register", json=register)).status_code == 201
+        signed_in = await client.post(
+            "/api/v1/auth/token", data={"username": register["email"], "password": register["password"]}
+        )
+        sme = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        sent = 0
+        for path, m, op in operations(spec):
+            schema = json_body(op)
+            if schema is None or path == "/api/v1/auth/register":
+                continue
+            for example in resolve(spec, schema).get("examples", []):
+                for headers in (sme, admin):
+                    response = await client.request(m.upper(), concrete(path, op), json=example, headers=headers)
+                    assert response.status_code != 422, (m, path, response.text)
+                    sent += 1
+        assert sent >= 6
+
+    async def test_every_field_example_passes_its_field(self, client, spec, db, app):
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        sent = 0
+        for path, m, op in operations(spec):
+            schema = json_body(op)
+            if schema is None:
+                continue
+            for loc, value in field_examples(spec, schema, ()):
+                response = await client.request(m.upper(), concrete(path, op), json=nest(loc, value), headers=admin)
+                if response.status_code == 422:
+                    wrong = [e for e in response.json().get("errors") or [] if tuple(e["loc"][1:]) == loc]
+                    assert wrong == [], (m, path, loc, value, wrong)
+                sent += 1
+        assert sent >= 10
+
+    async def test_every_parameter_example_passes_its_parameter(self, client, spec, db, app):
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        for path, m, op in operations(spec):
+            for p in op.get("parameters", []):
+                for value in [*p.get("examples", {}).values(), *p.get("schema", {}).get("examples", [])]:
+                    value = value["value"] if isinstance(value, dict) and "value" in value else value
+                    url = concrete(path, op)
+                    if p["in"] == "path":
+                        url = concrete(path.replace("{" + p["name"] + "}", str(value)), op)
+                    params = {p["name"]: value} if p["in"] == "query" else None
+                    response = await client.request(m.upper(), url, params=params, headers=admin)
+                    if response.status_code == 422:
+                        wrong = [e for e in response.json().get("errors") or [] if e["loc"][:2] == [p["in"], p["name"]]]
+                        assert wrong == [], (m, path, p["name"], value)
