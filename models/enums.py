@@ -266,6 +266,23 @@ class TeamRewardSource(StrEnum):
     statutory_default = "statutory_default"  # 促进科技成果转化法 第四十五条: 50% of net transfer / licence income
 
 
+class ContractEventKind(StrEnum):
+    """A contract's history (`contract_events.kind`)."""
+
+    created = "created"
+    edited = "edited"
+    ip_terms_set = "ip_terms_set"
+    signed = "signed"
+    activated = "activated"
+    amendment_proposed = "amendment_proposed"
+    amendment_in_force = "amendment_in_force"
+    milestone_delivered = "milestone_delivered"
+    milestone_accepted = "milestone_accepted"
+    milestone_rejected = "milestone_rejected"
+    completed = "completed"
+    terminated = "terminated"
+
+
 class NewIpBasis(StrEnum):
     """Why a contract's new IP is owned as it is: agreed, or the Civil Code's default for its type."""
 

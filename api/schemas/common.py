@@ -50,7 +50,12 @@ class Money(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 1250000, "currency": "CNY"}]})
 
     amount: StrictInt = Field(description="Integer minor units (1 CNY = 100 fen); floats are refused.")
-    currency: str = Field(default="CNY", description="ISO 4217 code", pattern="^[A-Z]{3}$")
+    currency: str = Field(
+        default="CNY",
+        description="ISO 4217 code",
+        pattern="^[A-Z]{3}$",
+        json_schema_extra={"enum": list(CURRENCY_CODES)},
+    )
 
     @field_validator("currency")
     @classmethod

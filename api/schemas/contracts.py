@@ -12,6 +12,7 @@ from api.schemas.common import BasisPoints, InputModel, Money, OutputModel
 from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
     BilledOn,
+    ContractEventKind,
     ContractPartyRole,
     ContractSource,
     ContractStatus,
@@ -463,7 +464,7 @@ class ContractVersionRead(OutputModel):
 
 class ContractEventRead(OutputModel):
     id: uuid.UUID
-    kind: str
+    kind: ContractEventKind
     actor_user_id: uuid.UUID | None
     version: int | None
     details: dict[str, Any]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.contracts import Contract, ContractEvent, ContractParty
-from models.enums import ADMIN_ROLES, ContractPartyRole, ContractStatus, ContractType
+from models.enums import ADMIN_ROLES, ContractEventKind, ContractPartyRole, ContractStatus, ContractType
 from services import notifications
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, NotFound
@@ -191,7 +191,7 @@ async def record(
     event = ContractEvent(
         contract_id=contract.id,
         actor_user_id=actor.user_id if actor else None,
-        kind=kind,
+        kind=ContractEventKind(kind).value,  # a kind outside the documented set fails here, not in a client
         version=contract.version,
         details=details,
     )

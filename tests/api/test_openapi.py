@@ -273,3 +273,15 @@ class TestExamplesWork:
                     if response.status_code == 422:
                         wrong = [e for e in response.json().get("errors") or [] if e["loc"][:2] == [p["in"], p["name"]]]
                         assert wrong == [], (m, path, p["name"], value)
+
+
+class TestClosedSetsAreEnums:
+    def test_kinds_and_currencies_are_enums(self, spec):
+        schemas = spec["components"]["schemas"]
+        notification_kinds = schemas["NotificationRead"]["properties"]["kind"]["enum"]
+        assert {"proposal.received", "booking.confirmed", "contract.activated"} <= set(notification_kinds)
+        assert all(":" not in k for k in notification_kinds)
+        event_kind = resolve(spec, schemas["ContractEventRead"]["properties"]["kind"])
+        assert {"created", "signed", "activated", "milestone_accepted", "terminated"} <= set(event_kind["enum"])
+        money = next(s for name, s in schemas.items() if name.startswith("Money"))
+        assert money["properties"]["currency"]["enum"] == ["CNY", "USD", "EUR", "HKD", "JPY"]
