@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem
@@ -30,6 +31,13 @@ from services.bookings import calendar, trainings, waitlist
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
+
+
+async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
+    """The booking as read, with its instrument's title and centre."""
+    return BookingRead.model_validate(await bookings.view(session, booking))
+
+
 instrument_router = APIRouter(prefix="/instruments/{instrument_id}", tags=["bookings"])
 
 NOT_FOUND: Responses = {404: problem(bookings.BookingNotFound)}
@@ -65,11 +73,11 @@ async def create_booking(
     if dry_run:
         plan = await bookings.plan(session, actor, body.to_input())
         return Response(Quote.model_validate(plan).model_dump_json(), media_type="application/json")
-    return await idem.run(
-        lambda: bookings.create(session, actor, body.to_input()),
-        BookingRead,
-        location=lambda b: f"/api/v1/bookings/{b.id}",
-    )
+
+    async def book() -> bookings.BookingView:
+        return await bookings.view(session, await bookings.create(session, actor, body.to_input()))
+
+    return await idem.run(book, BookingRead, location=lambda v: f"/api/v1/bookings/{v.booking.id}")
 
 
 @router.get("", operation_id="listBookings", response_model=Page[BookingRead])
@@ -94,26 +102,29 @@ async def list_bookings(
         cursor=page.cursor,
     )
     return Page[BookingRead](
-        items=[BookingRead.model_validate(b) for b in result.items], next_cursor=result.next_cursor
+        items=[BookingRead.model_validate(v) for v in await bookings.views(session, result.items)],
+        next_cursor=result.next_cursor,
     )
 
 
 @router.get("/{booking_id}", operation_id="getBooking", response_model=BookingRead, responses=NOT_FOUND)
-async def get_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
+async def get_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> BookingRead:
     """One booking: to its customer's members and the instrument's staff; 404 for anyone else."""
-    return await bookings.get(session, actor, booking_id)
+    return await _read(session, await bookings.get(session, actor, booking_id))
 
 
 @router.post("/{booking_id}/confirm", operation_id="confirmBooking", response_model=BookingRead, responses=STAFF_CHANGE)
-async def confirm_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
+async def confirm_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> BookingRead:
     """Confirm a requested booking (the instrument's staff); the customer is notified."""
-    return await bookings.confirm(session, actor, booking_id)
+    return await _read(session, await bookings.confirm(session, actor, booking_id))
 
 
 @router.post("/{booking_id}/reject", operation_id="rejectBooking", response_model=BookingRead, responses=STAFF_CHANGE)
-async def reject_booking(booking_id: uuid.UUID, body: RejectBody, actor: CurrentActor, session: SessionDep) -> Booking:
+async def reject_booking(
+    booking_id: uuid.UUID, body: RejectBody, actor: CurrentActor, session: SessionDep
+) -> BookingRead:
     """Reject a requested booking with a reason (the instrument's staff); the slot frees for the waitlist."""
-    return await bookings.reject(session, actor, booking_id, reason=body.reason)
+    return await _read(session, await bookings.reject(session, actor, booking_id, reason=body.reason))
 
 
 @router.post(
@@ -124,10 +135,10 @@ async def reject_booking(booking_id: uuid.UUID, body: RejectBody, actor: Current
 )
 async def cancel_booking(
     booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep, body: CancelBody | None = None
-) -> Booking:
+) -> BookingRead:
     """Cancel before the slot starts (customer or staff). A confirmed booking cancelled by the customer less
     than the free-cancellation hours before its start owes the cancellation fee."""
-    return await bookings.cancel(session, actor, booking_id, reason=body.reason if body else None)
+    return await _read(session, await bookings.cancel(session, actor, booking_id, reason=body.reason if body else None))
 
 
 @router.post(
@@ -138,17 +149,20 @@ async def cancel_booking(
 )
 async def complete_booking(
     booking_id: uuid.UUID, body: CompleteBody, actor: CurrentActor, session: SessionDep
-) -> Booking:
+) -> BookingRead:
     """Record actual usage once the slot started (staff); the final charge bills it, at least the minimum."""
-    return await bookings.complete(
-        session, actor, booking_id, actual_minutes=body.actual_minutes, actual_samples=body.actual_samples
+    return await _read(
+        session,
+        await bookings.complete(
+            session, actor, booking_id, actual_minutes=body.actual_minutes, actual_samples=body.actual_samples
+        ),
     )
 
 
 @router.post("/{booking_id}/no-show", operation_id="markNoShow", response_model=BookingRead, responses=STAFF_CHANGE)
-async def mark_no_show(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
+async def mark_no_show(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> BookingRead:
     """Record that the customer did not come (staff, once the slot started); the no-show fee is owed."""
-    return await bookings.mark_no_show(session, actor, booking_id)
+    return await _read(session, await bookings.mark_no_show(session, actor, booking_id))
 
 
 # Trainings

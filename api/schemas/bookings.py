@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, model_validato
 from api.schemas.common import InputModel, Money, OutputModel
 from models.bookings import Booking
 from models.enums import BookingState, ChargeKind, CustomerTier, MembershipTier, RateUnit, WaitlistState
-from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
+from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, BookingView, Plan
 
 
 class BookingCreate(InputModel):
@@ -109,12 +109,22 @@ def _money(amount: int | None, currency: str) -> Money | None:
 
 
 # Wire objects a booking's flat columns are grouped into (the rest are read by name).
-_GROUPED = frozenset({"price", "cancellation_policy", "final_charge", "cancellation_fee", "charge"})
+_GROUPED = frozenset({"instrument", "price", "cancellation_policy", "final_charge", "cancellation_fee", "charge"})
+
+
+class BookedInstrumentRead(OutputModel):
+    id: uuid.UUID
+    title: str
+    centre_id: uuid.UUID
+    centre_name: str
 
 
 class BookingRead(OutputModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
+    instrument: BookedInstrumentRead = Field(
+        description="The instrument's title and centre, so a list of bookings needs no call per booking"
+    )
     provider_org_id: uuid.UUID
     centre_id: uuid.UUID
     customer_org_id: uuid.UUID
@@ -142,8 +152,9 @@ class BookingRead(OutputModel):
     @classmethod
     def _from_booking(cls, data: Any) -> Any:
         """A booking's columns, with the price, the policy, the amounts and the charge grouped."""
-        if not isinstance(data, Booking):
+        if not isinstance(data, BookingView):
             return data
+        instrument, data = data.instrument, data.booking
         charge = None
         if data.charge_kind is not None:
             charge = {
@@ -152,6 +163,7 @@ class BookingRead(OutputModel):
                 "charged_at": data.charged_at,
             }
         return {name: getattr(data, name) for name in cls.model_fields if name not in _GROUPED} | {
+            "instrument": instrument,
             "price": data,
             "cancellation_policy": data,
             "final_charge": _money(data.final_amount, data.currency),
