@@ -287,6 +287,11 @@ class ReasonIn(InputModel):
 # Outputs.
 
 
+class MilestoneOwedRead(OutputModel):
+    amount: Money
+    owed_at: datetime
+
+
 class ContractMilestoneRead(OutputModel):
     id: uuid.UUID
     seq: int
@@ -301,6 +306,10 @@ class ContractMilestoneRead(OutputModel):
     delivery_attachment_ids: list[uuid.UUID]
     accepted_at: datetime | None
     rejection_reason: str | None
+    owed: MilestoneOwedRead | None = Field(
+        description="What accepting it (or, for an advance, the contract coming into force) made owed, and when; "
+        "null until then"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -308,8 +317,12 @@ class ContractMilestoneRead(OutputModel):
         """A milestone row, its amount as Money."""
         if not isinstance(data, ContractMilestone):
             return data
-        return {name: getattr(data, name) for name in cls.model_fields if name != "amount"} | {
+        owed = data.owed
+        return {name: getattr(data, name) for name in cls.model_fields if name not in ("amount", "owed")} | {
             "amount": Money(amount=data.amount, currency=data.currency),
+            "owed": None
+            if owed is None
+            else {"amount": Money(amount=owed.amount, currency=owed.currency), "owed_at": owed.owed_at},
             "delivery_attachment_ids": data.delivery_attachment_ids or [],
         }
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from models.contracts import Contract, ContractEvent, ContractParty
+from models.contracts import Contract, ContractEvent, ContractMilestone, ContractParty
 from models.enums import ADMIN_ROLES, ContractEventKind, ContractPartyRole, ContractStatus, ContractType
 from services import notifications
 from services.actors import Actor
@@ -97,7 +97,8 @@ class NotClientMember(Forbidden):
 def visible_contracts(actor: Actor) -> Select[Contract]:
     """Contracts one of the actor's organisations is a party to (platform admins see all)."""
     stmt = select(Contract).options(
-        selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
+        selectinload(Contract.milestones).selectinload(ContractMilestone.owed),
+        selectinload(Contract.parties).selectinload(ContractParty.organisation),
     )
     if actor.is_platform_admin:
         return stmt
@@ -122,7 +123,8 @@ async def reload(session: AsyncSession, contract_id: uuid.UUID) -> Contract:
     found = await session.scalar(
         select(Contract)
         .options(
-            selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
+            selectinload(Contract.milestones).selectinload(ContractMilestone.owed),
+            selectinload(Contract.parties).selectinload(ContractParty.organisation),
         )
         .where(Contract.id == contract_id)
         .execution_options(populate_existing=True)

@@ -735,6 +735,20 @@ class TestMilestones:
         assert [(o.amount, o.currency, o.income_kind.value) for o in owed] == [(30_000_000, "CNY", "contract_rd")]
         assert str(owed[0].milestone_id) == contract["milestones"][0]["id"]
 
+    async def test_the_accepted_milestone_shows_what_it_made_owed(self, client, cast, clock):
+        contract = await active_contract(client, cast)
+        assert contract["milestones"][0]["owed"] is None
+        staff = cast.provider_staff.headers
+        await client.post(self.url(contract, 0, "deliver"), json={"note": "小试报告"}, headers=staff)
+        clock.set(clock.now)  # stopped: acceptance and what it makes owed carry the same moment
+        accepted = await client.post(self.url(contract, 0, "accept"), headers=cast.client_member.headers)
+        first, second = accepted.json()["milestones"]
+        assert first["owed"]["amount"] == {"amount": 30_000_000, "currency": "CNY"}
+        assert first["owed"]["owed_at"] == first["accepted_at"]
+        assert second["owed"] is None
+        again = await client.get(f"/api/v1/contracts/{contract['id']}", headers=cast.client_signer.headers)
+        assert again.json()["milestones"][0]["owed"] == first["owed"]
+
     async def test_all_accepted_completes_the_contract(self, client, cast):
         contract = await active_contract(client, cast)
         for i in (0, 1):
