@@ -139,8 +139,11 @@ class BookingRead(OutputModel):
     price: PriceSnapshot
     cancellation_policy: CancellationPolicy
     actual_quantity: int | None
-    final_charge: Money | None
-    cancellation_fee: Money | None
+    final_charge: Money | None = Field(description="null until the booking is completed")
+    cancellation_fee: Money | None = Field(
+        description="null unless the booking was cancelled or marked a no-show; then always Money: the cancellation "
+        "or no-show fee, `amount: 0` when it was free"
+    )
     charge: Charge | None = Field(description="What the booking owes (usage, cancellation or no-show fee)")
     decision_reason: str | None
     confirmed_at: datetime | None
