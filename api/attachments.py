@@ -21,6 +21,7 @@ router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
 @router.get(
     "/listings/{listing_id}/attachments",
+    operation_id="listAttachments",
     response_model=list[AttachmentRead],
     responses={404: problem(catalogue.ListingNotFound)},
 )
@@ -31,6 +32,7 @@ async def list_attachments(listing_id: uuid.UUID, actor: OptionalActor, session:
 
 @router.post(
     "/listings/{listing_id}/attachments",
+    operation_id="addAttachment",
     status_code=status.HTTP_201_CREATED,
     response_model=AttachmentRead,
     responses={
@@ -65,6 +67,7 @@ async def add_attachment(
 
 @router.get(
     "/attachments/{attachment_id}",
+    operation_id="downloadAttachment",
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}}, 404: problem(attachments.AttachmentNotFound)},
 )
@@ -86,6 +89,7 @@ async def download_attachment(
 
 @router.delete(
     "/attachments/{attachment_id}",
+    operation_id="removeAttachment",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={403: problem(RoleNotAllowed), 404: problem(attachments.AttachmentNotFound)},
 )

@@ -30,6 +30,7 @@ router = APIRouter(tags=["auth"])
 
 @router.post(
     "/auth/register",
+    operation_id="registerAccount",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
     responses={409: problem(AlreadyExists), 429: problem(TooManyRegistrations)},
@@ -60,6 +61,7 @@ async def register(
 
 @router.post(
     "/auth/token",
+    operation_id="signIn",
     response_model=TokenResponse,
     responses={401: problem(InvalidCredentials), 429: problem(TooManyLoginAttempts)},
 )
@@ -84,7 +86,9 @@ async def token(
     return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
-@router.post("/auth/refresh", response_model=TokenResponse, responses={401: problem(InvalidToken)})
+@router.post(
+    "/auth/refresh", operation_id="refreshToken", response_model=TokenResponse, responses={401: problem(InvalidToken)}
+)
 async def refresh(body: RefreshRequest, session: SessionDep, auth: AuthDep) -> TokenResponse:
     """Exchange a refresh token for a new pair. Each refresh token works once; presenting a spent
     one again ends the whole sign-in session (every token descended from the same login)."""
@@ -92,13 +96,18 @@ async def refresh(body: RefreshRequest, session: SessionDep, auth: AuthDep) -> T
     return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: problem(InvalidToken)})
+@router.post(
+    "/auth/logout",
+    operation_id="signOut",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={401: problem(InvalidToken)},
+)
 async def logout(body: LogoutRequest, actor: CurrentActor, session: SessionDep, auth: AuthDep) -> None:
     """End the sign-in session: its refresh tokens and access tokens stop working at once."""
     await auth.logout(session, body.refresh_token, actor)
 
 
-@router.get("/me", response_model=UserRead)
+@router.get("/me", operation_id="getMe", response_model=UserRead)
 async def me(actor: CurrentActor, session: SessionDep) -> UserRead:
     """The signed-in user and the organisations they belong to, with their role in each."""
     user, rows = await organisations.get_user_with_memberships(session, actor)

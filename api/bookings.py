@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem
@@ -30,6 +31,13 @@ from services.bookings import calendar, trainings, waitlist
 from services.errors import Invalid, RoleNotAllowed
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
+
+
+async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
+    """The booking as read, with its instrument's title and centre."""
+    return BookingRead.model_validate(await bookings.view(session, booking))
+
+
 instrument_router = APIRouter(prefix="/instruments/{instrument_id}", tags=["bookings"])
 
 NOT_FOUND: Responses = {404: problem(bookings.BookingNotFound)}
@@ -48,6 +56,7 @@ INSTRUMENT_NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
 
 @router.post(
     "",
+    operation_id="createBooking",
     status_code=status.HTTP_201_CREATED,
     response_model=BookingRead,
     responses={**CREATE_ERRORS, 200: {"model": Quote, "description": "With `dry_run=true`: the price, nothing booked"}},
@@ -64,14 +73,14 @@ async def create_booking(
     if dry_run:
         plan = await bookings.plan(session, actor, body.to_input())
         return Response(Quote.model_validate(plan).model_dump_json(), media_type="application/json")
-    return await idem.run(
-        lambda: bookings.create(session, actor, body.to_input()),
-        BookingRead,
-        location=lambda b: f"/api/v1/bookings/{b.id}",
-    )
+
+    async def book() -> bookings.BookingView:
+        return await bookings.view(session, await bookings.create(session, actor, body.to_input()))
+
+    return await idem.run(book, BookingRead, location=lambda v: f"/api/v1/bookings/{v.booking.id}")
 
 
-@router.get("", response_model=Page[BookingRead])
+@router.get("", operation_id="listBookings", response_model=Page[BookingRead])
 async def list_bookings(
     actor: CurrentActor,
     session: SessionDep,
@@ -93,61 +102,78 @@ async def list_bookings(
         cursor=page.cursor,
     )
     return Page[BookingRead](
-        items=[BookingRead.model_validate(b) for b in result.items], next_cursor=result.next_cursor
+        items=[BookingRead.model_validate(v) for v in await bookings.views(session, result.items)],
+        next_cursor=result.next_cursor,
     )
 
 
-@router.get("/{booking_id}", response_model=BookingRead, responses=NOT_FOUND)
-async def get_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
+@router.get("/{booking_id}", operation_id="getBooking", response_model=BookingRead, responses=NOT_FOUND)
+async def get_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> BookingRead:
     """One booking: to its customer's members and the instrument's staff; 404 for anyone else."""
-    return await bookings.get(session, actor, booking_id)
+    return await _read(session, await bookings.get(session, actor, booking_id))
 
 
-@router.post("/{booking_id}/confirm", response_model=BookingRead, responses=STAFF_CHANGE)
-async def confirm_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
+@router.post("/{booking_id}/confirm", operation_id="confirmBooking", response_model=BookingRead, responses=STAFF_CHANGE)
+async def confirm_booking(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> BookingRead:
     """Confirm a requested booking (the instrument's staff); the customer is notified."""
-    return await bookings.confirm(session, actor, booking_id)
+    return await _read(session, await bookings.confirm(session, actor, booking_id))
 
 
-@router.post("/{booking_id}/reject", response_model=BookingRead, responses=STAFF_CHANGE)
-async def reject_booking(booking_id: uuid.UUID, body: RejectBody, actor: CurrentActor, session: SessionDep) -> Booking:
+@router.post("/{booking_id}/reject", operation_id="rejectBooking", response_model=BookingRead, responses=STAFF_CHANGE)
+async def reject_booking(
+    booking_id: uuid.UUID, body: RejectBody, actor: CurrentActor, session: SessionDep
+) -> BookingRead:
     """Reject a requested booking with a reason (the instrument's staff); the slot frees for the waitlist."""
-    return await bookings.reject(session, actor, booking_id, reason=body.reason)
+    return await _read(session, await bookings.reject(session, actor, booking_id, reason=body.reason))
 
 
 @router.post(
     "/{booking_id}/cancel",
+    operation_id="cancelBooking",
     response_model=BookingRead,
     responses={**NOT_FOUND, 409: problem(bookings.InvalidBookingTransition)},
 )
 async def cancel_booking(
     booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep, body: CancelBody | None = None
-) -> Booking:
+) -> BookingRead:
     """Cancel before the slot starts (customer or staff). A confirmed booking cancelled by the customer less
     than the free-cancellation hours before its start owes the cancellation fee."""
-    return await bookings.cancel(session, actor, booking_id, reason=body.reason if body else None)
+    return await _read(session, await bookings.cancel(session, actor, booking_id, reason=body.reason if body else None))
 
 
-@router.post("/{booking_id}/complete", response_model=BookingRead, responses={**STAFF_CHANGE, 422: problem(Invalid)})
+@router.post(
+    "/{booking_id}/complete",
+    operation_id="completeBooking",
+    response_model=BookingRead,
+    responses={**STAFF_CHANGE, 422: problem(Invalid)},
+)
 async def complete_booking(
     booking_id: uuid.UUID, body: CompleteBody, actor: CurrentActor, session: SessionDep
-) -> Booking:
+) -> BookingRead:
     """Record actual usage once the slot started (staff); the final charge bills it, at least the minimum."""
-    return await bookings.complete(
-        session, actor, booking_id, actual_minutes=body.actual_minutes, actual_samples=body.actual_samples
+    return await _read(
+        session,
+        await bookings.complete(
+            session, actor, booking_id, actual_minutes=body.actual_minutes, actual_samples=body.actual_samples
+        ),
     )
 
 
-@router.post("/{booking_id}/no-show", response_model=BookingRead, responses=STAFF_CHANGE)
-async def mark_no_show(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Booking:
+@router.post("/{booking_id}/no-show", operation_id="markNoShow", response_model=BookingRead, responses=STAFF_CHANGE)
+async def mark_no_show(booking_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> BookingRead:
     """Record that the customer did not come (staff, once the slot started); the no-show fee is owed."""
-    return await bookings.mark_no_show(session, actor, booking_id)
+    return await _read(session, await bookings.mark_no_show(session, actor, booking_id))
 
 
 # Trainings
 
 
-@instrument_router.get("/trainings", response_model=Page[TrainingRead], responses=INSTRUMENT_NOT_FOUND)
+@instrument_router.get(
+    "/trainings",
+    operation_id="listInstrumentTrainings",
+    response_model=Page[TrainingRead],
+    responses=INSTRUMENT_NOT_FOUND,
+)
 async def list_trainings(
     instrument_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[TrainingRead]:
@@ -160,6 +186,7 @@ async def list_trainings(
 
 @instrument_router.post(
     "/trainings",
+    operation_id="recordTraining",
     status_code=status.HTTP_201_CREATED,
     response_model=TrainingRead,
     responses={**INSTRUMENT_NOT_FOUND, 403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -186,7 +213,9 @@ async def record_training(
 # Waitlist
 
 
-@instrument_router.get("/waitlist", response_model=Page[WaitlistRead], responses=INSTRUMENT_NOT_FOUND)
+@instrument_router.get(
+    "/waitlist", operation_id="listWaitlist", response_model=Page[WaitlistRead], responses=INSTRUMENT_NOT_FOUND
+)
 async def list_waitlist(
     instrument_id: uuid.UUID,
     actor: CurrentActor,
@@ -206,6 +235,7 @@ async def list_waitlist(
 
 @instrument_router.post(
     "/waitlist",
+    operation_id="joinWaitlist",
     status_code=status.HTTP_201_CREATED,
     response_model=WaitlistRead,
     responses={**INSTRUMENT_NOT_FOUND, 409: problem(waitlist.SlotNotTaken), 422: problem(Invalid)},
@@ -231,6 +261,7 @@ async def join_waitlist(
 
 @instrument_router.delete(
     "/waitlist/{entry_id}",
+    operation_id="leaveWaitlist",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={404: problem(waitlist.WaitlistEntryNotFound)},
 )
@@ -246,6 +277,7 @@ async def leave_waitlist(
 
 @instrument_router.post(
     "/calendar-link",
+    operation_id="rotateInstrumentCalendarLink",
     response_model=CalendarLink,
     responses={**INSTRUMENT_NOT_FOUND, 403: problem(RoleNotAllowed)},
 )
@@ -261,6 +293,7 @@ async def rotate_calendar_link(
 
 @instrument_router.delete(
     "/calendar-link",
+    operation_id="revokeInstrumentCalendarLink",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**INSTRUMENT_NOT_FOUND, 403: problem(RoleNotAllowed), 404: problem(calendar.CalendarFeedNotFound)},
 )
@@ -271,6 +304,7 @@ async def revoke_calendar_link(instrument_id: uuid.UUID, actor: CurrentActor, se
 
 @instrument_router.get(
     "/calendar.ics",
+    operation_id="getInstrumentCalendar",
     name="instrument_calendar",
     response_class=Response,
     responses={

@@ -24,6 +24,7 @@ STRIPE: Responses = {503: problems_doc(CardPaymentsNotConfigured, StripeUnavaila
 
 @router.post(
     "/settlements/{settlement_id}/payment-intents",
+    operation_id="createPaymentIntent",
     status_code=status.HTTP_201_CREATED,
     response_model=PaymentIntentRead,
     openapi_extra=BEARER,
@@ -45,6 +46,7 @@ async def create_payment_intent(
 
 @router.post(
     "/payments/{payment_id}/refunds",
+    operation_id="refundPayment",
     status_code=status.HTTP_201_CREATED,
     response_model=RefundRead,
     responses={

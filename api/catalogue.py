@@ -19,7 +19,9 @@ router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 SearchPage = Page[SearchHit]
 
 
-@router.get("/search", response_model=Page[SearchHit], responses={422: problem(Invalid)})
+@router.get(
+    "/search", operation_id="searchCatalogue", response_model=Page[SearchHit], responses={422: problem(Invalid)}
+)
 async def search_catalogue(params: Annotated[SearchParams, Query()], session: ReadSessionDep) -> Response:
     """Search published pilot-scale results, instruments and service offers in Chinese and English
     (jieba-segmented full text) with filters; anyone may search."""

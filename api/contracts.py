@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import Responses, problem
+from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import (
     AmendmentIn,
@@ -34,7 +34,7 @@ NOT_FOUND: Responses = {404: problem(contracts.ContractNotFound)}
 MILESTONE_NOT_FOUND: Responses = {404: problem(contracts.MilestoneNotFound)}
 
 
-@router.get("", response_model=Page[ContractRead])
+@router.get("", operation_id="listContracts", response_model=Page[ContractRead])
 async def list_contracts(
     actor: CurrentActor,
     session: SessionDep,
@@ -53,6 +53,7 @@ async def list_contracts(
 
 @router.post(
     "",
+    operation_id="createContract",
     status_code=201,
     response_model=ContractRead,
     responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -68,7 +69,7 @@ async def create_contract(
     )
 
 
-@router.get("/{contract_id}", response_model=ContractRead, responses=NOT_FOUND)
+@router.get("/{contract_id}", operation_id="getContract", response_model=ContractRead, responses=NOT_FOUND)
 async def get_contract(contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> Contract:
     """One contract with its parties, IP terms and milestones; only its parties see it (404 for anyone else)."""
     return await contracts.get(session, actor, contract_id)
@@ -76,6 +77,7 @@ async def get_contract(contract_id: uuid.UUID, actor: CurrentActor, session: Ses
 
 @router.patch(
     "/{contract_id}",
+    operation_id="updateContract",
     response_model=ContractRead,
     responses={**NOT_FOUND, 403: problem(contracts.NotProviderStaff), 409: problem(contracts.ContractVersionSigned)},
 )
@@ -88,6 +90,7 @@ async def update_contract(
 
 @router.put(
     "/{contract_id}/ip-terms",
+    operation_id="setContractIpTerms",
     response_model=ContractRead,
     responses={
         **NOT_FOUND,
@@ -104,11 +107,18 @@ async def put_ip_terms(contract_id: uuid.UUID, body: IpTermsIn, actor: CurrentAc
 
 @router.post(
     "/{contract_id}/sign",
+    operation_id="signContract",
     response_model=ContractRead,
     responses={
         **NOT_FOUND,
         403: problem(contracts.NotAuthorisedSignatory),
-        409: problem(contracts.AlreadySigned),
+        409: problems_doc(
+            contracts.AlreadySigned,
+            contracts.NothingToSign,
+            contracts.DocumentChanged,
+            contracts.IpTermsIncomplete,
+            contracts.ExclusiveLicenceConflict,
+        ),
         422: problem(Invalid),
     },
 )
@@ -122,6 +132,7 @@ async def sign_contract(contract_id: uuid.UUID, body: SignIn, actor: CurrentActo
 
 @router.post(
     "/{contract_id}/amendments",
+    operation_id="amendContract",
     status_code=201,
     response_model=ContractVersionRead,
     responses={
@@ -138,7 +149,12 @@ async def amend_contract(
     return await contracts.amend(session, actor, contract_id, body.to_input())
 
 
-@router.get("/{contract_id}/versions", response_model=Page[ContractVersionRead], responses=NOT_FOUND)
+@router.get(
+    "/{contract_id}/versions",
+    operation_id="listContractVersions",
+    response_model=Page[ContractVersionRead],
+    responses=NOT_FOUND,
+)
 async def list_versions(
     contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[ContractVersionRead]:
@@ -151,6 +167,7 @@ async def list_versions(
 
 @router.get(
     "/{contract_id}/document",
+    operation_id="getContractDocument",
     response_class=HTMLResponse,
     responses={**NOT_FOUND, 200: {"content": {"text/html": {}}}},
 )
@@ -165,7 +182,12 @@ async def get_document(
     return HTMLResponse(await contracts.document(session, actor, contract_id, version))
 
 
-@router.get("/{contract_id}/events", response_model=Page[ContractEventRead], responses=NOT_FOUND)
+@router.get(
+    "/{contract_id}/events",
+    operation_id="listContractEvents",
+    response_model=Page[ContractEventRead],
+    responses=NOT_FOUND,
+)
 async def list_events(
     contract_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[ContractEventRead]:
@@ -179,6 +201,7 @@ async def list_events(
 
 @router.post(
     "/{contract_id}/milestones/{milestone_id}/deliver",
+    operation_id="deliverMilestone",
     response_model=ContractRead,
     responses={
         **MILESTONE_NOT_FOUND,
@@ -197,6 +220,7 @@ async def deliver_milestone(
 
 @router.post(
     "/{contract_id}/milestones/{milestone_id}/accept",
+    operation_id="acceptMilestone",
     response_model=ContractRead,
     responses={
         **MILESTONE_NOT_FOUND,
@@ -213,6 +237,7 @@ async def accept_milestone(
 
 @router.post(
     "/{contract_id}/milestones/{milestone_id}/reject",
+    operation_id="rejectMilestone",
     response_model=ContractRead,
     responses={
         **MILESTONE_NOT_FOUND,
@@ -229,6 +254,7 @@ async def reject_milestone(
 
 @router.post(
     "/{contract_id}/terminate",
+    operation_id="terminateContract",
     response_model=ContractRead,
     responses={**NOT_FOUND, 403: problem(contracts.NotAuthorisedSignatory), 409: problem(contracts.ContractClosed)},
 )

@@ -16,13 +16,17 @@ from services.errors import NotFound
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health")
+@router.get("/health", operation_id="getLiveness")
 async def liveness() -> dict[str, str]:
     """The process is up (no dependencies checked)."""
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "The database is unreachable or not migrated"}})
+@router.get(
+    "/ready",
+    operation_id="getReadiness",
+    responses={503: {"description": "The database is unreachable or not migrated"}},
+)
 async def readiness(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is at the latest migration."""
     report = await health.check_database(request.app.state.db)
@@ -42,6 +46,7 @@ def _metrics_allowed(request: Request) -> bool:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     response_class=Response,
     responses={404: {"description": "The caller's address is not in `TTM_METRICS_ALLOW` (loopback by default)"}},
 )

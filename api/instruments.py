@@ -38,7 +38,7 @@ NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
 CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
-@router.get("", response_model=Page[InstrumentRead])
+@router.get("", operation_id="listInstruments", response_model=Page[InstrumentRead])
 async def list_instruments(
     actor: OptionalActor,
     session: SessionDep,
@@ -57,6 +57,7 @@ async def list_instruments(
 
 @router.post(
     "",
+    operation_id="createInstrument",
     status_code=status.HTTP_201_CREATED,
     response_model=InstrumentRead,
     responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -72,7 +73,13 @@ async def create_instrument(
     )
 
 
-@router.get("/{instrument_id}", response_model=InstrumentRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+@router.get(
+    "/{instrument_id}",
+    operation_id="getInstrument",
+    response_model=InstrumentRead,
+    responses=NOT_FOUND,
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def get_instrument(instrument_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Instrument:
     """One instrument: published ones to anyone, drafts and archived ones to the owner's staff only."""
     return await instruments.get(session, actor, instrument_id)
@@ -80,6 +87,7 @@ async def get_instrument(instrument_id: uuid.UUID, actor: OptionalReadActor, ses
 
 @router.patch(
     "/{instrument_id}",
+    operation_id="updateInstrument",
     response_model=InstrumentRead,
     responses={**CHANGE, 409: problem(catalogue.ListingArchived), 422: problem(Invalid)},
 )
@@ -92,6 +100,7 @@ async def update_instrument(
 
 @router.post(
     "/{instrument_id}/publish",
+    operation_id="publishInstrument",
     response_model=InstrumentRead,
     responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
 )
@@ -102,6 +111,7 @@ async def publish_instrument(instrument_id: uuid.UUID, actor: CurrentActor, sess
 
 @router.post(
     "/{instrument_id}/archive",
+    operation_id="archiveInstrument",
     response_model=InstrumentRead,
     responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
 )
@@ -112,6 +122,7 @@ async def archive_instrument(instrument_id: uuid.UUID, actor: CurrentActor, sess
 
 @router.get(
     "/{instrument_id}/blackouts",
+    operation_id="listInstrumentBlackouts",
     response_model=Page[BlackoutRead],
     responses=NOT_FOUND,
 )
@@ -127,6 +138,7 @@ async def list_blackouts(
 
 @router.post(
     "/{instrument_id}/blackouts",
+    operation_id="addInstrumentBlackout",
     status_code=status.HTTP_201_CREATED,
     response_model=BlackoutRead,
     responses={**CHANGE, 422: problem(Invalid)},
@@ -146,6 +158,7 @@ async def add_blackout(
 
 @router.delete(
     "/{instrument_id}/blackouts/{blackout_id}",
+    operation_id="removeInstrumentBlackout",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**CHANGE, 404: problem(instruments.BlackoutNotFound)},
 )
@@ -158,6 +171,7 @@ async def remove_blackout(
 
 @router.get(
     "/{instrument_id}/availability",
+    operation_id="getInstrumentAvailability",
     response_model=Availability,
     responses={**NOT_FOUND, 422: problem(Invalid)},
     openapi_extra=OPTIONAL_BEARER,

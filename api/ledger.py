@@ -39,7 +39,7 @@ AsOf = Annotated[Instant | None, Query(description="Count postings booked at or 
 PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])]
 
 
-@router.get("/accounts", response_model=Page[AccountRead], responses=READ)
+@router.get("/accounts", operation_id="listLedgerAccounts", response_model=Page[AccountRead], responses=READ)
 async def list_accounts(
     actor: CurrentActor,
     session: SessionDep,
@@ -56,7 +56,10 @@ async def list_accounts(
 
 
 @router.get(
-    "/accounts/{account_id}", response_model=BalanceRead, responses={**READ, 404: problem(books.AccountNotFound)}
+    "/accounts/{account_id}",
+    operation_id="getLedgerAccount",
+    response_model=BalanceRead,
+    responses={**READ, 404: problem(books.AccountNotFound)},
 )
 async def get_account(
     account_id: uuid.UUID, actor: CurrentActor, session: SessionDep, as_of: AsOf = None
@@ -65,7 +68,7 @@ async def get_account(
     return BalanceRead.of(*await books.account_balance(session, actor, account_id, as_of))
 
 
-@router.get("/trial-balance", response_model=TrialBalanceRead, responses=READ)
+@router.get("/trial-balance", operation_id="getTrialBalance", response_model=TrialBalanceRead, responses=READ)
 async def trial_balance(
     actor: CurrentActor,
     session: SessionDep,
@@ -123,7 +126,7 @@ async def export_ledger(
     return Response(body, media_type=EXPORT_TYPES[fmt], headers={"Content-Disposition": attachment(name)})
 
 
-@router.get("/entries", response_model=Page[EntryRead], responses=READ)
+@router.get("/entries", operation_id="listLedgerEntries", response_model=Page[EntryRead], responses=READ)
 async def list_entries(
     actor: CurrentActor,
     session: SessionDep,
@@ -153,6 +156,7 @@ async def list_entries(
 
 @router.post(
     "/entries",
+    operation_id="postLedgerEntry",
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
     responses={**READ, 409: problem(periods.PeriodClosed), 422: problems_doc(Invalid, entries.UnbalancedEntry)},
@@ -169,7 +173,12 @@ async def post_entry(
     return await idem.run(post, EntryRead, location=lambda e: f"/api/v1/ledger/entries/{e.id}")
 
 
-@router.get("/entries/{entry_id}", response_model=EntryRead, responses={**READ, 404: problem(entries.EntryNotFound)})
+@router.get(
+    "/entries/{entry_id}",
+    operation_id="getLedgerEntry",
+    response_model=EntryRead,
+    responses={**READ, 404: problem(entries.EntryNotFound)},
+)
 async def get_entry(entry_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> EntryRead:
     """One journal entry with its postings."""
     return EntryRead.of(await books.get_entry(session, actor, entry_id))
@@ -177,6 +186,7 @@ async def get_entry(entry_id: uuid.UUID, actor: CurrentActor, session: SessionDe
 
 @router.post(
     "/entries/{entry_id}/reverse",
+    operation_id="reverseLedgerEntry",
     status_code=status.HTTP_201_CREATED,
     response_model=EntryRead,
     responses={
@@ -193,6 +203,7 @@ async def reverse_entry(entry_id: uuid.UUID, body: ReasonIn, actor: CurrentActor
 
 @router.post(
     "/periods/{period}/close",
+    operation_id="closeLedgerPeriod",
     response_model=PeriodRead,
     responses={
         **READ,
@@ -211,6 +222,7 @@ async def close_period(
 
 @router.post(
     "/periods/{period}/reopen",
+    operation_id="reopenLedgerPeriod",
     response_model=PeriodRead,
     responses={
         403: problem(access.ManagerOnly),
@@ -225,7 +237,7 @@ async def reopen_period(
     return PeriodRead.of(await books.reopen_period(session, actor, period, centre_id, reason=body.reason))
 
 
-@router.get("/bank-accounts", response_model=Page[BankAccountRead], responses=READ)
+@router.get("/bank-accounts", operation_id="listBankAccounts", response_model=Page[BankAccountRead], responses=READ)
 async def list_bank_accounts(
     actor: CurrentActor, session: SessionDep, page: PageDep, centre_id: CentreQuery = None
 ) -> Page[BankAccountRead]:
@@ -236,6 +248,7 @@ async def list_bank_accounts(
 
 @router.post(
     "/bank-accounts",
+    operation_id="createBankAccount",
     status_code=status.HTTP_201_CREATED,
     response_model=BankAccountRead,
     responses={**READ, 409: problem(bank_accounts.BankAccountExists)},

@@ -36,6 +36,8 @@ from api import (
     webhooks,
 )
 from api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from api.openapi import install as install_openapi
+from api.openapi import no_generated_ids
 from services import logs, segmentation
 from services.auth import AuthService
 from services.db import Database
@@ -133,6 +135,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         openapi_tags=TAGS,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": True},
+        # Every route names its operation (api/openapi.py): a generated id fails the app's creation.
+        generate_unique_id_function=no_generated_ids,
     )
     app.state.settings = settings
     app.state.db = database or Database(settings)
@@ -172,6 +176,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
+    install_openapi(app)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -16,7 +16,7 @@ from services import notifications
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=Page[NotificationRead])
+@router.get("", operation_id="listNotifications", response_model=Page[NotificationRead])
 async def list_notifications(
     actor: CurrentActor,
     session: SessionDep,
@@ -30,6 +30,7 @@ async def list_notifications(
 
 @router.post(
     "/{notification_id}/read",
+    operation_id="markNotificationRead",
     response_model=NotificationRead,
     responses={404: problem(notifications.NotificationNotFound)},
 )

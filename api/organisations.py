@@ -31,7 +31,7 @@ def get_passwords(request: Request) -> PasswordHasher:
     return request.app.state.auth.passwords
 
 
-@router.get("", response_model=Page[OrganisationRead])
+@router.get("", operation_id="listOrganisations", response_model=Page[OrganisationRead])
 async def list_organisations(
     actor: CurrentActor,
     session: SessionDep,
@@ -47,6 +47,7 @@ async def list_organisations(
 
 @router.post(
     "",
+    operation_id="createOrganisation",
     status_code=status.HTTP_201_CREATED,
     response_model=OrganisationRead,
     responses={403: problem(RoleNotAllowed), 409: problem(AlreadyExists), 422: problem(Invalid)},
@@ -65,7 +66,10 @@ async def create_organisation(
 
 
 @router.get(
-    "/{organisation_id}", response_model=OrganisationRead, responses={404: problem(organisations.OrganisationNotFound)}
+    "/{organisation_id}",
+    operation_id="getOrganisation",
+    response_model=OrganisationRead,
+    responses={404: problem(organisations.OrganisationNotFound)},
 )
 async def get_organisation(organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep):
     """One organisation the caller may see; anything else is 404."""
@@ -74,6 +78,7 @@ async def get_organisation(organisation_id: uuid.UUID, actor: CurrentActor, sess
 
 @router.patch(
     "/{organisation_id}",
+    operation_id="updateOrganisation",
     response_model=OrganisationRead,
     responses={403: problem(RoleNotAllowed), 404: problem(organisations.OrganisationNotFound)},
 )
@@ -86,6 +91,7 @@ async def update_organisation(
 
 @router.get(
     "/{organisation_id}/members",
+    operation_id="listOrganisationMembers",
     response_model=Page[MemberRead],
     responses={404: problem(organisations.OrganisationNotFound)},
 )
@@ -99,6 +105,7 @@ async def list_members(organisation_id: uuid.UUID, actor: CurrentActor, session:
 
 @router.post(
     "/{organisation_id}/members",
+    operation_id="addOrganisationMember",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=InvitationRead,
     responses={
@@ -145,6 +152,7 @@ async def list_invitations(
 
 @router.delete(
     "/{organisation_id}/members/{user_id}",
+    operation_id="removeOrganisationMember",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
         403: problem(RoleNotAllowed),

@@ -30,7 +30,7 @@ NOT_FOUND: Responses = {404: problem(pilot_results.PilotResultNotFound)}
 CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
-@router.get("", response_model=Page[PilotResultRead])
+@router.get("", operation_id="listPilotResults", response_model=Page[PilotResultRead])
 async def list_pilot_results(
     actor: OptionalActor,
     session: SessionDep,
@@ -49,6 +49,7 @@ async def list_pilot_results(
 
 @router.post(
     "",
+    operation_id="createPilotResult",
     status_code=status.HTTP_201_CREATED,
     response_model=PilotResultRead,
     responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -64,7 +65,13 @@ async def create_pilot_result(
     )
 
 
-@router.get("/{result_id}", response_model=PilotResultRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+@router.get(
+    "/{result_id}",
+    operation_id="getPilotResult",
+    response_model=PilotResultRead,
+    responses=NOT_FOUND,
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def get_pilot_result(result_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Response:
     """One result: published ones to anyone, drafts and archived ones to the owner's staff only."""
     row = await pilot_results.read(session, actor, result_id)
@@ -74,6 +81,7 @@ async def get_pilot_result(result_id: uuid.UUID, actor: OptionalReadActor, sessi
 
 @router.patch(
     "/{result_id}",
+    operation_id="updatePilotResult",
     response_model=PilotResultRead,
     responses={**CHANGE, 409: problem(catalogue.ListingArchived), 422: problem(Invalid)},
 )
@@ -86,6 +94,7 @@ async def update_pilot_result(
 
 @router.post(
     "/{result_id}/publish",
+    operation_id="publishPilotResult",
     response_model=PilotResultRead,
     responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
 )
@@ -96,6 +105,7 @@ async def publish_pilot_result(result_id: uuid.UUID, actor: CurrentActor, sessio
 
 @router.post(
     "/{result_id}/archive",
+    operation_id="archivePilotResult",
     response_model=PilotResultRead,
     responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
 )

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/problems", tags=["problems"])
 NOT_FOUND: Responses = {404: problem(problems.ProblemNotFound)}
 
 
-@router.get("", response_model=Page[ProblemRead])
+@router.get("", operation_id="listProblems", response_model=Page[ProblemRead])
 async def list_problems(
     actor: CurrentActor,
     session: SessionDep,
@@ -64,6 +64,7 @@ async def list_problems(
 
 @router.post(
     "",
+    operation_id="createProblem",
     status_code=status.HTTP_201_CREATED,
     response_model=ProblemRead,
     responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -79,7 +80,7 @@ async def create_problem(
     return await idem.run(run, ProblemRead, location=lambda p: f"/api/v1/problems/{p.id}")
 
 
-@router.get("/{problem_id}", response_model=ProblemRead, responses=NOT_FOUND)
+@router.get("/{problem_id}", operation_id="getProblem", response_model=ProblemRead, responses=NOT_FOUND)
 async def get_problem(problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> problems.ProblemView:
     """One problem as the caller may see it; NDA details stay null until the caller's organisation accepts."""
     return await problems.get(session, actor, problem_id)
@@ -87,6 +88,7 @@ async def get_problem(problem_id: uuid.UUID, actor: CurrentActor, session: Sessi
 
 @router.patch(
     "/{problem_id}",
+    operation_id="updateProblem",
     response_model=ProblemRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(problems.ProblemNotOpen), 422: problem(Invalid)},
 )
@@ -99,6 +101,7 @@ async def update_problem(
 
 @router.post(
     "/{problem_id}/close",
+    operation_id="closeProblem",
     response_model=ProblemRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(problems.ProblemNotOpen)},
 )
@@ -110,7 +113,12 @@ async def close_problem(
     return await problems.close(session, actor, problem_id, reason=reason)
 
 
-@router.get("/{problem_id}/invitations", response_model=Page[InvitationRead], responses=NOT_FOUND)
+@router.get(
+    "/{problem_id}/invitations",
+    operation_id="listProblemInvitations",
+    response_model=Page[InvitationRead],
+    responses=NOT_FOUND,
+)
 async def list_invitations(
     problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[InvitationRead]:
@@ -123,6 +131,7 @@ async def list_invitations(
 
 @router.post(
     "/{problem_id}/invitations",
+    operation_id="inviteToProblem",
     status_code=status.HTTP_201_CREATED,
     response_model=InvitationRead,
     responses={
@@ -137,7 +146,12 @@ async def invite(problem_id: uuid.UUID, body: InvitationCreate, actor: CurrentAc
     return await problems.invite(session, actor, problem_id, body.organisation_id)
 
 
-@router.get("/{problem_id}/nda-acceptances", response_model=Page[NdaAcceptanceRead], responses=NOT_FOUND)
+@router.get(
+    "/{problem_id}/nda-acceptances",
+    operation_id="listNdaAcceptances",
+    response_model=Page[NdaAcceptanceRead],
+    responses=NOT_FOUND,
+)
 async def list_nda_acceptances(
     problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[NdaAcceptanceRead]:
@@ -150,6 +164,7 @@ async def list_nda_acceptances(
 
 @router.post(
     "/{problem_id}/nda-acceptances",
+    operation_id="acceptNda",
     status_code=status.HTTP_201_CREATED,
     response_model=NdaAcceptanceRead,
     responses={
@@ -175,6 +190,7 @@ async def accept_nda(
 
 @router.get(
     "/{problem_id}/questions",
+    operation_id="listProblemQuestions",
     response_model=Page[QuestionRead],
     responses={**NOT_FOUND, 403: problem(problems.NdaRequired)},
 )
@@ -191,6 +207,7 @@ async def list_questions(
 
 @router.post(
     "/{problem_id}/questions",
+    operation_id="askQuestion",
     status_code=status.HTTP_201_CREATED,
     response_model=QuestionRead,
     responses={
@@ -209,6 +226,7 @@ async def ask_question(
 
 @router.post(
     "/{problem_id}/questions/{question_id}/answer",
+    operation_id="answerQuestion",
     response_model=QuestionRead,
     responses={
         404: problem(problems.QuestionNotFound),

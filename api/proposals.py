@@ -29,6 +29,7 @@ NOT_FOUND: Responses = {404: problem(proposals.ProposalNotFound)}
 
 @router.get(
     "/problems/{problem_id}/proposals",
+    operation_id="listProblemProposals",
     response_model=Page[ProposalRead],
     responses={404: problem(problems.ProblemNotFound)},
 )
@@ -54,6 +55,7 @@ async def list_proposals(
 
 @router.post(
     "/problems/{problem_id}/proposals",
+    operation_id="submitProposal",
     status_code=status.HTTP_201_CREATED,
     response_model=ProposalRead,
     responses={
@@ -75,13 +77,18 @@ async def submit_proposal(
     return await idem.run(run, ProposalRead, location=lambda v: f"/api/v1/proposals/{v.proposal.id}")
 
 
-@router.get("/proposals/{proposal_id}", response_model=ProposalRead, responses=NOT_FOUND)
+@router.get("/proposals/{proposal_id}", operation_id="getProposal", response_model=ProposalRead, responses=NOT_FOUND)
 async def get_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> proposals.ProposalView:
     """One proposal: for its author organisation and the posting SME only (404 for other centres)."""
     return await proposals.get(session, actor, proposal_id)
 
 
-@router.get("/proposals/{proposal_id}/revisions", response_model=Page[ProposalRevisionRead], responses=NOT_FOUND)
+@router.get(
+    "/proposals/{proposal_id}/revisions",
+    operation_id="listProposalRevisions",
+    response_model=Page[ProposalRevisionRead],
+    responses=NOT_FOUND,
+)
 async def list_revisions(
     proposal_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[ProposalRevisionRead]:
@@ -94,6 +101,7 @@ async def list_revisions(
 
 @router.post(
     "/proposals/{proposal_id}/revisions",
+    operation_id="reviseProposal",
     status_code=status.HTTP_201_CREATED,
     response_model=ProposalRead,
     responses={
@@ -112,6 +120,7 @@ async def revise_proposal(
 
 @router.post(
     "/proposals/{proposal_id}/withdraw",
+    operation_id="withdrawProposal",
     response_model=ProposalRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(proposals.ProposalNotPending)},
 )
@@ -122,6 +131,7 @@ async def withdraw_proposal(proposal_id: uuid.UUID, actor: CurrentActor, session
 
 @router.post(
     "/proposals/{proposal_id}/accept",
+    operation_id="acceptProposal",
     status_code=status.HTTP_201_CREATED,
     response_model=ContractRead,
     responses={

@@ -30,7 +30,7 @@ NOT_FOUND: Responses = {404: problem(service_offers.ServiceOfferNotFound)}
 CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 
 
-@router.get("", response_model=Page[ServiceOfferRead])
+@router.get("", operation_id="listServiceOffers", response_model=Page[ServiceOfferRead])
 async def list_service_offers(
     actor: OptionalActor,
     session: SessionDep,
@@ -49,6 +49,7 @@ async def list_service_offers(
 
 @router.post(
     "",
+    operation_id="createServiceOffer",
     status_code=status.HTTP_201_CREATED,
     response_model=ServiceOfferRead,
     responses={403: problem(RoleNotAllowed), 422: problem(Invalid)},
@@ -64,7 +65,13 @@ async def create_service_offer(
     )
 
 
-@router.get("/{offer_id}", response_model=ServiceOfferRead, responses=NOT_FOUND, openapi_extra=OPTIONAL_BEARER)
+@router.get(
+    "/{offer_id}",
+    operation_id="getServiceOffer",
+    response_model=ServiceOfferRead,
+    responses=NOT_FOUND,
+    openapi_extra=OPTIONAL_BEARER,
+)
 async def get_service_offer(offer_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> ServiceOffer:
     """One offer: published ones to anyone, drafts and archived ones to the owner's staff only."""
     return await service_offers.get(session, actor, offer_id)
@@ -72,6 +79,7 @@ async def get_service_offer(offer_id: uuid.UUID, actor: OptionalReadActor, sessi
 
 @router.patch(
     "/{offer_id}",
+    operation_id="updateServiceOffer",
     response_model=ServiceOfferRead,
     responses={**CHANGE, 409: problem(catalogue.ListingArchived), 422: problem(Invalid)},
 )
@@ -84,6 +92,7 @@ async def update_service_offer(
 
 @router.post(
     "/{offer_id}/publish",
+    operation_id="publishServiceOffer",
     response_model=ServiceOfferRead,
     responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
 )
@@ -94,6 +103,7 @@ async def publish_service_offer(offer_id: uuid.UUID, actor: CurrentActor, sessio
 
 @router.post(
     "/{offer_id}/archive",
+    operation_id="archiveServiceOffer",
     response_model=ServiceOfferRead,
     responses={**CHANGE, 409: problem(catalogue.InvalidListingTransition)},
 )

@@ -25,6 +25,7 @@ NOT_FOUND: Responses = {404: problem(service_requests.ServiceRequestNotFound)}
 
 @router.post(
     "/service-offers/{offer_id}/requests",
+    operation_id="requestService",
     status_code=status.HTTP_201_CREATED,
     response_model=ServiceRequestRead,
     responses={
@@ -45,7 +46,7 @@ async def request_service(
     return await idem.run(run, ServiceRequestRead, location=lambda r: f"/api/v1/service-requests/{r.id}")
 
 
-@router.get("/service-requests", response_model=Page[ServiceRequestRead])
+@router.get("/service-requests", operation_id="listServiceRequests", response_model=Page[ServiceRequestRead])
 async def list_service_requests(
     actor: CurrentActor,
     session: SessionDep,
@@ -65,7 +66,12 @@ async def list_service_requests(
     )
 
 
-@router.get("/service-requests/{request_id}", response_model=ServiceRequestRead, responses=NOT_FOUND)
+@router.get(
+    "/service-requests/{request_id}",
+    operation_id="getServiceRequest",
+    response_model=ServiceRequestRead,
+    responses=NOT_FOUND,
+)
 async def get_service_request(
     request_id: uuid.UUID, actor: CurrentActor, session: SessionDep
 ) -> service_requests.RequestView:
@@ -75,6 +81,7 @@ async def get_service_request(
 
 @router.post(
     "/service-requests/{request_id}/accept",
+    operation_id="acceptServiceRequest",
     status_code=status.HTTP_201_CREATED,
     response_model=ContractRead,
     responses={
@@ -98,6 +105,7 @@ async def accept_service_request(
 
 @router.post(
     "/service-requests/{request_id}/decline",
+    operation_id="declineServiceRequest",
     response_model=ServiceRequestRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(service_requests.ServiceRequestClosed)},
 )
@@ -110,6 +118,7 @@ async def decline_service_request(
 
 @router.post(
     "/service-requests/{request_id}/withdraw",
+    operation_id="withdrawServiceRequest",
     response_model=ServiceRequestRead,
     responses={**NOT_FOUND, 403: problem(RoleNotAllowed), 409: problem(service_requests.ServiceRequestClosed)},
 )
@@ -118,7 +127,12 @@ async def withdraw_service_request(request_id: uuid.UUID, actor: CurrentActor, s
     return await service_requests.withdraw(session, actor, request_id)
 
 
-@router.get("/service-requests/{request_id}/proposals", response_model=Page[ProposalRead], responses=NOT_FOUND)
+@router.get(
+    "/service-requests/{request_id}/proposals",
+    operation_id="listServiceRequestProposals",
+    response_model=Page[ProposalRead],
+    responses=NOT_FOUND,
+)
 async def list_request_proposals(
     request_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
 ) -> Page[ProposalRead]:
@@ -131,6 +145,7 @@ async def list_request_proposals(
 
 @router.post(
     "/service-requests/{request_id}/proposals",
+    operation_id="proposeForServiceRequest",
     status_code=status.HTTP_201_CREATED,
     response_model=ProposalRead,
     responses={

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/settlements", tags=["settlements"])
 NOT_FOUND: Responses = {404: problem(settlements.SettlementNotFound)}
 
 
-@router.get("", response_model=Page[SettlementRead])
+@router.get("", operation_id="listSettlements", response_model=Page[SettlementRead])
 async def list_settlements(
     actor: CurrentActor,
     session: SessionDep,
@@ -47,13 +47,18 @@ async def list_settlements(
     return Page[SettlementRead](items=[SettlementRead.of(s) for s in result.items], next_cursor=result.next_cursor)
 
 
-@router.get("/{settlement_id}", response_model=SettlementRead, responses=NOT_FOUND)
+@router.get("/{settlement_id}", operation_id="getSettlement", response_model=SettlementRead, responses=NOT_FOUND)
 async def get_settlement(settlement_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> SettlementRead:
     """One settlement: debtor's members, the provider's staff and the centre's finance see it."""
     return SettlementRead.of(await settlements.get(session, actor, settlement_id))
 
 
-@router.get("/{settlement_id}/payments", response_model=list[PaymentRead], responses=NOT_FOUND)
+@router.get(
+    "/{settlement_id}/payments",
+    operation_id="listSettlementPayments",
+    response_model=list[PaymentRead],
+    responses=NOT_FOUND,
+)
 async def list_payments(settlement_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> list[PaymentRead]:
     """Every payment received against a visible settlement (reversed ones say so), oldest first."""
     settlement, rows = await settlements.payments_of(session, actor, settlement_id)
@@ -62,6 +67,7 @@ async def list_payments(settlement_id: uuid.UUID, actor: CurrentActor, session: 
 
 @router.post(
     "/{settlement_id}/offline-payments",
+    operation_id="recordOfflinePayment",
     status_code=status.HTTP_201_CREATED,
     response_model=PaymentRead,
     responses={
@@ -96,6 +102,7 @@ async def record_offline_payment(
 
 @router.post(
     "/{settlement_id}/write-off",
+    operation_id="writeOffSettlement",
     response_model=SettlementRead,
     responses={**NOT_FOUND, 403: problem(access.FinanceOnly), 409: problem(settlements.SettlementClosed)},
 )

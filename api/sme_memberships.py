@@ -19,6 +19,7 @@ router = APIRouter(prefix="/organisations", tags=["organisations"])
 
 @router.get(
     "/{centre_id}/sme-memberships",
+    operation_id="listSmeMemberships",
     response_model=Page[SmeMembershipRead],
     responses={404: problem(organisations.OrganisationNotFound)},
 )
@@ -41,6 +42,7 @@ async def list_sme_memberships(
 
 @router.post(
     "/{centre_id}/sme-memberships",
+    operation_id="grantSmeMembership",
     status_code=status.HTTP_201_CREATED,
     response_model=SmeMembershipRead,
     responses={

@@ -16,6 +16,7 @@ router = APIRouter(tags=["webhooks"])
 
 @router.post(
     "/webhooks/stripe",
+    operation_id="receiveStripeWebhook",
     response_model=WebhookAnswer,
     responses={
         400: problems_doc(InvalidSignature, WebhookNotConfigured),

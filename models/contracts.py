@@ -155,6 +155,8 @@ class ContractMilestone(IdMixin, TimestampMixin, Base):
     rejection_reason: Mapped[str | None] = mapped_column(String(2000))
 
     contract: Mapped[Contract] = relationship(lazy="raise", back_populates="milestones")
+    # What it made owed (accepted, or billed at activation): read with the milestone, written by the contracts area.
+    owed: Mapped[ContractAmountOwed | None] = relationship(lazy="raise", uselist=False, viewonly=True)
 
 
 class ContractVersion(IdMixin, Base):

@@ -266,6 +266,39 @@ class TeamRewardSource(StrEnum):
     statutory_default = "statutory_default"  # 促进科技成果转化法 第四十五条: 50% of net transfer / licence income
 
 
+class ContractEventKind(StrEnum):
+    """A contract's history (`contract_events.kind`)."""
+
+    created = "created"
+    edited = "edited"
+    ip_terms_set = "ip_terms_set"
+    signed = "signed"
+    activated = "activated"
+    amendment_proposed = "amendment_proposed"
+    amendment_in_force = "amendment_in_force"
+    milestone_delivered = "milestone_delivered"
+    milestone_accepted = "milestone_accepted"
+    milestone_rejected = "milestone_rejected"
+    completed = "completed"
+    terminated = "terminated"
+
+
+class NewIpBasis(StrEnum):
+    """Why a contract's new IP is owned as it is: agreed, or the Civil Code's default for its type."""
+
+    agreement = "agreement"  # set in this contract's IP terms
+    commissioned_development = "commissioned_development"  # 民法典 第八百五十九条: to the developer
+    cooperative_development = "cooperative_development"  # 民法典 第八百六十条: jointly, by those who develop
+    services_and_consulting = "services_and_consulting"  # 民法典 第八百八十五条: each party owns what it creates
+    transfer_grant = "transfer_grant"  # 民法典 第八百六十二条: the transferee acquires the rights transferred
+    licence_grant = "licence_grant"  # 民法典 第八百六十二条: the licensor keeps them, the licensee uses them
+
+
+class RevenueSharesBasis(StrEnum):
+    agreement = "agreement"  # set in this contract's IP terms
+    provider_default = "provider_default"  # nothing agreed: all of the income is the provider's
+
+
 class IncomeKind(StrEnum):
     """The income account a contract's owed amounts are booked to (market-service income by kind)."""
 

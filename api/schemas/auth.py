@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints
 
 from api.schemas.common import InputModel, OutputModel
 from api.schemas.organisations import USCC, MembershipRead, Name, RegionCode, UserRead
@@ -22,6 +22,24 @@ class RegistrationOrganisation(InputModel):
 
 class RegisterRequest(InputModel):
     """A new user and the SME they register; the user becomes its administrator."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "wang.xiaoming@example.com",
+                    "password": "correct-horse-battery",
+                    "full_name": "王小明",
+                    "phone": "+86 512 6288 0000",
+                    "organisation": {
+                        "name": "苏州纳维新材料科技有限公司",
+                        "uscc": "91320594MA1MBLXK3M",
+                        "region": "320500",
+                    },
+                }
+            ]
+        }
+    )
 
     email: EmailStr
     password: Password = Field(description="10 to 128 characters")

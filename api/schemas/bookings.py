@@ -6,15 +6,28 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import ConfigDict, Field, StrictInt, model_validator
 
 from api.schemas.common import InputModel, Instant, Money, OutputModel
 from models.bookings import Booking
 from models.enums import BookingState, ChargeKind, CustomerTier, MembershipTier, RateUnit, WaitlistState
-from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, Plan
+from services.bookings import MAX_WEEKLY_OCCURRENCES, BookingInput, BookingView, Plan
 
 
 class BookingCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "instrument_id": "0192f3a0-5b7c-7d2e-8f10-3a4b5c6d7e8f",
+                    "start_at": "2027-01-12T09:00:00+08:00",
+                    "end_at": "2027-01-12T11:00:00+08:00",
+                    "purpose": "正极材料截面形貌观察",
+                }
+            ]
+        }
+    )
+
     instrument_id: uuid.UUID
     start_at: Instant | None = Field(default=None, description="Slot start, RFC 3339 with offset")
     end_at: Instant | None = Field(default=None, description="Slot end (exclusive), RFC 3339 with offset")
@@ -96,12 +109,22 @@ def _money(amount: int | None, currency: str) -> Money | None:
 
 
 # Wire objects a booking's flat columns are grouped into (the rest are read by name).
-_GROUPED = frozenset({"price", "cancellation_policy", "final_charge", "cancellation_fee", "charge"})
+_GROUPED = frozenset({"instrument", "price", "cancellation_policy", "final_charge", "cancellation_fee", "charge"})
+
+
+class BookedInstrumentRead(OutputModel):
+    id: uuid.UUID
+    title: str
+    centre_id: uuid.UUID
+    centre_name: str
 
 
 class BookingRead(OutputModel):
     id: uuid.UUID
     instrument_id: uuid.UUID
+    instrument: BookedInstrumentRead = Field(
+        description="The instrument's title and centre, so a list of bookings needs no call per booking"
+    )
     provider_org_id: uuid.UUID
     centre_id: uuid.UUID
     customer_org_id: uuid.UUID
@@ -116,8 +139,11 @@ class BookingRead(OutputModel):
     price: PriceSnapshot
     cancellation_policy: CancellationPolicy
     actual_quantity: int | None
-    final_charge: Money | None
-    cancellation_fee: Money | None
+    final_charge: Money | None = Field(description="null until the booking is completed")
+    cancellation_fee: Money | None = Field(
+        description="null unless the booking was cancelled or marked a no-show; then always Money: the cancellation "
+        "or no-show fee, `amount: 0` when it was free"
+    )
     charge: Charge | None = Field(description="What the booking owes (usage, cancellation or no-show fee)")
     decision_reason: str | None
     confirmed_at: datetime | None
@@ -129,8 +155,9 @@ class BookingRead(OutputModel):
     @classmethod
     def _from_booking(cls, data: Any) -> Any:
         """A booking's columns, with the price, the policy, the amounts and the charge grouped."""
-        if not isinstance(data, Booking):
+        if not isinstance(data, BookingView):
             return data
+        instrument, data = data.instrument, data.booking
         charge = None
         if data.charge_kind is not None:
             charge = {
@@ -139,6 +166,7 @@ class BookingRead(OutputModel):
                 "charged_at": data.charged_at,
             }
         return {name: getattr(data, name) for name in cls.model_fields if name not in _GROUPED} | {
+            "instrument": instrument,
             "price": data,
             "cancellation_policy": data,
             "final_charge": _money(data.final_amount, data.currency),

@@ -12,6 +12,7 @@ from api.schemas.common import BasisPoints, Day, InputModel, Money, MoneyIn, Out
 from models.contracts import Contract, ContractMilestone, ContractParty
 from models.enums import (
     BilledOn,
+    ContractEventKind,
     ContractPartyRole,
     ContractSource,
     ContractStatus,
@@ -19,6 +20,8 @@ from models.enums import (
     ContractVersionStatus,
     LicenceKind,
     MilestoneStatus,
+    NewIpBasis,
+    RevenueSharesBasis,
     TeamRewardSource,
 )
 from services.contracts import (
@@ -284,6 +287,11 @@ class ReasonIn(InputModel):
 # Outputs.
 
 
+class MilestoneOwedRead(OutputModel):
+    amount: Money
+    owed_at: datetime
+
+
 class ContractMilestoneRead(OutputModel):
     id: uuid.UUID
     seq: int
@@ -298,6 +306,10 @@ class ContractMilestoneRead(OutputModel):
     delivery_attachment_ids: list[uuid.UUID]
     accepted_at: datetime | None
     rejection_reason: str | None
+    owed: MilestoneOwedRead | None = Field(
+        description="What accepting it (or, for an advance, the contract coming into force) made owed, and when; "
+        "null until then"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -305,8 +317,12 @@ class ContractMilestoneRead(OutputModel):
         """A milestone row, its amount as Money."""
         if not isinstance(data, ContractMilestone):
             return data
-        return {name: getattr(data, name) for name in cls.model_fields if name != "amount"} | {
+        owed = data.owed
+        return {name: getattr(data, name) for name in cls.model_fields if name not in ("amount", "owed")} | {
             "amount": Money(amount=data.amount, currency=data.currency),
+            "owed": None
+            if owed is None
+            else {"amount": Money(amount=owed.amount, currency=owed.currency), "owed_at": owed.owed_at},
             "delivery_attachment_ids": data.delivery_attachment_ids or [],
         }
 
@@ -357,8 +373,16 @@ class LicenceGrantRead(OutputModel):
 class IpTermsRead(OutputModel):
     background_ip: list[BackgroundIpRead]
     new_ip_ownership: list[ShareRead]
+    new_ip_ownership_basis: NewIpBasis | None = Field(
+        None,
+        description="agreed, or the Civil Code default for the contract type (docs/contracts.md); "
+        "null on contracts drafted before defaults were recorded",
+    )
     licences: list[LicenceGrantRead]
     revenue_shares: list[ShareRead]
+    revenue_shares_basis: RevenueSharesBasis | None = Field(
+        None, description="agreed, or the default of all income to the provider"
+    )
     team_reward_bps: int
     team_reward_source: TeamRewardSource
     publication_rights: str | None
@@ -453,7 +477,7 @@ class ContractVersionRead(OutputModel):
 
 class ContractEventRead(OutputModel):
     id: uuid.UUID
-    kind: str
+    kind: ContractEventKind
     actor_user_id: uuid.UUID | None
     version: int | None
     details: dict[str, Any]

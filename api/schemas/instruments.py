@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StrictInt, StringConstraints
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
 
 from api.schemas.catalogue import (
     HeadlinePrice,
@@ -18,14 +18,14 @@ from api.schemas.catalogue import (
     Price,
     Short,
 )
-from api.schemas.common import BasisPoints, InputModel, Instant, OutputModel
+from api.schemas.common import BasisPoints, InputModel, Instant, Money, OutputModel
 from models.enums import (
     CustomerTier,
     MembershipTier,
     OperationMode,
     RateUnit,
 )
-from models.instruments import DEFAULT_RULES, BookingRules
+from models.instruments import DEFAULT_RULES, BookingRules, InstrumentRate
 from services import catalogue, instruments
 from services.catalogue import UNSET, required
 
@@ -45,10 +45,18 @@ class RateIn(InputModel):
 
 
 class RateRead(OutputModel):
+    """A rate read back as it is written (`RateIn`): its tier, its unit and its price."""
+
     tier: CustomerTier
     unit: RateUnit
-    amount: int
-    currency: str
+    price: Money
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_rate(cls, data: Any) -> Any:
+        if not isinstance(data, InstrumentRate):
+            return data
+        return {"tier": data.tier, "unit": data.unit, "price": Money(amount=data.amount, currency=data.currency)}
 
 
 class DiscountIn(InputModel):

@@ -5,19 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from api.schemas.common import OutputModel
 from models.notifications import Notification
+from services.notifications import Notice
+
+# The kinds stored and sent (`Notice.kind`: the value without its `:variant`), in the order of the table.
+NOTICE_KINDS: list[JsonValue] = list(dict.fromkeys(n.kind for n in Notice))
 
 
 class NotificationRead(OutputModel):
     id: uuid.UUID
     kind: str = Field(
-        description="Event name: problem.invited, problem.nda_accepted, question.asked, question.answered, "
-        "proposal.received, proposal.revised, proposal.withdrawn, proposal.accepted, proposal.declined; "
-        "other areas add their own",
+        description="What happened (docs/notifications.md); a closed set, one value per kind of notice",
         examples=["proposal.received"],
+        json_schema_extra={"enum": NOTICE_KINDS},
     )
     title: str
     body: str

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from api.schemas.common import InputModel, OutputModel
 from models import codes
@@ -33,7 +33,7 @@ def _check_timezone(value: str) -> str:
 USCC = Annotated[
     str,
     AfterValidator(_check_uscc),
-    Field(description="统一社会信用代码 (GB 32100-2015), checked", examples=["91320594MA1MBLXK3F"]),
+    Field(description="统一社会信用代码 (GB 32100-2015), checked", examples=["91320594MA1MBLXK3M"]),
 ]
 RegionCode = Annotated[
     str,
@@ -45,6 +45,20 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 
 
 class OrganisationCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "centre",
+                    "name": "国家第三代半导体技术创新中心（苏州）",
+                    "uscc": "12320500MB1F12345U",
+                    "region": "320500",
+                    "centre_category": "comprehensive",
+                }
+            ]
+        }
+    )
+
     kind: OrganisationKind
     name: Name
     name_en: Name | None = None

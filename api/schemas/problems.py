@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, AnyHttpUrl, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, ConfigDict, Field, StringConstraints, model_validator
 
 from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel
 from models.enums import ConfidentialityTier, OrganisationKind, ProblemStatus, TechField
@@ -66,6 +66,25 @@ class BudgetRange(InputModel):
 
 
 class ProblemCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "高镍三元正极材料高温循环衰减问题",
+                    "summary": "NCM811 正极在 45℃ 循环 500 次后容量保持率低于 80%，寻求包覆或掺杂改性方案。",
+                    "description": "现有工艺为共沉淀前驱体加高温固相烧结；需在不改变主产线的前提下提升高温循环寿命。",
+                    "technical_field": "new_materials",
+                    "budget": {
+                        "min": {"amount": 50000000, "currency": "CNY"},
+                        "max": {"amount": 120000000, "currency": "CNY"},
+                    },
+                    "deadline": "2027-01-15T18:00:00+08:00",
+                    "confidentiality": "public",
+                }
+            ]
+        }
+    )
+
     organisation_id: uuid.UUID | None = Field(
         default=None, description="The SME posting it; needed only when you work for several SMEs"
     )

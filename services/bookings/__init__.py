@@ -6,16 +6,20 @@
 
 from services.bookings import calendar, pricing, trainings, waitlist
 from services.bookings.core import (
+    BookedInstrument,
     BookingInput,
     BookingNotFound,
     BookingOverlap,
     BookingRuleViolated,
+    BookingView,
     InstrumentNotBookable,
     InvalidBookingTransition,
     NoRateForCustomer,
     NotStaffOfInstrument,
     get,
     list_visible,
+    view,
+    views,
     visible_bookings,
 )
 from services.bookings.planning import Plan, conflicts, create, is_overlap_violation, plan
@@ -24,10 +28,12 @@ from services.bookings.states import Owed, amount_owed, cancel, complete, confir
 
 __all__ = [
     "MAX_WEEKLY_OCCURRENCES",
+    "BookedInstrument",
     "BookingInput",
     "BookingNotFound",
     "BookingOverlap",
     "BookingRuleViolated",
+    "BookingView",
     "InstrumentNotBookable",
     "InvalidBookingTransition",
     "NoRateForCustomer",
@@ -50,6 +56,8 @@ __all__ = [
     "record_charge",
     "reject",
     "trainings",
+    "view",
+    "views",
     "visible_bookings",
     "waitlist",
 ]

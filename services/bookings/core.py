@@ -14,6 +14,7 @@ PostgreSQL, triggers on SQLite) for requests that race past the check, translate
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from models.enums import (
     Role,
 )
 from models.instruments import Instrument
+from models.organisations import Organisation
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, Invalid, NotFound
 from services.pagination import Page, SortKey, paginate
@@ -137,3 +139,39 @@ def describe(instrument: Instrument, booking: Booking, count: int = 1) -> str:
         what = f"{booking.start_at.isoformat()} – {booking.end_at.isoformat()}"
     series = f"（每周一次，共 {count} 次）" if count > 1 else ""
     return f"{instrument.title}：{what}{series}"
+
+
+@dataclass(frozen=True)
+class BookedInstrument:
+    """What a "my bookings" screen shows of each booking's instrument (the booker may always see it)."""
+
+    id: uuid.UUID
+    title: str
+    centre_id: uuid.UUID
+    centre_name: str
+
+
+@dataclass(frozen=True)
+class BookingView:
+    booking: Booking
+    instrument: BookedInstrument
+
+
+async def views(session: AsyncSession, bookings: Sequence[Booking]) -> list[BookingView]:
+    """The bookings with their instruments' titles and centres' names, read in one statement."""
+    ids = {b.instrument_id for b in bookings}
+    rows = (
+        await session.execute(
+            select(Instrument.id, Instrument.title, Instrument.centre_id, Organisation.name)
+            .join(Organisation, Organisation.id == Instrument.centre_id)
+            .where(Instrument.id.in_(ids))
+        )
+        if ids
+        else None
+    )
+    found = {r[0]: BookedInstrument(*r) for r in rows or ()}
+    return [BookingView(b, found[b.instrument_id]) for b in bookings]
+
+
+async def view(session: AsyncSession, booking: Booking) -> BookingView:
+    return (await views(session, [booking]))[0]

@@ -10,8 +10,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from models.contracts import Contract, ContractEvent, ContractParty
-from models.enums import ADMIN_ROLES, ContractPartyRole, ContractStatus, ContractType
+from models.contracts import Contract, ContractEvent, ContractMilestone, ContractParty
+from models.enums import ADMIN_ROLES, ContractEventKind, ContractPartyRole, ContractStatus, ContractType
 from services import notifications
 from services.actors import Actor
 from services.errors import Conflict, Forbidden, NotFound
@@ -64,6 +64,11 @@ class ExclusiveLicenceConflict(Conflict):
     slug = "exclusive-licence-conflict"
 
 
+class IpTermsIncomplete(Conflict):
+    title = "The contract's IP terms are incomplete: agree them before signing"
+    slug = "ip-terms-incomplete"
+
+
 class MilestoneStateConflict(Conflict):
     title = "The milestone is not in a state that allows this"
     slug = "milestone-state-conflict"
@@ -93,7 +98,8 @@ def visible_contracts(actor: Actor) -> Select[Contract]:
     """Contracts one of the actor's organisations is a party to (platform admins see all); an
     evaluator's organisation does not count (`Actor.private_org_ids`)."""
     stmt = select(Contract).options(
-        selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
+        selectinload(Contract.milestones).selectinload(ContractMilestone.owed),
+        selectinload(Contract.parties).selectinload(ContractParty.organisation),
     )
     if actor.is_platform_admin:
         return stmt
@@ -118,7 +124,8 @@ async def reload(session: AsyncSession, contract_id: uuid.UUID) -> Contract:
     found = await session.scalar(
         select(Contract)
         .options(
-            selectinload(Contract.milestones), selectinload(Contract.parties).selectinload(ContractParty.organisation)
+            selectinload(Contract.milestones).selectinload(ContractMilestone.owed),
+            selectinload(Contract.parties).selectinload(ContractParty.organisation),
         )
         .where(Contract.id == contract_id)
         .execution_options(populate_existing=True)
@@ -187,7 +194,7 @@ async def record(
     event = ContractEvent(
         contract_id=contract.id,
         actor_user_id=actor.user_id if actor else None,
-        kind=kind,
+        kind=ContractEventKind(kind).value,  # a kind outside the documented set fails here, not in a client
         version=contract.version,
         details=details,
     )

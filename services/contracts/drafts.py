@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from services.contracts import terms, versions
 from services.contracts.core import (
     NotProviderStaff,
     get,
+    party_ids,
     record,
     reload,
     require_draft,
@@ -97,7 +99,13 @@ async def create_draft(
         start_date=start_date,
         end_date=end_date,
         confidentiality_months=confidentiality_months,
-        ip_terms=terms.default_terms(await terms.team_reward_default(session, provider_org_id)),
+        ip_terms=terms.default_terms(
+            await terms.team_reward_default(session, provider_org_id),
+            contract_type,
+            provider_org_id,
+            client_org_id,
+            co_builders,
+        ),
         source=source,
         proposal_id=proposal_id,
         service_request_id=service_request_id,
@@ -271,16 +279,24 @@ async def _replace_co_builders(session: AsyncSession, contract: Contract, ids: l
         for o in wanted
         if o not in present
     )
-    # Terms naming a party that left are dropped; the shares then no longer add up and are agreed again.
-    kept = {str(o) for o in {contract.provider_org_id, contract.client_org_id, *wanted}}
+    await session.flush()
+    contract = await reload(session, contract.id)
+    # Shares still at their defaults follow the new parties; agreed terms naming a party that left are
+    # dropped (the shares then no longer add up, and signing is refused until they are agreed again).
+    terms.redefault(contract)
+    kept = {str(o) for o in party_ids(contract)}
     ip = contract.ip_terms
-    named = [s["organisation_id"] for key in ("new_ip_ownership", "revenue_shares", "background_ip") for s in ip[key]]
-    named += [g["licensee_org_id"] for g in ip["licences"]]
-    if any(org not in kept for org in named):
+
+    def names_all_kept(entries: list[dict[str, Any]], key: str = "organisation_id") -> bool:
+        return all(e[key] in kept for e in entries)
+
+    if not all(names_all_kept(ip[k]) for k in ("new_ip_ownership", "revenue_shares", "background_ip")) or not (
+        names_all_kept(ip["licences"], "licensee_org_id")
+    ):
         contract.ip_terms = {
             **ip,
-            "new_ip_ownership": [],
-            "revenue_shares": [],
+            "new_ip_ownership": ip["new_ip_ownership"] if names_all_kept(ip["new_ip_ownership"]) else [],
+            "revenue_shares": ip["revenue_shares"] if names_all_kept(ip["revenue_shares"]) else [],
             "background_ip": [b for b in ip["background_ip"] if b["organisation_id"] in kept],
             "licences": [g for g in ip["licences"] if g["licensee_org_id"] in kept],
         }

@@ -34,6 +34,24 @@ LICENCE_NAMES = {
     "sole": "排他许可 / sole",
     "non_exclusive": "普通许可 / non-exclusive",
 }
+IP_BASES = {
+    "agreement": "本合同约定 / agreed in this contract",
+    "commissioned_development": "《民法典》第八百五十九条：委托开发完成的发明创造，除另有约定外，"
+    "申请专利的权利属于研究开发人 "
+    "/ Civil Code art. 859: commissioned development, to the developer unless agreed otherwise",
+    "cooperative_development": "《民法典》第八百六十条：合作开发完成的发明创造，申请专利的权利属于合作开发的当事人共有 "
+    "/ Civil Code art. 860: cooperative development, owned jointly by the parties who develop",
+    "services_and_consulting": "《民法典》第八百八十五条：受托人完成的新的技术成果属于受托人，委托人完成的属于委托人 "
+    "/ Civil Code art. 885: each party owns what it creates",
+    "transfer_grant": "《民法典》第八百六十二条：技术转让，受让人取得所转让的权利 "
+    "/ Civil Code art. 862: transfer, the transferee acquires the rights",
+    "licence_grant": "《民法典》第八百六十二条：技术许可，许可人保留权利，被许可人依约实施 "
+    "/ Civil Code art. 862: licence, the licensor keeps the rights and the licensee uses them",
+}
+REVENUE_BASES = {
+    "agreement": "本合同约定 / agreed in this contract",
+    "provider_default": "未约定，全部归提供方 / not agreed: all income to the provider",
+}
 REWARD_SOURCES = {
     "agreement": "本合同约定 / agreed in this contract",
     "centre_policy": "中心制度 / the centre's policy",
@@ -72,6 +90,11 @@ def _shares(title: str, shares: list[dict[str, Any]], names: dict[str, str]) -> 
     return f"<h3>{title}</h3>\n<table>\n<tr><th>当事人 / Party</th><th>份额 / Share</th></tr>\n{rows}</table>\n"
 
 
+def _basis(bases: dict[str, str], basis: str | None) -> str:
+    """The line saying why the shares above are as they are (absent on bodies drafted before it was recorded)."""
+    return f"<p>依据 / Basis: {bases[basis]}</p>\n" if basis else ""
+
+
 def _ip_terms(terms: dict[str, Any], names: dict[str, str]) -> str:
     out = ["<h2>知识产权条款 / IP terms</h2>\n"]
     out.append("<h3>背景知识产权 / Background IP</h3>\n<ul>\n")
@@ -83,6 +106,7 @@ def _ip_terms(terms: dict[str, Any], names: dict[str, str]) -> str:
         )
     out.append("</ul>\n")
     out.append(_shares("新产生知识产权归属 / Ownership of new IP", terms.get("new_ip_ownership", []), names))
+    out.append(_basis(IP_BASES, terms.get("new_ip_ownership_basis")))
     out.append("<h3>许可 / Licence grants</h3>\n<table>\n")
     out.append(
         "<tr><th>被许可方 / Licensee</th><th>方式 / Kind</th><th>成果 / Result</th><th>领域 / Field of use</th>"
@@ -97,6 +121,7 @@ def _ip_terms(terms: dict[str, Any], names: dict[str, str]) -> str:
         )
     out.append("</table>\n")
     out.append(_shares("收益分配 / Revenue shares", terms.get("revenue_shares", []), names))
+    out.append(_basis(REVENUE_BASES, terms.get("revenue_shares_basis")))
     out.append("<h3>科研团队奖励 / Research team reward</h3>\n")
     out.append(
         f"<p>{format_bps(terms['team_reward_bps'])} 净转让或许可收入 / of net transfer or licence income "

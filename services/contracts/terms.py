@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.catalogue import Listing
 from models.codes import normalise_patent_number, patent_number_problem
 from models.contracts import CentrePolicy, Contract, ContractLicence
-from models.enums import ContractStatus, LicenceKind, TeamRewardSource
+from models.enums import (
+    ContractPartyRole,
+    ContractStatus,
+    ContractType,
+    LicenceKind,
+    NewIpBasis,
+    RevenueSharesBasis,
+    TeamRewardSource,
+)
 from models.organisations import Organisation
 from models.pilot_results import PilotResult
 from services import catalogue
@@ -25,7 +33,7 @@ from services.actors import Actor
 from services.contracts.core import ExclusiveLicenceConflict, party_ids
 from services.contracts.inputs import IpTermsInput, ShareInput
 from services.errors import Invalid
-from services.money import BPS_WHOLE
+from services.money import BPS_WHOLE, allocate
 
 # 促进科技成果转化法 第四十五条: without a rule or agreement, at least 50% of net transfer or licence income.
 STATUTORY_TEAM_REWARD_BPS = 5000
@@ -47,17 +55,86 @@ async def team_reward_default(session: AsyncSession, provider_org_id: uuid.UUID)
     return STATUTORY_TEAM_REWARD_BPS, TeamRewardSource.statutory_default
 
 
-def default_terms(team_reward: tuple[int, TeamRewardSource]) -> dict[str, Any]:
-    """IP terms of a new draft: nothing agreed yet but the team reward default."""
+def default_ownership(
+    contract_type: ContractType,
+    provider_org_id: uuid.UUID,
+    client_org_id: uuid.UUID,
+    co_builder_org_ids: Sequence[uuid.UUID] = (),
+) -> tuple[list[dict[str, Any]], NewIpBasis]:
+    """The Civil Code's owner of new IP when the parties agree nothing (民法典 第二十章):
+
+    - development with co-builders: cooperative development, owned jointly by those who develop (the
+      provider and its co-builders, equal shares), art. 860;
+    - development without: commissioned by the client, owned by the developer (the provider), art. 859;
+    - services and consulting: each party owns what it creates; what the contract creates is the
+      provider's work, art. 885;
+    - transfer: the transferee (the client) acquires the rights, art. 862;
+    - licence: the licensor (the provider) keeps them and the licensee uses them, art. 862.
+    """
+    owners: list[uuid.UUID]
+    if contract_type is ContractType.development and co_builder_org_ids:
+        owners, basis = [provider_org_id, *dict.fromkeys(co_builder_org_ids)], NewIpBasis.cooperative_development
+    elif contract_type is ContractType.development:
+        owners, basis = [provider_org_id], NewIpBasis.commissioned_development
+    elif contract_type is ContractType.transfer:
+        owners, basis = [client_org_id], NewIpBasis.transfer_grant
+    elif contract_type is ContractType.licence:
+        owners, basis = [provider_org_id], NewIpBasis.licence_grant
+    else:
+        owners, basis = [provider_org_id], NewIpBasis.services_and_consulting
+    parts = allocate(BPS_WHOLE, [1] * len(owners))
+    return [{"organisation_id": str(o), "bps": bps} for o, bps in zip(owners, parts, strict=True)], basis
+
+
+def default_revenue(provider_org_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Revenue shares when nothing is agreed: all of the contract's income to the provider."""
+    return [{"organisation_id": str(provider_org_id), "bps": BPS_WHOLE}]
+
+
+def default_terms(
+    team_reward: tuple[int, TeamRewardSource],
+    contract_type: ContractType,
+    provider_org_id: uuid.UUID,
+    client_org_id: uuid.UUID,
+    co_builder_org_ids: Sequence[uuid.UUID] = (),
+) -> dict[str, Any]:
+    """IP terms of a new draft: the Civil Code's ownership of new IP for its type, all revenue to the
+    provider, the team reward default; complete, so the draft can be signed as it is."""
+    ownership, basis = default_ownership(contract_type, provider_org_id, client_org_id, co_builder_org_ids)
     return {
         "background_ip": [],
-        "new_ip_ownership": [],
+        "new_ip_ownership": ownership,
+        "new_ip_ownership_basis": basis.value,
         "licences": [],
-        "revenue_shares": [],
+        "revenue_shares": default_revenue(provider_org_id),
+        "revenue_shares_basis": RevenueSharesBasis.provider_default.value,
         "team_reward_bps": team_reward[0],
         "team_reward_source": team_reward[1].value,
         "publication_rights": None,
     }
+
+
+def redefault(contract: Contract) -> None:
+    """After the parties of a draft change, shares still at their defaults follow the new parties;
+    agreed shares naming a party that left are dropped (and must be agreed again before signing)."""
+    ip = dict(contract.ip_terms)
+    co_builders = [p.organisation_id for p in contract.parties if p.role is ContractPartyRole.co_builder]
+    if ip.get("new_ip_ownership_basis", NewIpBasis.agreement) != NewIpBasis.agreement:
+        ownership, basis = default_ownership(
+            contract.contract_type, contract.provider_org_id, contract.client_org_id, co_builders
+        )
+        ip["new_ip_ownership"], ip["new_ip_ownership_basis"] = ownership, basis.value
+    if ip.get("revenue_shares_basis", RevenueSharesBasis.agreement) != RevenueSharesBasis.agreement:
+        ip["revenue_shares"] = default_revenue(contract.provider_org_id)
+    contract.ip_terms = ip
+
+
+def incomplete_term(ip_terms: dict[str, Any]) -> str | None:
+    """The first term whose shares do not sum to 10000 bps (`new_ip_ownership`, `revenue_shares`), if any."""
+    for key in ("new_ip_ownership", "revenue_shares"):
+        if sum(int(s["bps"]) for s in ip_terms.get(key) or []) != BPS_WHOLE:
+            return key
+    return None
 
 
 def _shares(shares: Sequence[ShareInput], parties: set[uuid.UUID], loc: list[str | int]) -> list[dict[str, Any]]:
@@ -161,8 +238,10 @@ async def build(
     return {
         "background_ip": background,
         "new_ip_ownership": _shares(terms.new_ip_ownership, parties, [*loc, "new_ip_ownership"]),
+        "new_ip_ownership_basis": NewIpBasis.agreement.value,
         "licences": licences,
         "revenue_shares": _shares(terms.revenue_shares, parties, [*loc, "revenue_shares"]),
+        "revenue_shares_basis": RevenueSharesBasis.agreement.value,
         "team_reward_bps": reward[0],
         "team_reward_source": reward[1].value,
         "publication_rights": terms.publication_rights,

@@ -33,6 +33,7 @@ from services.contracts.core import (
     AlreadySigned,
     AmendmentNotAllowed,
     DocumentChanged,
+    IpTermsIncomplete,
     MilestoneStateConflict,
     NotAuthorisedSignatory,
     NothingToSign,
@@ -47,6 +48,7 @@ from services.contracts.core import (
 )
 from services.contracts.inputs import UNSET, AmendmentInput
 from services.errors import Invalid, NotFound
+from services.money import BPS_WHOLE
 from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
 
@@ -274,6 +276,12 @@ async def sign(
         if len(candidates) > 1:
             raise Invalid("you may sign for several parties: say which", loc=["body", "organisation_id"])
         (org_id,) = candidates
+    incomplete = terms.incomplete_term(version.body["ip_terms"])
+    if incomplete is not None:
+        raise IpTermsIncomplete(
+            f"{incomplete} must sum to exactly {BPS_WHOLE} basis points: set the IP terms before signing",
+            term=incomplete,
+        )
     if document_sha256 is not None and document_sha256 != version.document_sha256:
         raise DocumentChanged(f"version {version.number} now hashes to {version.document_sha256}")
     signature = ContractSignature(

@@ -656,6 +656,23 @@ class TestVisibility:
         assert [b["id"] for b in listed] == [created["id"]]
 
 
+class TestMyBookingsInOneCall:
+    async def test_each_booking_carries_its_instruments_title_and_centre(self, client, db, app):
+        s = await setup(client, db, app)
+        created = await booked(client, s)
+        expected = {
+            "id": s.id,
+            "title": s.instrument["title"],
+            "centre_id": str(s.w.centre.id),
+            "centre_name": "长三角国家技术创新中心",
+        }
+        assert created["instrument"] == expected
+        listed = (await client.get(BASE, headers=s.sme_member)).json()["items"]
+        assert [b["instrument"] for b in listed] == [expected]
+        cancelled = await client.post(f"{BASE}/{created['id']}/cancel", headers=s.sme_member)
+        assert cancelled.json()["instrument"] == expected
+
+
 class TestAvailability:
     async def test_availability_subtracts_active_bookings(self, client, db, app):
         s = await setup(client, db, app)

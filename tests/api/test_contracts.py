@@ -217,7 +217,94 @@ class TestIpTerms:
     async def test_the_client_may_not_set_ip_terms(self, client, cast, draft):
         response = await put_terms(client, cast.client_signer, draft["id"], ip_terms_body(cast))
         assert response.status_code == 403
-        assert draft["ip_terms"]["new_ip_ownership"] == []
+        after = await client.get(f"/api/v1/contracts/{draft['id']}", headers=cast.provider_staff.headers)
+        assert after.json()["ip_terms"] == draft["ip_terms"]
+        assert draft["ip_terms"]["new_ip_ownership_basis"] == "cooperative_development"
+
+
+class TestDefaultTerms:
+    """A new draft carries the Civil Code's ownership of new IP for its type and all revenue to the
+    provider, so what the parties sign is complete; incomplete terms cannot be signed."""
+
+    @pytest.mark.parametrize(
+        ("contract_type", "co_builders", "owners", "basis"),
+        [
+            ("development", False, ["provider"], "commissioned_development"),
+            ("development", True, ["provider", "co_builder"], "cooperative_development"),
+            ("service", False, ["provider"], "services_and_consulting"),
+            ("consulting", True, ["provider"], "services_and_consulting"),
+            ("transfer", False, ["client"], "transfer_grant"),
+            ("licence", False, ["provider"], "licence_grant"),
+        ],
+    )
+    async def test_a_draft_gets_the_civil_code_default_for_its_type(
+        self, client, cast, contract_type, co_builders, owners, basis
+    ):
+        body = contract_body(cast, contract_type=contract_type, co_builders=co_builders)
+        contract = await post_contract(client, cast.provider_staff, body)
+        ids = {
+            "provider": str(cast.provider_staff.org.id),
+            "client": str(cast.client_signer.org.id),
+            "co_builder": str(cast.co_builder.id),
+        }
+        terms = contract["ip_terms"]
+        expected = [{"organisation_id": ids[o], "bps": 10000 // len(owners)} for o in owners]
+        assert (terms["new_ip_ownership"], terms["new_ip_ownership_basis"]) == (expected, basis)
+        assert terms["revenue_shares"] == [{"organisation_id": ids["provider"], "bps": 10000}]
+        assert terms["revenue_shares_basis"] == "provider_default"
+
+    async def test_the_document_shows_the_default_shares_and_their_article(self, client, cast):
+        contract = await post_contract(client, cast.provider_staff, contract_body(cast, co_builders=False))
+        response = await client.get(f"/api/v1/contracts/{contract['id']}/document", headers=cast.provider_staff.headers)
+        ownership = response.text.split("Ownership of new IP")[1].split("Licence grants")[0]
+        assert cast.provider_staff.org.name in ownership and "100.00%" in ownership
+        assert "第八百五十九条" in ownership and "art. 859" in ownership
+        revenue = response.text.split("Revenue shares")[1].split("Research team reward")[0]
+        assert cast.provider_staff.org.name in revenue and "100.00%" in revenue
+        assert "all income to the provider" in revenue
+
+    async def test_a_draft_with_its_defaults_can_be_signed_into_force(self, client, cast, draft):
+        active = await sign_all(client, cast, draft)
+        assert sum(s["bps"] for s in active["ip_terms"]["new_ip_ownership"]) == 10000
+
+    async def test_default_shares_follow_the_parties_while_drafting(self, client, cast, draft):
+        response = await client.patch(
+            f"/api/v1/contracts/{draft['id']}", json={"co_builder_org_ids": []}, headers=cast.provider_staff.headers
+        )
+        terms = response.json()["ip_terms"]
+        provider = str(cast.provider_staff.org.id)
+        assert terms["new_ip_ownership"] == [{"organisation_id": provider, "bps": 10000}]
+        assert terms["new_ip_ownership_basis"] == "commissioned_development"
+
+    async def test_agreed_terms_are_marked_agreed(self, client, cast, draft):
+        response = await put_terms(client, cast.provider_staff, draft["id"], ip_terms_body(cast))
+        terms = response.json()["ip_terms"]
+        assert (terms["new_ip_ownership_basis"], terms["revenue_shares_basis"]) == ("agreement", "agreement")
+
+    async def test_signing_incomplete_terms_is_409_naming_the_term(self, client, cast, draft):
+        await put_terms(client, cast.provider_staff, draft["id"], ip_terms_body(cast))
+        emptied = await client.patch(
+            f"/api/v1/contracts/{draft['id']}", json={"co_builder_org_ids": []}, headers=cast.provider_staff.headers
+        )
+        assert emptied.json()["ip_terms"]["new_ip_ownership"] == []
+        response = await sign(client, cast.client_signer, draft["id"])
+        assert response.status_code == 409
+        problem = response.json()
+        assert problem["type"] == "urn:ttm:problem:ip-terms-incomplete"
+        assert problem["term"] == "new_ip_ownership" and "new_ip_ownership" in problem["detail"]
+        contract = await client.get(f"/api/v1/contracts/{draft['id']}", headers=cast.provider_staff.headers)
+        assert contract.json()["status"] == "draft"
+
+    async def test_revenue_shares_are_checked_too(self, client, cast, draft):
+        provider = str(cast.provider_staff.org.id)
+        terms = ip_terms_body(cast, new_ip_ownership=[{"organisation_id": provider, "bps": 10000}])
+        await put_terms(client, cast.provider_staff, draft["id"], terms)
+        await client.patch(
+            f"/api/v1/contracts/{draft['id']}", json={"co_builder_org_ids": []}, headers=cast.provider_staff.headers
+        )
+        response = await sign(client, cast.provider_signer, draft["id"])
+        assert response.status_code == 409
+        assert response.json()["term"] == "revenue_shares"
 
 
 class TestExclusiveLicenceConflict:
@@ -647,6 +734,20 @@ class TestMilestones:
             owed = (await session.scalars(select(ContractAmountOwed))).all()
         assert [(o.amount, o.currency, o.income_kind.value) for o in owed] == [(30_000_000, "CNY", "contract_rd")]
         assert str(owed[0].milestone_id) == contract["milestones"][0]["id"]
+
+    async def test_the_accepted_milestone_shows_what_it_made_owed(self, client, cast, clock):
+        contract = await active_contract(client, cast)
+        assert contract["milestones"][0]["owed"] is None
+        staff = cast.provider_staff.headers
+        await client.post(self.url(contract, 0, "deliver"), json={"note": "小试报告"}, headers=staff)
+        clock.set(clock.now)  # stopped: acceptance and what it makes owed carry the same moment
+        accepted = await client.post(self.url(contract, 0, "accept"), headers=cast.client_member.headers)
+        first, second = accepted.json()["milestones"]
+        assert first["owed"]["amount"] == {"amount": 30_000_000, "currency": "CNY"}
+        assert first["owed"]["owed_at"] == first["accepted_at"]
+        assert second["owed"] is None
+        again = await client.get(f"/api/v1/contracts/{contract['id']}", headers=cast.client_signer.headers)
+        assert again.json()["milestones"][0]["owed"] == first["owed"]
 
     async def test_all_accepted_completes_the_contract(self, client, cast):
         contract = await active_contract(client, cast)

@@ -23,7 +23,7 @@ class TestCreateInstrument:
         body = response.json()
         assert body["status"] == "draft"
         assert body["sme_rate"] == {"amount": 60000, "currency": "CNY"}
-        assert {(r["tier"], r["unit"], r["amount"]) for r in body["rates"]} == {
+        assert {(r["tier"], r["unit"], r["price"]["amount"]) for r in body["rates"]} == {
             ("sme", "hour", 60000),
             ("commercial", "hour", 80000),
             ("internal", "hour", 20000),
@@ -120,8 +120,20 @@ class TestUpdateInstrument:
         rates = [{"tier": "sme", "unit": "sample", "price": {"amount": 15000, "currency": "CNY"}}]
         response = await client.patch(f"{BASE}/{draft['id']}", json={"rates": rates}, headers=w.institute_staff)
         assert response.status_code == 200
-        assert response.json()["rates"] == [{"tier": "sme", "unit": "sample", "amount": 15000, "currency": "CNY"}]
+        assert response.json()["rates"] == rates  # read back as written
         assert response.json()["sme_rate"] == {"amount": 15000, "currency": "CNY"}
+
+    async def test_a_rate_card_read_can_be_written_back_unchanged(self, client, db, app):
+        w = await make_world(db, app)
+        draft = (await client.post(BASE, json=instrument_body(), headers=w.institute_staff)).json()
+        read = (await client.get(f"{BASE}/{draft['id']}", headers=w.institute_staff)).json()["rates"]
+        response = await client.patch(f"{BASE}/{draft['id']}", json={"rates": read}, headers=w.institute_staff)
+        assert response.status_code == 200, response.text
+
+        def card(rates: list[dict]) -> list[tuple]:
+            return sorted((r["tier"], r["unit"], r["price"]["amount"], r["price"]["currency"]) for r in rates)
+
+        assert card(response.json()["rates"]) == card(read) == card(draft["rates"])
 
     async def test_opening_hours_are_replaced(self, client, db, app):
         w = await make_world(db, app)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from models.contracts import ContractLicence
-from models.enums import LicenceKind
+from models.enums import ContractType, LicenceKind
 from services import migrations
 from services.contracts import rendering as doc
 from services.contracts import terms
@@ -37,7 +37,9 @@ def body() -> dict:
         "end_date": None,
         "confidentiality_months": None,
         "pilot_result_id": None,
-        "ip_terms": terms.default_terms((5000, terms.TeamRewardSource.statutory_default)),
+        "ip_terms": terms.default_terms(
+            (5000, terms.TeamRewardSource.statutory_default), ContractType.licence, uuid.UUID(org), uuid.UUID(org)
+        ),
         "milestones": [{"seq": 1, "title": "入门费", "amount": 100, "currency": "CNY", "due_offset_days": None}],
     }
 

@@ -1,0 +1,287 @@
+"""The OpenAPI document as a client developer generates code from it, held generically over EVERY
+operation (a route added later is held to the same rules): short unique operationIds, every error as
+the one Problem schema, security as enforced, 401 where a token is read, 409 `idempotency-key-reused`
+where `Idempotency-Key` is taken. The behavioural checks send real requests to every operation."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from api.openapi import no_generated_ids, require_operation_ids
+from tests.factories.http import is_problem
+from tests.factories.organisations import auth_headers, create_user
+
+METHODS = ("get", "post", "put", "patch", "delete")
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+GENERATED = re.compile(r"_(get|post|put|patch|delete)$|_api_v1_|__")
+
+
+@pytest.fixture
+async def spec(client) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, m, op) for path, item in spec["paths"].items() for m, op in item.items() if m in METHODS]
+
+
+def concrete(path: str, op: dict[str, Any]) -> str:
+    """The path with each parameter filled with a well-formed value that names nothing."""
+    for p in op.get("parameters", []):
+        if p["in"] != "path":
+            continue
+        schema = p.get("schema", {})
+        value = "2026-11" if "pattern" in schema else str(uuid.uuid4())
+        path = path.replace("{" + p["name"] + "}", value)
+    return path
+
+
+def security(op: dict[str, Any]) -> str:
+    sec = op.get("security")
+    if not sec:
+        return "anonymous"
+    return "optional" if {} in sec else "required"
+
+
+class TestOperationIds:
+    def test_every_operation_has_a_short_unique_camel_case_id(self, spec):
+        ids = [op.get("operationId", "") for _, _, op in operations(spec)]
+        assert len(ids) > 100
+        bad = [i for i in ids if not re.fullmatch(r"[a-z][a-zA-Z0-9]{2,39}", i) or GENERATED.search(i)]
+        assert bad == []
+        assert len(set(ids)) == len(ids), sorted(i for i in ids if ids.count(i) > 1)
+
+    def test_a_route_without_an_operation_id_fails_the_app_at_creation(self):
+        router = APIRouter()
+
+        @router.get("/named", operation_id="getNamed")
+        async def named() -> None: ...
+
+        @router.get("/unnamed")
+        async def unnamed() -> None: ...
+
+        app = FastAPI()
+        app.include_router(router, prefix="/api/v1")
+        with pytest.raises(RuntimeError, match="GET /api/v1/unnamed: no operation_id"):
+            require_operation_ids(app)
+
+    def test_a_duplicate_or_generated_looking_id_fails_too(self):
+        app = FastAPI()
+
+        @app.get("/a", operation_id="getThing")
+        async def a() -> None: ...
+
+        @app.get("/b", operation_id="getThing")
+        async def b() -> None: ...
+
+        @app.get("/c", operation_id="get_c_api_v1_c_get")
+        async def c() -> None: ...
+
+        with pytest.raises(RuntimeError) as raised:
+            require_operation_ids(app)
+        assert "'getThing' is also GET /a" in str(raised.value)
+        assert "'get_c_api_v1_c_get' is not short camelCase" in str(raised.value)
+
+    def test_the_app_never_generates_an_id(self):
+        with pytest.raises(RuntimeError, match="no operation_id"):
+            FastAPI(generate_unique_id_function=no_generated_ids).get("/x")(lambda: None)
+
+
+class TestErrorsDocumented:
+    def test_every_error_response_is_the_problem_schema(self, spec):
+        wrong = [
+            (path, m, status)
+            for path, m, op in operations(spec)
+            for status, response in op["responses"].items()
+            if status[0] in "45" and response.get("content") != PROBLEM
+        ]
+        assert wrong == []
+
+    def test_fastapis_validation_schema_is_gone(self, spec):
+        assert "HTTPValidationError" not in spec["components"]["schemas"]
+        assert "HTTPValidationError" not in str(spec)
+
+    def test_the_problem_schema_declares_the_members_the_api_sends(self, spec):
+        props = spec["components"]["schemas"]["Problem"]["properties"]
+        for member in ("type", "title", "status", "detail", "request_id", "errors", "rule", "conflicts", "term"):
+            assert member in props, member
+        error = spec["components"]["schemas"]["ProblemError"]["properties"]
+        assert {"loc", "msg"} <= set(error)
+
+    def test_every_operation_with_input_documents_422_naming_both_types(self, spec):
+        for path, _m, op in operations(spec):
+            if op.get("parameters") or op.get("requestBody"):
+                described = op["responses"]["422"]["description"]
+                assert "urn:ttm:problem:validation" in described and "urn:ttm:problem:invalid" in described, path
+
+    def test_every_request_body_documents_413_and_every_api_operation_503(self, spec):
+        for path, m, op in operations(spec):
+            if "requestBody" in op:
+                assert "413" in op["responses"], (path, m)
+            if path.startswith("/api/"):
+                assert "503" in op["responses"], (path, m)
+
+    def test_every_idempotency_key_operation_documents_the_reused_key(self, spec):
+        taking = [
+            (path, m, op)
+            for path, m, op in operations(spec)
+            if any(p["name"].lower() == "idempotency-key" for p in op.get("parameters", []))
+        ]
+        assert len(taking) >= 15
+        for path, m, op in taking:
+            assert "idempotency-key-reused" in op["responses"]["409"]["description"], (path, m)
+        assert ("/api/v1/problems", "post") in {(p, m) for p, m, _ in taking}
+
+    def test_every_secured_operation_documents_401(self, spec):
+        for path, m, op in operations(spec):
+            if op.get("security"):
+                assert "401" in op["responses"], (path, m)
+
+
+class TestSecurityAsEnforced:
+    async def test_required_tokens_are_required(self, client, spec):
+        """Every operation marked as requiring a token answers 401 problem+json without one."""
+        required = [(p, m, op) for p, m, op in operations(spec) if security(op) == "required"]
+        assert len(required) > 90
+        for path, m, op in required:
+            response = await client.request(m.upper(), concrete(path, op), json={} if "requestBody" in op else None)
+            assert is_problem(response, 401), (m, path, response.status_code, response.text[:200])
+
+    async def test_optional_operations_serve_anonymous_callers_and_refuse_bad_tokens(self, client, spec):
+        optional = [(p, m, op) for p, m, op in operations(spec) if security(op) == "optional"]
+        documented = {(p, m) for p, m, _ in optional}
+        for expected in [
+            ("/api/v1/instruments/{instrument_id}", "get"),
+            ("/api/v1/instruments/{instrument_id}/availability", "get"),
+            ("/api/v1/pilot-results/{result_id}", "get"),
+            ("/api/v1/pilot-results", "get"),
+            ("/api/v1/service-offers/{offer_id}", "get"),
+        ]:
+            assert expected in documented, expected
+        for path, m, op in optional:
+            url = concrete(path, op)
+            anonymous = await client.request(m.upper(), url)
+            assert anonymous.status_code != 401, (m, path)
+            bad = await client.request(m.upper(), url, headers={"Authorization": "Bearer not-a-token"})
+            assert is_problem(bad, 401), (m, path, bad.status_code)
+
+    async def test_anonymous_operations_need_no_token(self, client, spec):
+        # Search reads no token at all (the same answer for everyone): no security, not even optional.
+        assert "security" not in spec["paths"]["/api/v1/catalogue/search"]["get"]
+        for path, m, op in operations(spec):
+            if security(op) == "anonymous" and m == "get" and not op.get("parameters"):
+                response = await client.get(path)
+                assert response.status_code != 401, path
+
+
+class TestContractDocument:
+    async def test_its_404_is_documented_and_answered_as_a_problem(self, client, spec):
+        op = spec["paths"]["/api/v1/contracts/{contract_id}/document"]["get"]
+        assert op["responses"]["404"]["content"] == PROBLEM
+        assert "text/html" in op["responses"]["200"]["content"]
+
+
+def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def field_examples(spec: dict[str, Any], schema: dict[str, Any], loc: tuple) -> list[tuple[tuple, Any]]:
+    """Every example a request schema gives for one of its fields, with the field's place in the body."""
+    found = []
+    schema = resolve(spec, schema)
+    for name, prop in schema.get("properties", {}).items():
+        found += [((*loc, name), value) for value in prop.get("examples", [])]
+        for option in [prop, *prop.get("anyOf", [])]:
+            if "$ref" in option:
+                found += field_examples(spec, option, (*loc, name))
+    return found
+
+
+def nest(loc: tuple, value: Any) -> Any:
+    for name in reversed(loc):
+        value = {name: value}
+    return value
+
+
+def json_body(op: dict[str, Any]) -> dict[str, Any] | None:
+    return op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+
+
+class TestExamplesWork:
+    """Every request example in the document is sent as "Try it" sends it: none answers 422."""
+
+    async def test_the_registration_example_registers(self, client, spec):
+        schema = resolve(spec, json_body(spec["paths"]["/api/v1/auth/register"]["post"]))
+        response = await client.post("/api/v1/auth/register", json=schema["examples"][0])
+        assert response.status_code == 201, response.text
+
+    async def test_every_whole_body_example_is_accepted(self, client, spec, db, app):
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        register = resolve(spec, json_body(spec["paths"]["/api/v1/auth/register"]["post"]))["examples"][0]
+        assert (await client.post("/api/v1/auth/register", json=register)).status_code == 201
+        signed_in = await client.post(
+            "/api/v1/auth/token", data={"username": register["email"], "password": register["password"]}
+        )
+        sme = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        sent = 0
+        for path, m, op in operations(spec):
+            schema = json_body(op)
+            if schema is None or path == "/api/v1/auth/register":
+                continue
+            for example in resolve(spec, schema).get("examples", []):
+                for headers in (sme, admin):
+                    response = await client.request(m.upper(), concrete(path, op), json=example, headers=headers)
+                    assert response.status_code != 422, (m, path, response.text)
+                    sent += 1
+        assert sent >= 6
+
+    async def test_every_field_example_passes_its_field(self, client, spec, db, app):
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        sent = 0
+        for path, m, op in operations(spec):
+            schema = json_body(op)
+            if schema is None:
+                continue
+            for loc, value in field_examples(spec, schema, ()):
+                response = await client.request(m.upper(), concrete(path, op), json=nest(loc, value), headers=admin)
+                if response.status_code == 422:
+                    wrong = [e for e in response.json().get("errors") or [] if tuple(e["loc"][1:]) == loc]
+                    assert wrong == [], (m, path, loc, value, wrong)
+                sent += 1
+        assert sent >= 10
+
+    async def test_every_parameter_example_passes_its_parameter(self, client, spec, db, app):
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        for path, m, op in operations(spec):
+            for p in op.get("parameters", []):
+                for value in [*p.get("examples", {}).values(), *p.get("schema", {}).get("examples", [])]:
+                    value = value["value"] if isinstance(value, dict) and "value" in value else value
+                    url = concrete(path, op)
+                    if p["in"] == "path":
+                        url = concrete(path.replace("{" + p["name"] + "}", str(value)), op)
+                    params = {p["name"]: value} if p["in"] == "query" else None
+                    response = await client.request(m.upper(), url, params=params, headers=admin)
+                    if response.status_code == 422:
+                        wrong = [e for e in response.json().get("errors") or [] if e["loc"][:2] == [p["in"], p["name"]]]
+                        assert wrong == [], (m, path, p["name"], value)
+
+
+class TestClosedSetsAreEnums:
+    def test_kinds_and_currencies_are_enums(self, spec):
+        schemas = spec["components"]["schemas"]
+        notification_kinds = schemas["NotificationRead"]["properties"]["kind"]["enum"]
+        assert {"proposal.received", "booking.confirmed", "contract.activated"} <= set(notification_kinds)
+        assert all(":" not in k for k in notification_kinds)
+        event_kind = resolve(spec, schemas["ContractEventRead"]["properties"]["kind"])
+        assert {"created", "signed", "activated", "milestone_accepted", "terminated"} <= set(event_kind["enum"])
+        money = next(s for name, s in schemas.items() if name.startswith("Money"))
+        assert money["properties"]["currency"]["enum"] == ["CNY", "USD", "EUR", "HKD", "JPY"]
