@@ -30,6 +30,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 from sqlalchemy import text
 
@@ -41,7 +42,7 @@ from models.organisations import Membership, Organisation, User
 from services import migrations
 from services.db import Database, create_engine
 from services.settings import Environment, Settings, generate_dev_key
-from tests.factories import auth_headers, make_uscc
+from tests.factories.organisations import auth_headers, make_uscc
 
 OVERLAPS_SQL = """
 SELECT count(*) FROM bookings a JOIN bookings b
@@ -56,7 +57,20 @@ def async_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1) if url.startswith("postgresql://") else url
 
 
+async def _create_database(url: str) -> None:
+    """Create the benchmark's database when it is missing (a fresh machine has only `postgres`)."""
+    plain = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    base, name = plain.rsplit("/", 1)
+    admin = await asyncpg.connect(base + "/postgres")
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
 async def reset(url: str, settings: Settings) -> None:
+    await _create_database(url)
     engine = create_engine(settings.model_copy(update={"database_url": url}), null_pool=True)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.demo import bookings, catalogue, contracts, organisations, problems, service_requests
+from services.demo import bookings, catalogue, contracts, organisations, payments, problems, service_requests
 from services.demo.organisations import DEMO_PASSWORD, SeedReport
 from services.settings import Settings
 
@@ -22,4 +22,5 @@ async def seed(session: AsyncSession, settings: Settings) -> SeedReport:
     await service_requests.seed(session, report)
     await bookings.seed(session, report)
     await contracts.seed(session, report)
+    await payments.seed(session, settings, report)
     return report

@@ -8,7 +8,7 @@ import hmac
 import json
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from models.auth import AuthSession, LoginAttempt
 from models.enums import OrganisationKind, Role
 from models.organisations import Membership, Organisation, User
+from services import clock
 from tests.factories.organisations import PASSWORD, auth_headers, create_org, create_user, make_uscc
 
 
@@ -179,7 +180,7 @@ class TestRefresh:
         _, pair = await self._pair(client, db, app)
         async with db.session_scope() as s:
             for row in (await s.scalars(select(RefreshToken))).all():
-                row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+                row.expires_at = clock.wall() - timedelta(seconds=1)  # credentials run on the wall clock
         r = await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
         assert r.status_code == 401
 
