@@ -6,6 +6,13 @@ third of the memory, many times faster); precise mode with HMM off, so unknown w
 apart into the same single characters. The index also gets the search-mode sub-words
 (锂电池 -> 锂电, 电池, 锂电池), so a query for a shorter word finds a longer one. Latin text is
 lower-cased; tokens are runs of letters and digits.
+
+English: every ASCII token is reduced to its Snowball English (Porter2) stem, in the index and in
+the query alike, so `battery` and `batteries` (both `batteri`), `microscope` and `microscopes`
+(`microscop`) find each other. Chinese tokens are left as they are. Prefix matching (services/search.py)
+applies to the query's stem: `batteries` -> `batteri*` finds `batteri`; a typed prefix is
+stemmed too (`batter` -> `batter*`, `lithiu` -> `lithiu*`), which keeps the prefix it was unless
+Snowball shortens it (`runn` stays `runn`, so it does not find `running`, stored as `run`).
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ import threading
 from collections.abc import Iterable
 from types import ModuleType
 
+import Stemmer
+
 _init_lock = threading.Lock()
 _jieba: ModuleType | None = None
+_stemmers = threading.local()  # a PyStemmer object is not thread-safe: one per thread
 _TOKEN = re.compile(r"^\w+$")
 MAX_QUERY_TOKENS = 12
 
@@ -43,6 +53,19 @@ def _segmenter() -> ModuleType:
     return _jieba
 
 
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer: Stemmer.Stemmer | None = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer
+
+
+def stem(tokens: list[str]) -> list[str]:
+    """ASCII tokens to their Snowball English stems; other tokens unchanged."""
+    stemmer = _stemmer()
+    return [stemmer.stemWord(t) if t.isascii() else t for t in tokens]
+
+
 def _clean(tokens: Iterable[str]) -> list[str]:
     out = []
     for token in tokens:
@@ -60,25 +83,27 @@ def words(text: str, *, search_mode: bool) -> list[str]:
 
 
 def index_tokens(*texts: str | None) -> str:
-    """The space-separated tokens stored in `listings.search_text`.
+    """The space-separated tokens stored in `listings.search_text`: the words of each text (search
+    mode), English ones stemmed.
 
     `title_text` is the same for the titles alone: relevance puts title matches first.
     """
     tokens: list[str] = []
     for text in texts:
         if text:
-            tokens += words(text, search_mode=True)
+            tokens += stem(words(text, search_mode=True))
     return " ".join(tokens)
 
 
 def query_tokens(query: str) -> list[str]:
-    """The tokens a listing must all contain to match `query` (at most MAX_QUERY_TOKENS)."""
+    """The tokens a listing must all contain to match `query` (at most MAX_QUERY_TOKENS): its words
+    (precise mode), English ones stemmed, each once."""
     seen: dict[str, None] = {}
-    for token in words(query, search_mode=False):
+    for token in stem(words(query, search_mode=False)):
         seen.setdefault(token, None)
     return list(seen)[:MAX_QUERY_TOKENS]
 
 
 def is_latin(token: str) -> bool:
-    """ASCII words get prefix matching (batter -> battery); Chinese tokens match whole."""
+    """ASCII words (stems) get prefix matching (batter -> batteri); Chinese tokens match whole."""
     return token.isascii()
