@@ -7,10 +7,11 @@ import getpass
 
 import typer
 
-from services import demo, migrations, organisations
-from services.db import Database
-from services.ledger import verify
 from services.settings import get_settings
+
+# Each command imports the services it uses: `ttm serve` is the parent of the API workers, which
+# re-import this module before they start (multiprocessing's spawn), so what is imported here
+# costs start-up time and memory in every process.
 
 app = typer.Typer(help="Technology-transfer marketplace service", no_args_is_help=True, add_completion=False)
 
@@ -21,6 +22,11 @@ def serve(
     port: int = typer.Option(8000, help="Port"),
     workers: int = typer.Option(1, help="Worker processes (use several in production)"),
     reload: bool = typer.Option(False, help="Reload on code changes (development)"),
+    worker_start_timeout: int = typer.Option(
+        60,
+        help="Seconds a worker may take to answer the supervisor's health check (several workers) "
+        "before it is restarted; uvicorn's 5 s restarts workers forever on a busy machine",
+    ),
 ) -> None:
     """Serve the API with uvicorn (docs at /docs). Run `migrate` first; serving never migrates."""
     import uvicorn
@@ -34,12 +40,15 @@ def serve(
         reload=reload,
         proxy_headers=True,
         log_config=None,
+        timeout_worker_healthcheck=worker_start_timeout,
     )
 
 
 @app.command()
 def migrate(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Apply database migrations (alembic upgrade). Run once per deploy, not per replica."""
+    from services import migrations
+
     settings = get_settings()
     migrations.upgrade(settings, revision)
     typer.echo(f"database at {revision}")
@@ -52,6 +61,9 @@ def create_admin(
     password: str = typer.Option(None, help="Password (prompted when omitted)"),
 ) -> None:
     """Create a platform administrator, or make an existing user one."""
+    from services import organisations
+    from services.db import Database
+
     settings = get_settings()
     if password is None:
         password = getpass.getpass("Password: ")
@@ -75,6 +87,9 @@ def create_admin(
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load demo organisations and users (idempotent: running it again changes nothing)."""
+    from services import demo
+    from services.db import Database
+
     settings = get_settings()
 
     async def run() -> demo.SeedReport:
@@ -94,6 +109,9 @@ def ledger_verify() -> None:
     """Audit every centre's ledger from its rows: each entry balances, each ledger sums to zero per
     currency, each posting matches its account, each owed booking and milestone has one settlement of
     its amount, and receivables equal open settlements. Exits 1 and lists the ids when one fails."""
+    from services.db import Database
+    from services.ledger import verify
+
     settings = get_settings()
 
     async def run() -> list[verify.Finding]:
