@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint ci clean bench bench-bookings bench-ledger bench-import
+.PHONY: run test install migrate seed serve lint ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,15 @@ run: seed
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make bench: catalogue search/get benchmark at 10k and 1M listings in PostgreSQL database ttm_bench (a few minutes)
-bench: $(STAMP)
-	$(BIN)/python -m bench.run
+## make bench: every benchmark below, each in its own database, each writing bench/results/*.json
+## (memory last, against the catalogue benchmark's 1M listings)
+bench: bench-catalogue bench-bookings bench-ledger bench-import
+	$(MAKE) bench-memory BENCH_MEMORY_DB=$(BENCH_DSN)
+
+## make bench-catalogue: search/get benchmark at 10k and 1M listings in PostgreSQL database ttm_bench (a few minutes)
+BENCH_DSN ?= postgresql://postgres@127.0.0.1/ttm_bench
+bench-catalogue: $(STAMP)
+	BENCH_DSN=$(BENCH_DSN) $(BIN)/python -m bench.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -61,3 +67,8 @@ bench-ledger: $(STAMP)
 BENCH_IMPORT_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_import
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.import_bench --database-url $(BENCH_IMPORT_DB)
+## make bench-memory: RSS of each `ttm serve --workers N` worker before/during/after a short catalogue
+## load (a fresh demo SQLite file, or BENCH_MEMORY_DB when set)
+BENCH_WORKERS ?= 2
+bench-memory: $(STAMP)
+	$(BIN)/python -m bench.memory --workers $(BENCH_WORKERS) $(if $(BENCH_MEMORY_DB),--database-url $(BENCH_MEMORY_DB))

@@ -7,19 +7,20 @@ import asyncio
 import getpass
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy import func, select
 
-from models.enums import OrganisationKind
-from models.ledger import BankAccount
-from models.organisations import Organisation, User
-from services import auth, demo, migrations, organisations, reconciliation
-from services.db import Database
-from services.ledger import periods, verify
-from services.reconciliation import profiles
-from services.reconciliation import report as recon_report
+from services.reconciliation import profiles  # the app imports it too; its names are in a command's help
 from services.settings import get_settings
+
+if TYPE_CHECKING:
+    from models.ledger import BankAccount
+
+# Each command imports the services it uses: `ttm serve` is the parent of the API workers, which
+# re-import this module before they start (multiprocessing's spawn), so what is imported here
+# costs start-up time and memory in every process.
 
 app = typer.Typer(help="Technology-transfer marketplace service", no_args_is_help=True, add_completion=False)
 
@@ -30,6 +31,11 @@ def serve(
     port: int = typer.Option(8000, help="Port"),
     workers: int = typer.Option(1, help="Worker processes (use several in production)"),
     reload: bool = typer.Option(False, help="Reload on code changes (development)"),
+    worker_start_timeout: int = typer.Option(
+        60,
+        help="Seconds a worker may take to answer the supervisor's health check (several workers) "
+        "before it is restarted; uvicorn's 5 s restarts workers forever on a busy machine",
+    ),
 ) -> None:
     """Serve the API with uvicorn (docs at /docs). Run `migrate` first; serving never migrates."""
     import uvicorn
@@ -43,12 +49,15 @@ def serve(
         reload=reload,
         proxy_headers=True,
         log_config=None,
+        timeout_worker_healthcheck=worker_start_timeout,
     )
 
 
 @app.command()
 def migrate(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Apply database migrations (alembic upgrade). Run once per deploy, not per replica."""
+    from services import migrations
+
     settings = get_settings()
     migrations.upgrade(settings, revision)
     typer.echo(f"database at {revision}")
@@ -61,6 +70,9 @@ def create_admin(
     password: str = typer.Option(None, help="Password (prompted when omitted)"),
 ) -> None:
     """Create a platform administrator, or make an existing user one."""
+    from services import organisations
+    from services.db import Database
+
     settings = get_settings()
     if password is None:
         password = getpass.getpass("Password: ")
@@ -84,6 +96,9 @@ def create_admin(
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Load demo organisations and users (idempotent: running it again changes nothing)."""
+    from services import demo
+    from services.db import Database
+
     settings = get_settings()
 
     async def run() -> demo.SeedReport:
@@ -103,6 +118,9 @@ def ledger_verify() -> None:
     """Audit every centre's ledger from its rows: each entry balances, each ledger sums to zero per
     currency, each posting matches its account, each owed booking and milestone has one settlement of
     its amount, and receivables equal open settlements. Exits 1 and lists the ids when one fails."""
+    from services.db import Database
+    from services.ledger import verify
+
     settings = get_settings()
 
     async def run() -> list[verify.Finding]:
@@ -137,6 +155,8 @@ def _count_rows(path: Path) -> int:
 
 
 async def _bank_account(session, account: str, centre: str | None) -> BankAccount:
+    from models.ledger import BankAccount
+
     stmt = select(BankAccount)
     try:
         stmt = stmt.where(BankAccount.id == uuid.UUID(account))
@@ -163,6 +183,10 @@ def import_statement(
 ) -> None:
     """Import a bank or Stripe statement into a centre's bank account (as POST /reconciliation/imports):
     each line once, then the automatic matching rules; prints what was added, skipped and matched."""
+    from models.organisations import User
+    from services import reconciliation
+    from services.db import Database
+
     settings = get_settings()
     if profile not in profiles.ALL_PROFILES:
         raise typer.BadParameter(f"one of {', '.join(profiles.ALL_PROFILES)}", param_hint="--profile")
@@ -216,6 +240,13 @@ def reconcile(
     """Run the automatic matching rules over every unmatched line and print each centre's report for
     the month: matches by rule, unmatched lines, clearing balances, failing balance checks. Exits 1
     when a balance check fails (the month cannot be closed)."""
+    from models.enums import OrganisationKind
+    from models.organisations import Organisation
+    from services import reconciliation
+    from services.db import Database
+    from services.ledger import periods
+    from services.reconciliation import report as recon_report
+
     settings = get_settings()
     if not periods.PERIOD.match(period):
         raise typer.BadParameter("a period is written YYYY-MM", param_hint="--period")
@@ -263,6 +294,9 @@ def prune_login_attempts(
 ) -> None:
     """Delete sign-in and registration attempts older than the retention (never those the rate
     limits still count). Run it daily (docs/production.md)."""
+    from services import auth
+    from services.db import Database
+
     settings = get_settings()
     days = older_than_days or settings.login_attempts_retention_days
 

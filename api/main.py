@@ -119,7 +119,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # jieba's dictionary before the first search, not during it; then everything loaded so far
+        # The segmenter's dictionary before the first search, not during it; then everything loaded so far
         # (modules, routes, schemas, that dictionary) leaves the garbage collector's generations, so
         # full collections no longer walk it while serving (and forked workers keep sharing it).
         await asyncio.to_thread(segmentation.initialise)

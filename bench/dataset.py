@@ -3,7 +3,8 @@
 Vocabulary: 4,000 Chinese nouns taken from jieba's own dictionary (deterministic: sorted by
 frequency, skipping the most common 300) and 2,100 synthetic English terms (root + suffix).
 Each listing draws 8 Chinese and 5 English words at random; `search_text` is built from each
-word's jieba tokens, computed once in Python, exactly as the service would index it.
+word's tokens (jieba's for Chinese, Snowball stems for English), computed once in Python with
+services/segmentation.py, exactly as the service would index it.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ WITH s AS (
     FROM generate_series($7::int, $8::int) AS g
 ), rows AS (
     SELECT s.*,
-           $3::text[] AS zh, $4::text[] AS zt, $5::text[] AS en,
+           $3::text[] AS zh, $4::text[] AS zt, $5::text[] AS en, $11::text[] AS et,
            (ARRAY['new_materials','new_energy','advanced_manufacturing','electronic_information',
                   'biomedicine','resources_environment'])[1 + g % 6] AS field
     FROM s
@@ -151,9 +152,9 @@ WITH s AS (
            json_build_array(field), '[]'::json,
            CASE WHEN g % 7 = 0 THEN NULL ELSE (g::bigint * 7919 % 5000000) * 100 END, 'CNY',
            concat_ws(' ', zt[c[1]], zt[c[2]], zt[c[3]], zt[c[1]], zt[c[2]], zt[c[3]], zt[c[4]], zt[c[5]],
-                     zt[c[6]], zt[c[7]], zt[c[8]], en[e[1]], en[e[2]], en[e[3]], en[e[1]], en[e[2]], en[e[3]],
-                     en[e[4]], en[e[5]]),
-           concat_ws(' ', zt[c[1]], zt[c[2]], zt[c[3]], en[e[1]], en[e[2]], en[e[3]]),
+                     zt[c[6]], zt[c[7]], zt[c[8]], et[e[1]], et[e[2]], et[e[3]], et[e[1]], et[e[2]], et[e[3]],
+                     et[e[4]], et[e[5]]),
+           concat_ws(' ', zt[c[1]], zt[c[2]], zt[c[3]], et[e[1]], et[e[2]], et[e[3]]),
            2000000000 - g,
            now() - make_interval(secs => g), now() - make_interval(secs => g), now() - make_interval(secs => g)
     FROM rows
@@ -190,6 +191,7 @@ async def grow(conn: asyncpg.Connection, total: int, *, batch: int = 100_000, lo
     """Add published listings until there are `total`, in batches of set-based INSERTs."""
     zh, en = chinese_vocabulary(), english_vocabulary()
     tokens = [segmentation.index_tokens(w) for w in zh]
+    stems = [segmentation.index_tokens(w) for w in en]  # one stem each (a run of letters)
     orgs = await ensure_organisations(conn)
     owners, centres = [o for o, _ in orgs], [c for _, c in orgs]
     have = await conn.fetchval("SELECT count(*) FROM listings")
@@ -202,7 +204,7 @@ async def grow(conn: asyncpg.Connection, total: int, *, batch: int = 100_000, lo
     start = have + 1
     while start <= total:
         end = min(start + batch - 1, total)
-        await conn.execute(SEED_SQL, len(zh), len(en), zh, tokens, en, len(owners), start, end, owners, centres)
+        await conn.execute(SEED_SQL, len(zh), len(en), zh, tokens, en, len(owners), start, end, owners, centres, stems)
         log(f"  seeded listings {start:,}-{end:,}")
         start = end + 1
     await conn.execute("SET maintenance_work_mem = '512MB'")

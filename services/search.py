@@ -1,6 +1,6 @@
 """One search over published pilot-scale results, instruments and service offers.
 
-Text: the query is segmented by jieba like the index (services/segmentation.py); a listing
+Text: the query is segmented (jieba's dictionary, by rjieba) like the index (services/segmentation.py); a listing
 matches when it contains every query token (ASCII tokens also match as prefixes: `batter`
 finds `battery`). PostgreSQL evaluates `search_tsv @@ to_tsquery('simple', ...)` over the stored
 generated column `to_tsvector('simple', search_text)`; SQLite uses the FTS5 table.

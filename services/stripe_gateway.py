@@ -14,12 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, cast
-
-import stripe
+from typing import TYPE_CHECKING, Any, cast
 
 from services.errors import Conflict, DomainError, Unavailable
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported when first used (see StripeGateway.client): the SDK with the HTTP clients it brings
+    # along (requests, and httpx's command line with rich and pygments) holds ~15 MB in every worker.
+    import stripe
 
 log = logging.getLogger(__name__)
 
@@ -201,22 +204,27 @@ class StripeGateway:
         self.settings = settings
         self.configured = bool(settings.stripe_api_key)
         self._client: stripe.StripeClient | None = None
-        if self.configured:
-            base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        """The SDK's client, made (and the SDK imported) on the first call to Stripe."""
+        if not self.configured:
+            raise CardPaymentsNotConfigured()
+        if self._client is None:
+            import stripe
+
+            base = {"api": self.settings.stripe_api_base} if self.settings.stripe_api_base else None
             self._client = stripe.StripeClient(
-                settings.stripe_api_key or "",
+                self.settings.stripe_api_key or "",
                 base_addresses=base,  # type: ignore[arg-type]  # stripe types a TypedDict; a dict with "api" is one
                 http_client=stripe.HTTPXClient(),
                 max_network_retries=NETWORK_RETRIES,
             )
-
-    @property
-    def client(self) -> stripe.StripeClient:
-        if self._client is None:
-            raise CardPaymentsNotConfigured()
         return self._client
 
     async def _call(self, what: str, coro: Any) -> Any:
+        import stripe
+
         try:
             return _plain(await coro)
         except stripe.APIConnectionError as exc:
@@ -350,6 +358,8 @@ class StripeGateway:
             raise WebhookNotConfigured()
         if not signature:
             raise InvalidSignature("the Stripe-Signature header is missing")
+        import stripe
+
         try:
             event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError as exc:

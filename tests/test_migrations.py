@@ -170,6 +170,11 @@ LEGACY = {
 }
 
 
+def _unstemmed(*texts: str | None) -> str:
+    """`index_tokens` as it was before English stems (revision 0016)."""
+    return " ".join(t for text in texts if text for t in segmentation.words(text, search_mode=True))
+
+
 def _backfill(settings) -> dict[str, uuid.UUID]:
     """Go back to the last schema revision, write LEGACY with plain SQL, and upgrade through the
     backfills; the ids of the listings by LEGACY's keys."""
@@ -197,7 +202,8 @@ def _backfill(settings) -> dict[str, uuid.UUID]:
                     "abstract": abstract,
                     "fields": [],
                     "keywords": [],
-                    "search_text": segmentation.index_tokens(title, title_en, abstract),
+                    # Whole English words: these releases did not stem (revision 0016 does).
+                    "search_text": _unstemmed(title, title_en, abstract),
                     "published_at": published_at,
                 }
                 for key, (title, title_en, abstract, published_at) in LEGACY.items()
@@ -252,6 +258,86 @@ class TestSearchBackfill:
         seq = await asyncio.to_thread(_listing_columns, settings, "publication_seq")
         backfilled = [seq[ids[key]][0] for key in LEGACY if LEGACY[key][3] is not None]
         assert seq[uuid.UUID(created["id"])][0] > max(backfilled)
+
+
+PRE_STEMS = "a15c0e3d7f21"  # reconciliation: the revision before English stems
+STEMS_BATCH = 500  # the revision's batch size: the listings below fill more than one batch
+# (title, title_en, abstract) of listings indexed before stems, newest first.
+UNSTEMMED = [
+    ("钠离子电池硬碳负极材料", "Hard carbon anode for sodium-ion batteries", "硬碳负极。"),
+    ("质谱仪共享服务", "Mass spectrometry service", "Composition of cathodes for lithium battery cells."),
+    *((f"场发射扫描电子显微镜{i}", "Field-emission scanning electron microscopes", "共享仪器。") for i in range(600)),
+]
+
+
+def _stems_backfill(settings) -> list[uuid.UUID]:
+    """Back to the revision before stems, UNSTEMMED written with whole English words as those
+    releases indexed them, and up again; the listings' ids in UNSTEMMED's order."""
+    migrations.downgrade(settings, PRE_STEMS)
+    centre = uuid.uuid4()
+    ids = [uuid.uuid4() for _ in UNSTEMMED]
+
+    def legacy(conn) -> None:
+        conn.execute(
+            sa.insert(ORGANISATIONS).values(
+                id=centre, kind="centre", name="旧中心", uscc="12320000MB0000001X", region="320500"
+            )
+        )
+        conn.execute(
+            sa.insert(LISTINGS),
+            [
+                {
+                    "id": ids[n],
+                    "kind": "instrument",
+                    "status": "published",
+                    "owner_org_id": centre,
+                    "centre_id": centre,
+                    "title": title,
+                    "title_en": title_en,
+                    "abstract": abstract,
+                    "fields": [],
+                    "keywords": [],
+                    "search_text": _unstemmed(title, title, title_en, title_en, abstract),
+                    "title_text": _unstemmed(title, title_en),
+                    "published_at": datetime(2026, 1, 1, tzinfo=UTC),
+                    "publication_seq": 10_000 - n,
+                }
+                for n, (title, title_en, abstract) in enumerate(UNSTEMMED)
+            ],
+        )
+
+    asyncio.run(_run(settings, legacy))
+    migrations.upgrade(settings)
+    return ids
+
+
+class TestSearchStems:
+    def test_listings_indexed_before_get_the_tokens_the_services_now_write(self, settings, db):
+        """Every listing, in the first batch and after it: English tokens stemmed, Chinese ones kept."""
+        assert len(UNSTEMMED) > STEMS_BATCH
+        ids = _stems_backfill(settings)
+        stored = _listing_columns(settings, "search_text", "title_text")
+        assert [stored[i] for i in ids] == [
+            (
+                segmentation.index_tokens(title, title, title_en, title_en, abstract),
+                segmentation.index_tokens(title, title_en),
+            )
+            for title, title_en, abstract in UNSTEMMED
+        ]
+        assert stored[ids[0]][1].split()[-2:] == ["ion", "batteri"]
+        assert "钠离子" in stored[ids[0]][1].split() and "microscop" in stored[ids[-1]][1].split()
+
+    async def test_an_inflected_word_finds_them_and_title_matches_rank_first(self, settings, client):
+        """`battery` finds `batteries` in a title (rank 2) before `battery` in an abstract (rank 1)."""
+        await asyncio.to_thread(_stems_backfill, settings)
+        response = await client.get("/api/v1/catalogue/search", params={"q": "battery"})
+        assert response.status_code == 200, response.text
+        assert [(hit["title"], hit["rank"]) for hit in response.json()["items"]] == [
+            ("钠离子电池硬碳负极材料", 2),
+            ("质谱仪共享服务", 1),
+        ]
+        found = await client.get("/api/v1/catalogue/search", params={"q": "microscope", "limit": 5})
+        assert [hit["rank"] for hit in found.json()["items"]] == [2] * 5
 
 
 LEDGER_SCHEMA = "8f2e8dc8d2c9"  # settlements and the ledger, before their backfill

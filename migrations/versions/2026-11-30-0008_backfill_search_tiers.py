@@ -17,7 +17,6 @@ Create Date: 2026-11-30 00:08:00+00:00
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 
@@ -67,16 +66,16 @@ def _title_tokens(bind: sa.Connection) -> None:
 def _index_tokens() -> Callable[..., str]:
     """`services.segmentation.index_tokens` as it was when this revision was written: jieba's search
     mode (every word of precise mode plus its dictionary sub-words, repeats kept) with HMM off, each
-    token stripped and lower-cased, kept when it is a run of word characters other than `_`."""
-    import jieba  # here, not at the top: loading the dictionary takes a second, needed only with rows
+    token stripped and lower-cased, kept when it is a run of word characters other than `_`. Run by
+    rjieba, which gives the Python jieba's tokens (tests/services/test_segmentation_parity.py)."""
+    import rjieba  # here, not at the top: importing it loads the dictionary, needed only with rows
 
-    jieba.setLogLevel(logging.WARNING)
     word = re.compile(r"^\w+$")
 
     def index_tokens(*texts: str | None) -> str:
         tokens: list[str] = []
         for text in texts:
-            for token in jieba.cut_for_search(text, HMM=False) if text else ():
+            for token in rjieba.cut_for_search(text, hmm=False) if text else ():
                 token = token.strip().lower()
                 if token and word.match(token) and token != "_":
                     tokens.append(token)

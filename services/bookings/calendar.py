@@ -12,8 +12,8 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,11 @@ from models.instruments import Instrument, InstrumentBlackout
 from services import clock, instruments
 from services.actors import Actor
 from services.errors import NotFound
+
+if TYPE_CHECKING:
+    # Imported by the feed when first read: icalendar with python-dateutil holds ~5 MB that a
+    # worker serving the catalogue never needs.
+    from icalendar import Event
 
 PAST_DAYS = 30
 PRODID = "-//TTM technology-transfer marketplace//instrument calendar//ZH"
@@ -98,6 +103,8 @@ async def render(session: AsyncSession, instrument_id: uuid.UUID, token: str | N
         )
         .order_by(InstrumentBlackout.starts_at)
     )
+    from icalendar import Calendar
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -122,6 +129,8 @@ def _one_line(text: str) -> str:
 
 
 def _busy(uid: str, summary: str, start, end, status: str, stamp) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"{uid}@ttm")
     event.add("dtstamp", stamp)

@@ -50,6 +50,20 @@ class TestTextSearch:
         await create_published(client, w.institute_staff, "pilot-results", pilot_body())
         assert await titles(client, q="BATTER") == ["高能量密度锂电池正极材料中试成果"]
 
+    async def test_english_plurals_and_singulars_find_each_other(self, client, db, app):
+        """Snowball English stems on both sides: microscope <-> microscopes, battery <-> batteries."""
+        w = await make_world(db, app)
+        await create_published(client, w.institute_staff, "instruments", instrument_body())  # "... microscope"
+        await create_published(
+            client, w.institute_staff, "pilot-results", pilot_body(abstract_en="Anodes for sodium-ion batteries.")
+        )
+        assert await titles(client, q="microscopes") == ["场发射扫描电子显微镜"]
+        assert await titles(client, q="microscope") == ["场发射扫描电子显微镜"]
+        assert await titles(client, q="battery") == ["高能量密度锂电池正极材料中试成果"]
+        assert await titles(client, q="anode") == ["高能量密度锂电池正极材料中试成果"]
+        assert await titles(client, q="scans") == ["场发射扫描电子显微镜"]  # scanning -> scan
+        assert await titles(client, q="batteryx") == []
+
     async def test_every_word_must_match(self, client, db, app):
         w = await make_world(db, app)
         await create_published(client, w.institute_staff, "pilot-results", pilot_body())
@@ -362,6 +376,27 @@ class TestRelevanceTiers:
         )
         items = (await client.get(SEARCH, params={"q": "batter"})).json()["items"]
         assert [(item["id"], item["rank"]) for item in items] == [(in_title["id"], 2), (in_text["id"], 1)]
+
+    async def test_a_stemmed_word_in_a_title_outranks_it_in_an_abstract(self, client, db, app):
+        """`battery` finds `batteries` (both the stem `batteri`); a title match still comes first
+        though the abstract match is newer and repeats the word."""
+        w = await make_world(db, app)
+        in_title = await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(title="钠离子电池负极", title_en="Hard carbon anode for sodium-ion batteries", abstract_en=None),
+        )
+        in_text = await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(title="正极", title_en="Cathode", abstract_en="Battery cells, battery packs, batteries."),
+        )
+        for q in ("battery", "Batteries", "BATTERIES sodium"):
+            items = (await client.get(SEARCH, params={"q": q})).json()["items"]
+            expected = [(in_title["id"], 2), (in_text["id"], 1)] if "sodium" not in q else [(in_title["id"], 2)]
+            assert [(item["id"], item["rank"]) for item in items] == expected, q
 
     async def test_a_retitled_listing_changes_tier_and_a_republished_one_comes_first(self, client, db, app):
         made = await self._made(client, db, app)

@@ -330,17 +330,17 @@ class TestOperations:
         assert (await client.get("/docs")).status_code == 200
 
 
-async def test_start_up_loads_the_segmenter_and_freezes_what_is_loaded(settings, db):
+async def test_start_up_loads_the_segmenter_and_freezes_what_is_loaded(settings, db, monkeypatch):
     import gc
 
-    import jieba
+    from services import segmentation
 
     app = create_app(settings, database=db)
-    jieba.dt.initialized = False  # as in a fresh process (initialise() loads it again)
+    monkeypatch.setattr(segmentation, "_jieba", None)  # as in a fresh process (initialise() loads it again)
     frozen_before = gc.get_freeze_count()
     try:
         async with app.router.lifespan_context(app):
-            assert jieba.dt.initialized
+            assert segmentation.loaded()
             assert gc.get_freeze_count() > frozen_before
     finally:
         gc.unfreeze()

@@ -99,7 +99,27 @@ class TestSegmentation:
         assert segmentation.query_tokens("锂电池") == ["锂电池"]
 
     def test_latin_is_lower_cased_and_punctuation_dropped(self):
-        assert segmentation.query_tokens("Lithium-Ion BATTERY!") == ["lithium", "ion", "battery"]
+        assert segmentation.query_tokens("Lithium-Ion BATTERY!") == ["lithium", "ion", "batteri"]  # stems
+
+    def test_english_tokens_are_stemmed_on_both_sides_and_chinese_kept(self):
+        assert segmentation.query_tokens("Batteries battery microscopes") == ["batteri", "microscop"]
+        assert segmentation.index_tokens("Electron microscope for sodium-ion batteries 锂电池").split() == [
+            "electron",
+            "microscop",
+            "for",
+            "sodium",
+            "ion",
+            "batteri",
+            "锂电",
+            "电池",
+            "锂电池",
+        ]
+
+    def test_a_typed_prefix_is_stemmed_too(self):
+        # The query's stem is matched as a prefix (services/search.py): what was typed stays a
+        # prefix of the stored stems unless Snowball shortens it.
+        assert segmentation.query_tokens("batter lithiu") == ["batter", "lithiu"]
+        assert segmentation.query_tokens("generating") == ["generat"]
 
     def test_region_prefix(self):
         assert (region_prefix("320000"), region_prefix("320500"), region_prefix("320583")) == ("32", "3205", "320583")
