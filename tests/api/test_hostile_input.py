@@ -335,7 +335,7 @@ class TestA500CarriesItsRequestId:
 
         app = create_app(settings, database=db)
 
-        @app.get("/boom")
+        @app.get("/boom", operation_id="raiseABug")
         async def boom() -> None:
             raise RuntimeError("a bug")
 
