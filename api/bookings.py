@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
-from api.errors import Responses, problem
+from api.errors import Responses, problem, problems_doc
 from api.schemas.bookings import (
     BookingCreate,
+    BookingFeedLink,
     BookingRead,
     CalendarLink,
     CancelBody,
@@ -26,7 +27,7 @@ from api.schemas.bookings import (
 from api.schemas.common import Page
 from models.bookings import Booking
 from models.enums import BookingState, WaitlistState
-from services import bookings, instruments
+from services import bookings, instruments, organisations
 from services.bookings import calendar, trainings, waitlist
 from services.errors import Invalid, RoleNotAllowed
 
@@ -39,6 +40,7 @@ async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
 
 
 instrument_router = APIRouter(prefix="/instruments/{instrument_id}", tags=["bookings"])
+organisation_router = APIRouter(prefix="/organisations/{organisation_id}", tags=["bookings"])
 
 NOT_FOUND: Responses = {404: problem(bookings.BookingNotFound)}
 STAFF_CHANGE: Responses = {
@@ -320,4 +322,63 @@ async def get_calendar(
     """Busy times of the instrument (bookings and maintenance; never who booked) as an iCalendar feed, for
     calendar apps; anonymous, authorised by the secret token of the calendar link."""
     body = await calendar.render(session, instrument_id, token)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=60"})
+
+
+# The bookings feed of an SME
+
+ORGANISATION_NOT_FOUND: Responses = {404: problem(organisations.OrganisationNotFound)}
+
+
+@organisation_router.post(
+    "/booking-feed",
+    operation_id="rotateOrganisationBookingFeed",
+    response_model=BookingFeedLink,
+    responses={**ORGANISATION_NOT_FOUND, 403: problem(RoleNotAllowed)},
+)
+async def rotate_booking_feed(
+    organisation_id: uuid.UUID, request: Request, actor: CurrentActor, session: SessionDep
+) -> BookingFeedLink:
+    """Create or rotate the secret link of the SME's bookings calendar (its `sme_member`s and
+    `sme_admin`s); the old link stops working. The URL is shown only now."""
+    feed, token = await calendar.rotate_bookings(session, actor, organisation_id)
+    url = request.url_for("organisation_booking_feed", organisation_id=organisation_id)
+    return BookingFeedLink(
+        organisation_id=feed.organisation_id, url=str(url.include_query_params(token=token)), created_at=feed.created_at
+    )
+
+
+@organisation_router.delete(
+    "/booking-feed",
+    operation_id="revokeOrganisationBookingFeed",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        404: problems_doc(organisations.OrganisationNotFound, calendar.BookingFeedNotFound),
+        403: problem(RoleNotAllowed),
+    },
+)
+async def revoke_booking_feed(organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep) -> None:
+    """Revoke the link of the SME's bookings calendar (its `sme_member`s and `sme_admin`s)."""
+    await calendar.revoke_bookings(session, actor, organisation_id)
+
+
+@organisation_router.get(
+    "/bookings.ics",
+    operation_id="getOrganisationBookingFeed",
+    name="organisation_booking_feed",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/calendar": {}}, "description": "RFC 5545 events of the SME's bookings"},
+        404: problem(calendar.BookingFeedNotFound),
+    },
+)
+async def get_booking_feed(
+    organisation_id: uuid.UUID,
+    session: SessionDep,
+    token: Annotated[str | None, Query(max_length=128, description="The secret of the bookings feed link")] = None,
+) -> Response:
+    """The SME's bookings (requested, confirmed, completed; cancelled and rejected ones as CANCELLED) with
+    the instrument and its centre, in the instrument's time zone, as an iCalendar feed for calendar apps;
+    anonymous, authorised by the secret token of the link."""
+    body = await calendar.render_bookings(session, organisation_id, token)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={"Cache-Control": "private, max-age=60"})

@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         proposals.router,
         bookings.router,
         bookings.instrument_router,
+        bookings.organisation_router,
         contracts.router,
         service_requests.router,
         notifications.router,

@@ -122,3 +122,15 @@ class InstrumentCalendarFeed(TimestampMixin, Base):
     instrument_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"), primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OrganisationBookingFeed(TimestampMixin, Base):
+    """The secret link of an SME's own bookings calendar; only the token's SHA-256 is kept."""
+
+    __tablename__ = "organisation_booking_feeds"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -282,3 +282,9 @@ class CalendarLink(OutputModel):
     instrument_id: uuid.UUID
     url: str = Field(description="The secret feed URL; shown once, store it in the calendar app")
     created_at: datetime
+
+
+class BookingFeedLink(OutputModel):
+    organisation_id: uuid.UUID
+    url: str = Field(description="The secret feed URL; shown once, store it in the calendar app")
+    created_at: datetime

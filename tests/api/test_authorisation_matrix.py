@@ -204,6 +204,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/instruments/{instrument_id}/calendar-link"): SIGNED_IN,
     ("DELETE", "/api/v1/instruments/{instrument_id}/calendar-link"): SIGNED_IN,
     ("GET", "/api/v1/instruments/{instrument_id}/calendar.ics"): PUBLIC_GET,
+    ("POST", "/api/v1/organisations/{organisation_id}/booking-feed"): Row(
+        subject="sme",
+        expect={"sme_member@same": 200, "sme_admin@same": 200, "same": 403, "admin": 403, ANYONE: 404},
+    ),
+    ("DELETE", "/api/v1/organisations/{organisation_id}/booking-feed"): SIGNED_IN,
+    ("GET", "/api/v1/organisations/{organisation_id}/bookings.ics"): PUBLIC_GET,
     ("GET", "/api/v1/contracts"): SIGNED_IN,
     ("POST", "/api/v1/contracts"): SIGNED_IN,
     ("GET", "/api/v1/contracts/{contract_id}"): Row(
@@ -412,7 +418,11 @@ async def booking(client, w: World) -> Subject:
     return Subject({"booking_id": made.json()["id"]}, related, booker)
 
 
-SUBJECTS = {f.__name__: f for f in (draft_pilot_result, institute, invite_only_problem, contract, booking)}
+async def sme(client, w: World) -> Subject:
+    return Subject({"organisation_id": str(w.orgs["sme"].id)}, {"same": "sme"})
+
+
+SUBJECTS = {f.__name__: f for f in (draft_pilot_result, institute, sme, invite_only_problem, contract, booking)}
 
 
 def expected(row: Row, role: Role | None, relation: str) -> int:
