@@ -66,6 +66,20 @@ async def get(session: AsyncSession, actor: Actor, settlement_id: uuid.UUID, *, 
     return found
 
 
+async def lock(session: AsyncSession, settlement_id: uuid.UUID) -> Settlement:
+    """A settlement locked for a change, by id, for a caller whose access was checked elsewhere (a
+    voucher issuer's officer deciding a claim sees the redemption, not the settlement)."""
+    found = await session.scalar(
+        select(Settlement)
+        .where(Settlement.id == settlement_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if found is None:
+        raise SettlementNotFound()
+    return found
+
+
 async def list_visible(
     session: AsyncSession,
     actor: Actor,

@@ -33,10 +33,11 @@ from services.ledger.chart import AccountSpec
 from services.money import format_money
 from services.notifications import Notice
 from services.pagination import Page, SortKey, paginate
+from services.settlements import core as settlements_core
 from services.settlements.accrual import institute_of
 from services.settlements.allocation import net_of_vat
 from services.vouchers.programmes import issuer_orgs
-from services.vouchers.redemptions import give_back, lock_settlement, voucher_account
+from services.vouchers.redemptions import give_back, voucher_account
 
 MAX_REDEMPTIONS_PER_CLAIM = 200
 
@@ -183,7 +184,8 @@ async def submit(session: AsyncSession, actor: Actor, data: ClaimInput) -> Vouch
     if bank.centre_id != first.centre_id or bank.currency != first.currency:
         raise bank_accounts.BankAccountNotFound("not one of this centre's bank accounts in the claim's currency")
     # Lock the settlements (in id order, as every voucher change does), then the redemptions.
-    locked = {sid: await lock_settlement(session, sid) for sid in sorted({found[rid].settlement_id for rid in ids})}
+    settlement_ids = sorted({found[rid].settlement_id for rid in ids})
+    locked = {sid: await settlements_core.lock(session, sid) for sid in settlement_ids}
     evidence = []
     for i, rid in enumerate(ids):
         row = await session.scalar(
@@ -281,7 +283,7 @@ async def reject(
     )
     cancelled: list[str] = []
     redemptions = await redemptions_in(session, claim.id)
-    locked = {sid: await lock_settlement(session, sid) for sid in sorted({r.settlement_id for r in redemptions})}
+    locked = {sid: await settlements_core.lock(session, sid) for sid in sorted({r.settlement_id for r in redemptions})}
     for r in redemptions:
         cancelled += await give_back(
             session, r, locked[r.settlement_id], status=R.rejected, reason=reason, user_id=actor.user_id

@@ -32,6 +32,7 @@ from services.errors import Conflict, Invalid, NotFound, RoleNotAllowed
 from services.ledger import access, chart
 from services.ledger.chart import AccountSpec
 from services.money import BPS_WHOLE, format_money
+from services.settlements import core as settlements_core
 from services.vouchers.programmes import issuer_orgs
 
 # Each rule a redemption must pass, in the order they are checked (docs/vouchers.md).
@@ -72,17 +73,6 @@ class RedemptionState(Conflict):
 class RedemptionInput:
     voucher_id: uuid.UUID
     amount: int
-
-
-async def lock_settlement(session: AsyncSession, settlement_id: uuid.UUID) -> Settlement:
-    found = await session.scalar(
-        select(Settlement)
-        .where(Settlement.id == settlement_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert found is not None
-    return found
 
 
 async def lock_programme(session: AsyncSession, programme_id: uuid.UUID) -> VoucherProgramme:
@@ -289,7 +279,7 @@ async def cancel(
         raise RedemptionNotFound()
     if found.sme_org_id not in actor.sme_ids() and found.centre_id not in access.finance_centres(actor):
         raise RoleNotAllowed("the SME's members or the centre's finance cancel a redemption")
-    settlement = await lock_settlement(session, found.settlement_id)
+    settlement = await settlements_core.lock(session, found.settlement_id)
     redemption = await session.scalar(
         select(VoucherRedemption)
         .where(VoucherRedemption.id == redemption_id)
