@@ -1,10 +1,13 @@
 """Command line: `ttm serve | migrate | create-admin | seed-demo | ledger-verify | import-statement | reconcile |
-prune-login-attempts`."""
+prune-login-attempts | openapi`."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import json
+import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -311,6 +314,27 @@ def prune_login_attempts(
             await db.dispose()
 
     typer.echo(f"deleted {asyncio.run(run())} login attempts older than {days} days")
+
+
+@app.command()
+def openapi(
+    output: Path = typer.Option(None, "--output", "-o", dir_okay=False, help="Write it to this file (default: stdout)"),
+) -> None:
+    """Write the OpenAPI document `/openapi.json` serves, as JSON, without a server or a database
+    (client generators read it: clients/typescript, docs/api.md)."""
+    from api.main import create_app
+
+    # Building the app configures logging on stdout (and may log, e.g. a generated development key):
+    # those lines go to stderr here, so stdout carries the document alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        document = create_app().openapi()
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output} ({len(document.get('paths', {}))} paths)", err=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
@@ -105,3 +106,21 @@ def test_ledger_verify_fails_naming_the_offending_ids(settings, db, monkeypatch)
     result = runner.invoke(cli, ["ledger-verify"])
     assert result.exit_code == 1
     assert number in result.output
+
+
+def test_openapi_writes_the_document_the_app_serves(settings, monkeypatch, tmp_path, shared_app):
+    """`ttm openapi` is what client generators read (clients/typescript): the served document, as
+    JSON, on stdout with nothing else there (log lines go to stderr), or in the named file."""
+    _use(monkeypatch, settings)
+    served = shared_app.openapi()
+    out = tmp_path / "nested" / "openapi.json"
+    r = runner.invoke(cli, ["openapi", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written == json.loads(json.dumps(served))
+    assert written["paths"]["/api/v1/bookings"]["post"]["operationId"] == "createBooking"
+
+    r = runner.invoke(cli, ["openapi"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == written
+    get_settings.cache_clear()
