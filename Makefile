@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory
+.PHONY: run test install migrate seed serve lint client-check ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+## make client-check: generate the TypeScript client from the OpenAPI document (clients/typescript: npm ci,
+## ttm openapi, openapi-typescript, tsc strict) and run its journey against a live server on a fresh demo
+## SQLite file (register, sign in, search, book, cancel; every answer checked against the document)
+client-check: $(STAMP)
+	bash clients/typescript/check.sh $(BIN)
 
 ci:
 	bash .ci/run
