@@ -45,6 +45,9 @@ export TTM_JWT_KEY_DIR="$WORK/jwt-keys"
 export TTM_LOG_JSON=false
 export TTM_LOG_LEVEL=WARNING
 
+step "the contract check refuses what breaks the document (self-test)"
+node dist/contract-selftest.js --document openapi.json
+
 step "fresh SQLite database: migrate, seed the demo data"
 "$BIN/ttm" migrate
 "$BIN/ttm" seed-demo
