@@ -16,11 +16,11 @@ from api.schemas.contracts import (
     ContractCreate,
     ContractEventRead,
     ContractRead,
+    ContractReasonIn,
     ContractUpdate,
     ContractVersionRead,
     DeliverIn,
     IpTermsIn,
-    ReasonIn,
     SignIn,
 )
 from models.contracts import Contract, ContractVersion
@@ -246,7 +246,7 @@ async def accept_milestone(
     },
 )
 async def reject_milestone(
-    contract_id: uuid.UUID, milestone_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep
+    contract_id: uuid.UUID, milestone_id: uuid.UUID, body: ContractReasonIn, actor: CurrentActor, session: SessionDep
 ) -> Contract:
     """The client rejects a delivery with a reason; the milestone goes back to in progress."""
     return await contracts.reject(session, actor, contract_id, milestone_id, reason=body.reason)
@@ -259,7 +259,7 @@ async def reject_milestone(
     responses={**NOT_FOUND, 403: problem(contracts.NotAuthorisedSignatory), 409: problem(contracts.ContractClosed)},
 )
 async def terminate_contract(
-    contract_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep
+    contract_id: uuid.UUID, body: ContractReasonIn, actor: CurrentActor, session: SessionDep
 ) -> Contract:
     """A party ends the contract with a reason; accepted milestones stay owed, the others are cancelled."""
     return await contracts.terminate(session, actor, contract_id, reason=body.reason)

@@ -19,8 +19,8 @@ from api.schemas.ledger import (
     EntryCreate,
     EntryRead,
     ExportFormat,
+    LedgerReasonIn,
     PeriodRead,
-    ReasonIn,
     TrialBalanceRead,
     export_table,
 )
@@ -195,7 +195,9 @@ async def get_entry(entry_id: uuid.UUID, actor: CurrentActor, session: SessionDe
         409: problems_doc(entries.AlreadyReversed, settlements.EntryNotReversible, periods.PeriodClosed),
     },
 )
-async def reverse_entry(entry_id: uuid.UUID, body: ReasonIn, actor: CurrentActor, session: SessionDep) -> EntryRead:
+async def reverse_entry(
+    entry_id: uuid.UUID, body: LedgerReasonIn, actor: CurrentActor, session: SessionDep
+) -> EntryRead:
     """Finance reverses an entry with its mirror image, dated now: a manual entry, or a payment (with its
     allocation; the settlement owes it again). An entry is reversed once."""
     return EntryRead.of(await settlements.reverse_entry(session, actor, entry_id, reason=body.reason))
@@ -231,7 +233,7 @@ async def close_period(
     },
 )
 async def reopen_period(
-    period: PeriodPath, body: ReasonIn, actor: CurrentActor, session: SessionDep, centre_id: CentreQuery = None
+    period: PeriodPath, body: LedgerReasonIn, actor: CurrentActor, session: SessionDep, centre_id: CentreQuery = None
 ) -> PeriodRead:
     """The centre's manager reopens a closed month, with a reason (recorded)."""
     return PeriodRead.of(await books.reopen_period(session, actor, period, centre_id, reason=body.reason))

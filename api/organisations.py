@@ -11,8 +11,8 @@ from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Page
 from api.schemas.organisations import (
-    InvitationRead,
     MemberCreate,
+    MemberInvitationRead,
     MemberRead,
     OrganisationCreate,
     OrganisationRead,
@@ -107,7 +107,7 @@ async def list_members(organisation_id: uuid.UUID, actor: CurrentActor, session:
     "/{organisation_id}/members",
     operation_id="addOrganisationMember",
     status_code=status.HTTP_202_ACCEPTED,
-    response_model=InvitationRead,
+    response_model=MemberInvitationRead,
     responses={
         403: problem(RoleNotAllowed),
         404: problem(organisations.OrganisationNotFound),
@@ -120,7 +120,7 @@ async def add_member(
     actor: CurrentActor,
     session: SessionDep,
     passwords: Annotated[PasswordHasher, Depends(get_passwords)],
-) -> InvitationRead:
+) -> MemberInvitationRead:
     """Invite a person by e-mail to a role (administrators only): 202 with a pending invitation, the
     same answer whether or not an account has that e-mail. The person becomes a member by accepting
     it (`POST /me/invitations/{id}/accept`). With `full_name` and `initial_password`, an e-mail that
@@ -129,24 +129,24 @@ async def add_member(
         email=str(body.email), role=body.role, full_name=body.full_name, initial_password=body.initial_password
     )
     invitation = await organisations.invite_member(session, actor, organisation_id, data, passwords)
-    return InvitationRead.model_validate(invitation)
+    return MemberInvitationRead.model_validate(invitation)
 
 
 @router.get(
     "/{organisation_id}/invitations",
-    response_model=Page[InvitationRead],
+    response_model=Page[MemberInvitationRead],
     responses={403: problem(RoleNotAllowed), 404: problem(organisations.OrganisationNotFound)},
     operation_id="listOrganisationInvitations",
 )
 async def list_invitations(
     organisation_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
-) -> Page[InvitationRead]:
+) -> Page[MemberInvitationRead]:
     """The organisation's pending invitations (administrators)."""
     result = await organisations.organisation_invitations(
         session, actor, organisation_id, limit=page.limit, cursor=page.cursor
     )
-    return Page[InvitationRead](
-        items=[InvitationRead.model_validate(i) for i in result.items], next_cursor=result.next_cursor
+    return Page[MemberInvitationRead](
+        items=[MemberInvitationRead.model_validate(i) for i in result.items], next_cursor=result.next_cursor
     )
 
 

@@ -13,11 +13,11 @@ from api.schemas.common import Page
 from api.schemas.problems import (
     AnswerCreate,
     InvitationCreate,
-    InvitationRead,
     NdaAcceptanceCreate,
     NdaAcceptanceRead,
     ProblemClose,
     ProblemCreate,
+    ProblemInvitationRead,
     ProblemRead,
     ProblemUpdate,
     QuestionCreate,
@@ -116,16 +116,16 @@ async def close_problem(
 @router.get(
     "/{problem_id}/invitations",
     operation_id="listProblemInvitations",
-    response_model=Page[InvitationRead],
+    response_model=Page[ProblemInvitationRead],
     responses=NOT_FOUND,
 )
 async def list_invitations(
     problem_id: uuid.UUID, actor: CurrentActor, session: SessionDep, page: PageDep
-) -> Page[InvitationRead]:
+) -> Page[ProblemInvitationRead]:
     """Invitations of a problem: all of them for its SME, their own for invited providers."""
     result = await problems.list_invitations(session, actor, problem_id, limit=page.limit, cursor=page.cursor)
-    return Page[InvitationRead](
-        items=[InvitationRead.model_validate(i) for i in result.items], next_cursor=result.next_cursor
+    return Page[ProblemInvitationRead](
+        items=[ProblemInvitationRead.model_validate(i) for i in result.items], next_cursor=result.next_cursor
     )
 
 
@@ -133,7 +133,7 @@ async def list_invitations(
     "/{problem_id}/invitations",
     operation_id="inviteToProblem",
     status_code=status.HTTP_201_CREATED,
-    response_model=InvitationRead,
+    response_model=ProblemInvitationRead,
     responses={
         **NOT_FOUND,
         403: problem(RoleNotAllowed),

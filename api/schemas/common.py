@@ -48,10 +48,16 @@ class InputModel(BaseModel):
         return value
 
 
-class OutputModel(BaseModel):
-    """Responses read from ORM objects; only declared fields leave the server."""
+# Every field of a response is sent, its default included, so the document marks every one required
+# (pydantic's serialization-mode schema): a generated client's types then say `next_cursor: string |
+# null`, not `next_cursor?: string | null`, and never make a client handle a member that cannot be missing.
+SENT_ALWAYS = ConfigDict(json_schema_serialization_defaults_required=True)
 
-    model_config = ConfigDict(from_attributes=True)
+
+class OutputModel(BaseModel):
+    """Responses read from ORM objects; only declared fields leave the server, and every one does."""
+
+    model_config = ConfigDict(from_attributes=True, **SENT_ALWAYS)
 
 
 def with_attrs(obj: object, **attrs: object) -> object:
@@ -78,7 +84,9 @@ class _Overlay:
 class Money(BaseModel):
     """An amount in integer minor units (fen for CNY) and its ISO 4217 currency."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"amount": 1250000, "currency": "CNY"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount": 1250000, "currency": "CNY"}]}, **SENT_ALWAYS
+    )
 
     amount: StrictInt = Field(description="Integer minor units (1 CNY = 100 fen); floats are refused.")
     currency: str = Field(
@@ -143,6 +151,7 @@ BasisPoints = Annotated[StrictInt, Field(ge=0, le=10000, description="1/100 of a
 class Page(BaseModel, Generic[T]):
     """A page of a list; pass `next_cursor` back as `cursor` for the next page (null at the end)."""
 
+    model_config = SENT_ALWAYS
     items: list[T]
     next_cursor: str | None = None
 

@@ -280,7 +280,7 @@ class DeliverIn(InputModel):
     attachment_ids: Annotated[list[uuid.UUID], Field(max_length=20)] = Field(default_factory=list)
 
 
-class ReasonIn(InputModel):
+class ContractReasonIn(InputModel):
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 

@@ -252,7 +252,7 @@ class EntryCreate(InputModel):
         )
 
 
-class ReasonIn(InputModel):
+class LedgerReasonIn(InputModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 

@@ -116,7 +116,7 @@ class MemberCreate(InputModel):
     )
 
 
-class InvitationRead(OutputModel):
+class MemberInvitationRead(OutputModel):
     """A pending (or answered) invitation as the inviting organisation sees it: the e-mail it
     typed and nothing about any account."""
 

@@ -220,7 +220,9 @@ class InvitationCreate(InputModel):
     organisation_id: uuid.UUID = Field(description="A centre or institute; a centre's invitation covers its institutes")
 
 
-class InvitationRead(OutputModel):
+class ProblemInvitationRead(OutputModel):
+    """A centre or institute invited to a problem (not MemberInvitationRead: a person invited to join)."""
+
     id: uuid.UUID
     problem_id: uuid.UUID
     organisation_id: uuid.UUID

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.openapi import no_generated_ids, require_operation_ids
 from tests.factories.http import is_problem
-from tests.factories.organisations import auth_headers, create_user
+from tests.factories.organisations import PASSWORD, auth_headers, create_user
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -186,6 +186,67 @@ class TestContractDocument:
         op = spec["paths"]["/api/v1/contracts/{contract_id}/document"]["get"]
         assert op["responses"]["404"]["content"] == PROBLEM
         assert "text/html" in op["responses"]["200"]["content"]
+
+
+def referenced(spec: dict[str, Any], node: Any, found: set[str] | None = None) -> set[str]:
+    """The component schemas `node` refers to, directly or through other components."""
+    found = set() if found is None else found
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/") and (name := ref.rsplit("/", 1)[1]) not in found:
+            found.add(name)
+            referenced(spec, spec["components"]["schemas"][name], found)
+        for value in node.values():
+            referenced(spec, value, found)
+    elif isinstance(node, list):
+        for value in node:
+            referenced(spec, value, found)
+    return found
+
+
+class TestSchemasAsSent:
+    """What a generated client's types say of an answer is what the answer is (clients/typescript
+    generates with openapi-typescript, `required` deciding `x: T` or `x?: T`)."""
+
+    def test_schema_names_are_class_names_not_module_paths(self, spec):
+        # Two classes of one name in two modules became `api__schemas__common__Page_InvitationRead___1`
+        # (numbered by import order): a type name no client can live with.
+        names = spec["components"]["schemas"]
+        assert [n for n in names if "__" in n or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", n)] == []
+
+    def test_every_member_a_success_response_sends_is_required(self, spec):
+        """Every field of a response model is serialised, defaults included, so none is optional:
+        `next_cursor: string | null`, Money's `currency`, a token's `token_type`, a user's `memberships`."""
+        sent: set[str] = set()
+        received: set[str] = set()
+        for _path, _m, op in operations(spec):
+            for status, response in op["responses"].items():
+                if status.startswith("2"):
+                    referenced(spec, response, sent)
+            referenced(spec, [op.get("parameters", []), op.get("requestBody", {})], received)
+        only_sent = sent - received
+        assert {"Money", "Page_BookingRead_", "TokenResponse", "UserRead", "SearchHit"} <= only_sent
+        optional = {
+            name: sorted(set(schema["properties"]) - set(schema.get("required", [])))
+            for name in sorted(only_sent)
+            if "properties" in (schema := spec["components"]["schemas"][name])
+        }
+        assert {name: members for name, members in optional.items() if members} == {}
+
+    async def test_the_members_marked_required_are_sent(self, client, spec, db, app):
+        """The required members are in the answers (an empty page's `next_cursor: null`, the token's
+        `token_type`, the user's `memberships`), as the schemas now say."""
+        user = await create_user(db, app)
+        token = await client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
+        assert token.status_code == 200, token.text
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        me = await client.get("/api/v1/me", headers=headers)
+        page = await client.get("/api/v1/bookings", headers=headers)
+        schemas = spec["components"]["schemas"]
+        for response, name in ((token, "TokenResponse"), (me, "UserRead"), (page, "Page_BookingRead_")):
+            assert response.status_code == 200, response.text
+            assert set(response.json()) == set(schemas[name]["required"]) == set(schemas[name]["properties"]), name
+        assert page.json() == {"items": [], "next_cursor": None}
 
 
 def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -216,7 +216,7 @@ async function journey(): Promise<void> {
   s = step("register an SME (the document's example, with a fresh e-mail and USCC)");
   const user = ok(s, await anonymous.POST("/api/v1/auth/register", { body: registration }), 201);
   assert(user.email === registration.email.toLowerCase(), s, "the user is the one registered", user);
-  const membership = user.memberships?.find((m) => m.organisation_kind === "sme");
+  const membership = user.memberships.find((m) => m.organisation_kind === "sme");
   assert(membership?.role === "sme_admin", s, "the registrant administers the new SME", user);
 
   s = step("register the same e-mail again");
