@@ -107,6 +107,15 @@ def _connection_phase(exc: BaseException) -> bool:
     return False
 
 
+def breaks_a_rule(error: Any) -> bool:
+    """One of our validators refused the value (its ValueError: a USCC's check character, a time zone
+    name, a date outside 1900-2199, control characters, one field against another): the request matches
+    the OpenAPI document, which cannot state these, and breaks a rule (`invalid`). Pydantic's own checks
+    (a type, a range, a length, a pattern, an enum, an unknown field, e-mail syntax, malformed JSON) are
+    what the document states; failing one, the request does not match it (`validation`)."""
+    return error.get("type") == "value_error" and isinstance((error.get("ctx") or {}).get("error"), ValueError)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into problem+json."""
 
@@ -116,9 +125,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")} for e in exc.errors()
-        ]
+        found = exc.errors()
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type")} for e in found]
+        if found and all(breaks_a_rule(e) for e in found):
+            return problem_response(
+                422, "Invalid input", "invalid", "the request breaks a rule; see errors", errors=details
+            )
         return problem_response(
             422, "Invalid input", "validation", "the request has invalid fields; see errors", errors=details
         )

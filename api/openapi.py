@@ -53,14 +53,16 @@ STANDARD: dict[str, str] = {
     f"({_slug('idempotency-key-reused')})",
     "413": f"The request body is larger than the server accepts ({_slug('payload-too-large')})",
     "422": f"Invalid input. {_slug('validation')}: the request does not match this document (a type, a range, "
-    f"an enum value, an unknown field, malformed JSON); {_slug('invalid')} and the named conditions below: it "
-    "matches but breaks a rule. `errors` lists each `loc` (body / query / path / header, then the field) and `msg`",
+    f"a length, a pattern, an enum value, an unknown field, malformed JSON); {_slug('invalid')} and the named "
+    "conditions below: it matches but breaks a rule the schema cannot state (a USCC's check character, a time "
+    "zone name, a date outside 1900-2199, control characters, one field against another). `errors` lists each "
+    "`loc` (body / query / path / header, then the field) and `msg`",
     "503": "The database is unavailable or a statement timed out; retry after `Retry-After` seconds "
     f"({_slug('database-unavailable')})",
 }
 
 
-def _route_contexts(app: FastAPI) -> Iterator[Any]:
+def route_contexts(app: FastAPI) -> Iterator[Any]:
     """Every API route of the app, as included (its path with the prefix)."""
     for context in routing.iter_route_contexts(app.routes):
         if getattr(context, "dependant", None) is not None and getattr(context, "include_in_schema", False):
@@ -71,7 +73,7 @@ def require_operation_ids(app: FastAPI) -> None:
     """Refuse to build an app whose routes lack an explicit short camelCase `operation_id`, or share one."""
     problems: list[str] = []
     seen: dict[str, str] = {}
-    for context in _route_contexts(app):
+    for context in route_contexts(app):
         where = f"{','.join(sorted(context.methods))} {context.path_format}"
         op = context.operation_id
         if not op:
@@ -158,7 +160,7 @@ def build(app: FastAPI) -> dict[str, Any]:
     scheme = deps.oauth2_scheme.scheme_name
     auth_of = {
         (context.path_format, method.lower()): caller(context.dependant)
-        for context in _route_contexts(app)
+        for context in route_contexts(app)
         for method in context.methods
     }
     for path, item in document.get("paths", {}).items():

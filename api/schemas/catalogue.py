@@ -14,10 +14,9 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationInfo,
-    model_validator,
 )
 
-from api.schemas.common import InputModel, Money, MoneyIn, OutputModel
+from api.schemas.common import InputModel, Money, MoneyIn, OutputModel, PatchModel
 from models.enums import (
     ListingKind,
     ListingStatus,
@@ -119,7 +118,7 @@ class _Given:
         return value if name in self._body.model_fields_set else UNSET
 
 
-class ListingChanges(InputModel):
+class ListingChanges(PatchModel):
     title: Title | None = None
     title_en: TitleEn | None = None
     abstract: Abstract | None = None
@@ -130,15 +129,8 @@ class ListingChanges(InputModel):
     contact_email: EmailStr | None = None
     contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9\- ]{5,20}$")] | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self):
-        for name in self.required_fields():
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
-
     @classmethod
-    def required_fields(cls) -> tuple[str, ...]:
+    def not_null_fields(cls) -> tuple[str, ...]:
         return ("title", "abstract", "fields", "keywords")
 
     def given(self) -> Self:

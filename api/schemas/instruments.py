@@ -196,9 +196,9 @@ class InstrumentUpdate(ListingChanges):
     no_show_fee_bps: BasisPoints | None = None
 
     @classmethod
-    def required_fields(cls) -> tuple[str, ...]:
+    def not_null_fields(cls) -> tuple[str, ...]:
         return (
-            *super().required_fields(),
+            *super().not_null_fields(),
             "category",
             "specifications",
             "rates",

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
 
-from api.schemas.common import InputModel, OutputModel
+from api.schemas.common import InputModel, OutputModel, PatchModel
 from models import codes
 from models.enums import CentreCategory, InvitationStatus, OrganisationKind, Role
 from models.organisations import Membership, User
@@ -70,7 +70,7 @@ class OrganisationCreate(InputModel):
     description: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
-class OrganisationUpdate(InputModel):
+class OrganisationUpdate(PatchModel):
     name: Name | None = None
     name_en: Name | None = None
     uscc: USCC | None = None
@@ -80,12 +80,9 @@ class OrganisationUpdate(InputModel):
     description: Annotated[str, StringConstraints(max_length=4000)] | None = None
     verified: bool | None = Field(default=None, description="Platform administrators only")
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> OrganisationUpdate:
-        for name in ("name", "uscc", "region", "timezone", "verified"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    @classmethod
+    def not_null_fields(cls) -> tuple[str, ...]:
+        return ("name", "uscc", "region", "timezone", "verified")
 
 
 class OrganisationRead(OutputModel):

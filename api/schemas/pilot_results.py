@@ -103,8 +103,8 @@ class PilotResultUpdate(ListingChanges):
     price_negotiable: bool | None = None
 
     @classmethod
-    def required_fields(cls) -> tuple[str, ...]:
-        return (*super().required_fields(), "trl", "key_metrics", "ip_assets", "transfer_modes", "price_negotiable")
+    def not_null_fields(cls) -> tuple[str, ...]:
+        return (*super().not_null_fields(), "trl", "key_metrics", "ip_assets", "transfer_modes", "price_negotiable")
 
     def to_changes(self) -> pilot_results.PilotResultChanges:
         given = self.given()

@@ -8,7 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, AnyHttpUrl, ConfigDict, Field, StringConstraints, model_validator
 
-from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel
+from api.schemas.common import InputModel, Instant, Money, MoneyIn, OutputModel, PatchModel
 from models.enums import ConfidentialityTier, OrganisationKind, ProblemStatus, TechField
 from services import problems
 
@@ -123,7 +123,7 @@ class ProblemCreate(InputModel):
         )
 
 
-class ProblemUpdate(InputModel):
+class ProblemUpdate(PatchModel):
     """Changes to an open problem; the tier, NDA text and anonymity are fixed at posting."""
 
     title: Title | None = None
@@ -135,12 +135,9 @@ class ProblemUpdate(InputModel):
     deadline: Instant | None = None
     attachments: Attachments | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> ProblemUpdate:
-        for name in ("title", "summary", "description", "technical_field", "budget", "deadline", "attachments"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    @classmethod
+    def not_null_fields(cls) -> tuple[str, ...]:
+        return ("title", "summary", "description", "technical_field", "budget", "deadline", "attachments")
 
     def to_changes(self) -> problems.ProblemChanges:
         """The fields sent, as the service's changes; a field not sent stays unset. Only

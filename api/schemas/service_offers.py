@@ -58,8 +58,8 @@ class ServiceOfferUpdate(ListingChanges):
     )
 
     @classmethod
-    def required_fields(cls) -> tuple[str, ...]:
-        return (*super().required_fields(), "service_kind", "price_model", "deliverables")
+    def not_null_fields(cls) -> tuple[str, ...]:
+        return (*super().not_null_fields(), "service_kind", "price_model", "deliverables")
 
     def to_changes(self) -> service_offers.ServiceOfferChanges:
         given = self.given()

@@ -8,9 +8,12 @@ import logging
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
+from api.errors import breaks_a_rule
 from api.main import create_app
+from api.schemas.common import MoneyIn
 from models.enums import OrganisationKind, Role
 from models.idempotency import IdempotencyRecord
 from models.organisations import Organisation
@@ -52,6 +55,42 @@ class TestProblemDetails:
     async def test_bad_path_parameter(self, client, admin_headers):
         r = await client.get("/api/v1/organisations/not-a-uuid", headers=admin_headers)
         assert is_problem(r, 422)
+
+    async def test_a_broken_rule_is_invalid_and_a_schema_mismatch_is_validation(self, client, admin_headers):
+        """The document's 422 promise: `validation` when the request does not match the document (a type,
+        a pattern, an enum, an unknown field), `invalid` when it matches and breaks a rule the schema
+        cannot state (a USCC's check character): a generated client can tell which from the document."""
+        good = make_uscc()
+        wrong_check = good[:17] + ("0" if good[17] != "0" else "1")
+
+        async def answer(body: dict) -> tuple[str, set[tuple]]:
+            r = await client.post("/api/v1/organisations", json=body, headers=admin_headers)
+            assert is_problem(r, 422), r.text
+            return r.json()["type"], {tuple(e["loc"]) for e in r.json()["errors"]}
+
+        assert await answer(centre_body(uscc=wrong_check)) == ("urn:ttm:problem:invalid", {("body", "uscc")})
+        assert await answer(centre_body(timezone="Mars/Olympus")) == ("urn:ttm:problem:invalid", {("body", "timezone")})
+        assert await answer(centre_body(name="中心\x07")) == ("urn:ttm:problem:invalid", {("body", "name")})
+        # Schema-level: the document says it (a pattern, an enum, no other fields).
+        assert await answer(centre_body(region="32050")) == ("urn:ttm:problem:validation", {("body", "region")})
+        assert await answer(centre_body(kind="castle")) == ("urn:ttm:problem:validation", {("body", "kind")})
+        assert await answer(centre_body(owner="me")) == ("urn:ttm:problem:validation", {("body", "owner")})
+        # Both at once: it does not match the document.
+        assert await answer(centre_body(uscc=wrong_check, region="32050")) == (
+            "urn:ttm:problem:validation",
+            {("body", "uscc"), ("body", "region")},
+        )
+
+    def test_a_currency_outside_the_documented_enum_is_a_schema_error_not_a_rule(self):
+        # Money's currency is an enum in the document; its check is ours, but it fails as pydantic's
+        # own enum check does, so a request with only this wrong is `validation`, as the document says.
+        with pytest.raises(ValidationError) as raised:
+            MoneyIn.model_validate({"amount": 100, "currency": "XXX"})
+        [error] = raised.value.errors()
+        assert error["type"] == "enum" and not breaks_a_rule(error)
+        with pytest.raises(ValidationError) as raised:
+            MoneyIn.model_validate({"amount": 100, "currency": "CNY", "note": "x"})
+        assert not any(breaks_a_rule(e) for e in raised.value.errors())
 
     async def test_chinese_text_round_trips(self, client, admin_headers):
         name = "国家第三代半导体技术创新中心（苏州）"

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, ValidationError
 
-from api.openapi import no_generated_ids, require_operation_ids
+from api.openapi import no_generated_ids, require_operation_ids, route_contexts
+from models.enums import OrganisationKind, Role
 from tests.factories.http import is_problem
-from tests.factories.organisations import PASSWORD, auth_headers, create_user
+from tests.factories.organisations import PASSWORD, auth_headers, create_member, create_org, create_user
 
 METHODS = ("get", "post", "put", "patch", "delete")
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -247,6 +249,50 @@ class TestSchemasAsSent:
             assert response.status_code == 200, response.text
             assert set(response.json()) == set(schemas[name]["required"]) == set(schemas[name]["properties"]), name
         assert page.json() == {"items": [], "next_cursor": None}
+
+
+class TestPatchBodiesAsValidated:
+    """A PATCH body's field may be null in the document exactly when the API accepts null for it (to
+    clear it): a generated client's `title?: string | null` must not compile a request the API refuses."""
+
+    @staticmethod
+    def patch_bodies(app) -> list[tuple[str, type[BaseModel]]]:
+        found = []
+        for route in route_contexts(app):
+            if "PATCH" in route.methods and route.dependant.body_params:
+                model = route.dependant.body_params[0].field_info.annotation
+                assert isinstance(model, type) and issubclass(model, BaseModel), route.path_format
+                found.append((route.path_format, model))
+        return found
+
+    def test_null_is_documented_where_it_is_accepted_and_nowhere_else(self, app, spec):
+        bodies = self.patch_bodies(app)
+        assert len(bodies) >= 5
+        wrong = []
+        for path, model in bodies:
+            schema = spec["components"]["schemas"][model.__name__]
+            for name, prop in schema["properties"].items():
+                documented = {"type": "null"} in prop.get("anyOf", []) or prop.get("type") == "null"
+                try:
+                    model.model_validate({name: None})
+                    accepted = True
+                except ValidationError:
+                    accepted = False
+                if documented != accepted:
+                    wrong.append(f"{path} {model.__name__}.{name}: null documented {documented}, accepted {accepted}")
+        assert wrong == []
+
+    async def test_null_for_a_field_that_cannot_be_cleared_is_a_schema_error(self, client, db, app):
+        org = await create_org(db, OrganisationKind.sme, app=app)
+        _user, headers = await create_member(db, app, org, Role.sme_admin)
+        url = f"/api/v1/organisations/{org.id}"
+        refused = await client.patch(url, json={"name": None}, headers=headers)
+        assert is_problem(refused, 422), refused.text
+        assert refused.json()["type"] == "urn:ttm:problem:validation"  # the document says it: no null option
+        assert [e["type"] for e in refused.json()["errors"]] == ["not_null"]
+        cleared = await client.patch(url, json={"name_en": None}, headers=headers)
+        assert cleared.status_code == 200, cleared.text
+        assert cleared.json()["name_en"] is None
 
 
 def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
