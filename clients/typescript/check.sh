@@ -57,8 +57,9 @@ BASE="http://127.0.0.1:$PORT"
 step "serve on $BASE"
 "$BIN/ttm" serve --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
+ready() { "$BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + "/ready", timeout=5)' "$BASE" 2>/dev/null; }
 for _ in $(seq 1 120); do
-  if curl -fsS "$BASE/ready" >/dev/null 2>&1; then break; fi
+  if ready; then break; fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "client-check: the server exited before it was ready:" >&2
     cat "$WORK/server.log" >&2
@@ -66,15 +67,15 @@ for _ in $(seq 1 120); do
   fi
   sleep 0.5
 done
-if ! curl -fsS "$BASE/ready" >/dev/null; then
-  echo "client-check: the server was not ready within 60 s:" >&2
+if ! ready; then
+  echo "client-check: the server was not ready in time:" >&2
   cat "$WORK/server.log" >&2
   exit 1
 fi
 
 step "journey"
 status=0
-node dist/journey.js --base-url "$BASE" --document openapi.json || status=$?
+timeout 180 node dist/journey.js --base-url "$BASE" --document openapi.json || status=$?
 if [ "$status" -ne 0 ]; then
   echo "client-check: the journey failed (exit $status); the server's log:" >&2
   tail -n 60 "$WORK/server.log" >&2

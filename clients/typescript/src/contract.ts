@@ -132,9 +132,10 @@ export class Contract {
     }
   }
 
-  /** The schema a component is validated with (open: as the document says). */
-  component(name: string): ValidateFunction {
-    return this.compile(`component:${name}`, { $ref: `${DOCUMENT_ID}#/$defs/${name}` });
+  /** A type guard for a component, checked as the document says it (not closed): `T` is the
+   * generated type of that component, so data that passes may be used as one. */
+  component<T>(name: string): ValidateFunction<T> {
+    return this.ajv.compile<T>({ $ref: `${DOCUMENT_ID}#/$defs/${name}` });
   }
 
   private compile(key: string, schema: JsonObject): ValidateFunction {
