@@ -10,7 +10,9 @@ The rules apply to every route by construction, so a new route is held to them w
   dependencies (a required, optional or no caller); 401 on every operation that reads a token,
   409 `idempotency-key-reused` on every operation taking `Idempotency-Key`, 413 on every request
   body, 422 on every operation with input, 503 on every operation under `/api/v1` (they all use the
-  database); and every 4xx/5xx answer's content is replaced by the `Problem` schema.
+  database); every 4xx/5xx answer's content is replaced by the `Problem` schema; and each answer
+  documents the headers it carries (`X-Request-ID` always, `WWW-Authenticate` on 401, `Retry-After`
+  on 409/429/503, `Idempotent-Replayed` on the successes of operations taking `Idempotency-Key`).
 """
 
 from __future__ import annotations
@@ -59,6 +61,32 @@ STANDARD: dict[str, str] = {
     "`loc` (body / query / path / header, then the field) and `msg`",
     "503": "The database is unavailable or a statement timed out; retry after `Retry-After` seconds "
     f"({_slug('database-unavailable')})",
+}
+
+
+# The response headers clients read, on the answers that carry them (a generated client sees them).
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-ID": {
+        "description": "This request's id (the caller's own X-Request-ID when it sent a sane one); quote it when "
+        "reporting a problem (also the problem's `request_id`)",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "WWW-Authenticate": {
+        "description": '`Bearer` when the token is missing, `Bearer error="invalid_token"` when it is malformed, '
+        "expired or revoked",
+        "schema": {"type": "string"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying (a lock timeout or deadlock: 1; too many attempts: the "
+        "rate limit's window; the database unavailable: 5)",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same "
+        "`Idempotency-Key` (the work was done once)",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }
 
 
@@ -139,9 +167,18 @@ def _process(operation: dict[str, Any], path: str, auth: str, scheme: str) -> No
             entry["description"] = f"{STANDARD['422']}. Here: {described}"
     if path.startswith("/api/"):
         _add(responses, "503", STANDARD["503"])
+    idempotent = any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key" for p in params)
     for status, entry in responses.items():
         if status[0] in "45":
             entry["content"] = PROBLEM_CONTENT
+        headers = entry.setdefault("headers", {})
+        headers["X-Request-ID"] = HEADERS["X-Request-ID"]
+        if status == "401":
+            headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]
+        if status in ("409", "429", "503"):
+            headers["Retry-After"] = HEADERS["Retry-After"]
+        if idempotent and status[0] == "2":
+            headers["Idempotent-Replayed"] = HEADERS["Idempotent-Replayed"]
 
 
 def build(app: FastAPI) -> dict[str, Any]:

@@ -147,6 +147,41 @@ class TestErrorsDocumented:
                 assert "401" in op["responses"], (path, m)
 
 
+class TestHeadersDocumented:
+    """The response headers a client reads are in the document, where they are sent (openapi-typescript
+    types them; clients/typescript checks every answer's headers against them)."""
+
+    def test_each_answer_documents_the_headers_it_carries(self, spec):
+        missing = []
+        for path, m, op in operations(spec):
+            idempotent = any(p["name"].lower() == "idempotency-key" for p in op.get("parameters", []))
+            for status, response in op["responses"].items():
+                headers = response.get("headers", {})
+                expected = {"X-Request-ID"}
+                expected |= {"WWW-Authenticate"} if status == "401" else set()
+                expected |= {"Retry-After"} if status in ("409", "429", "503") else set()
+                expected |= {"Idempotent-Replayed"} if idempotent and status.startswith("2") else set()
+                if not expected <= set(headers):
+                    missing.append((m, path, status, sorted(expected - set(headers))))
+        assert missing == []
+        assert spec["paths"]["/api/v1/bookings"]["post"]["responses"]["201"]["headers"]["X-Request-ID"]["required"]
+
+    async def test_the_documented_headers_are_sent(self, client, db, app, spec):
+        key = {"Idempotency-Key": "headers-documented-1"}
+        refused = await client.get("/api/v1/bookings")
+        assert is_problem(refused, 401)
+        assert refused.headers["WWW-Authenticate"] == "Bearer"
+        assert refused.headers["X-Request-ID"] == refused.json()["request_id"]
+        org = await create_org(db, OrganisationKind.sme, app=app)
+        _user, headers = await create_member(db, app, org, Role.sme_admin)
+        body = spec["components"]["schemas"]["ProblemCreate"]["examples"][0]
+        first = await client.post("/api/v1/problems", json=body, headers=headers | key)
+        again = await client.post("/api/v1/problems", json=body, headers=headers | key)
+        assert first.status_code == again.status_code == 201, first.text
+        assert "Idempotent-Replayed" not in first.headers
+        assert again.headers["Idempotent-Replayed"] == "true"
+
+
 class TestSecurityAsEnforced:
     async def test_required_tokens_are_required(self, client, spec):
         """Every operation marked as requiring a token answers 401 problem+json without one."""

@@ -30,6 +30,7 @@ interface Case {
   status: number;
   contentType: string;
   body: unknown;
+  headers?: Record<string, string>; // added to Content-Type and X-Request-ID; "" removes one
   mismatch?: RegExp; // absent: the answer matches
 }
 
@@ -114,6 +115,45 @@ const cases: Case[] = [
     mismatch: /undocumented member "scope"/,
   },
   {
+    name: "an answer without its X-Request-ID",
+    method: "POST",
+    path: "/api/v1/auth/token",
+    status: 200,
+    contentType: JSON_TYPE,
+    body: tokenBody,
+    headers: { "x-request-id": "" },
+    mismatch: /required header x-request-id is missing/,
+  },
+  {
+    name: "a header the document names elsewhere, sent where it does not",
+    method: "POST",
+    path: "/api/v1/auth/token",
+    status: 200,
+    contentType: JSON_TYPE,
+    body: tokenBody,
+    headers: { "idempotent-replayed": "true" },
+    mismatch: /header idempotent-replayed is sent but not documented for 200/,
+  },
+  {
+    name: "a Retry-After that is not a number of seconds",
+    method: "POST",
+    path: "/api/v1/bookings",
+    status: 409,
+    contentType: PROBLEM_JSON,
+    body: problemBody,
+    headers: { "retry-after": "soon" },
+    mismatch: /header retry-after: "soon"/,
+  },
+  {
+    name: "a lock timeout's Retry-After, as documented",
+    method: "POST",
+    path: "/api/v1/bookings",
+    status: 409,
+    contentType: PROBLEM_JSON,
+    body: problemBody,
+    headers: { "retry-after": "1" },
+  },
+  {
     name: "a value outside an enum (a nested one)",
     method: "GET",
     path: "/api/v1/catalogue/search",
@@ -150,7 +190,9 @@ for (const c of cases) {
   const body: unknown = JSON.parse(JSON.stringify(c.body)); // drops the undefined members
   let outcome: string;
   try {
-    contract.check(c.method, c.path, c.status, c.contentType, body);
+    const headers = new Headers({ "content-type": c.contentType, "x-request-id": "5f0c2b1e9a7d4c3b", ...c.headers });
+    for (const [name, value] of Object.entries(c.headers ?? {})) if (value === "") headers.delete(name);
+    contract.check(c.method, c.path, c.status, headers, body);
     outcome = c.mismatch ? `FAILED: accepted, expected a mismatch ${c.mismatch}` : "ok: matches";
   } catch (err: unknown) {
     if (!(err instanceof ContractViolation)) throw err;

@@ -23,9 +23,15 @@ type JsonObject = { [key: string]: Json };
 interface MediaTypeObject {
   schema?: JsonObject;
 }
+interface HeaderObject {
+  description?: string;
+  required?: boolean;
+  schema?: JsonObject;
+}
 interface ResponseObject {
   description?: string;
   content?: Record<string, MediaTypeObject>;
+  headers?: Record<string, HeaderObject>;
 }
 interface OperationObject {
   operationId?: string;
@@ -104,11 +110,19 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
   });
 }
 
+/** What the check reads of a response's headers (the Fetch API's Headers has it). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 export class Contract {
   readonly document: OpenApiDocument;
   readonly checked: CheckedAnswer[] = [];
   private readonly ajv: Ajv2020;
   private readonly validators = new Map<string, ValidateFunction>();
+  /** Every response header the document names anywhere (lower case): an answer that carries one must
+   * document it for its status. */
+  private readonly apiHeaders = new Set<string>();
 
   constructor(documentPath: string) {
     const parsed: unknown = JSON.parse(readFileSync(documentPath, "utf-8"));
@@ -126,6 +140,13 @@ export class Contract {
     this.ajv.addKeyword({ keyword: "discriminator", schemaType: "object" });
     this.ajv.addFormat("binary", true); // file bodies; never a JSON answer
     const schemas = this.document.components.schemas;
+    for (const item of Object.values(this.document.paths)) {
+      for (const op of Object.values(item)) {
+        for (const response of Object.values(op.responses ?? {})) {
+          for (const name of Object.keys(response.headers ?? {})) this.apiHeaders.add(name.toLowerCase());
+        }
+      }
+    }
     for (const closed of [false, true]) {
       const defs = Object.fromEntries(Object.entries(schemas).map(([name, s]) => [name, rewrite(s, closed)]));
       this.ajv.addSchema({ $id: `${DOCUMENT_ID}${closed ? "-closed" : ""}`, $defs: defs });
@@ -162,8 +183,34 @@ export class Contract {
     return n;
   }
 
+  /** The response headers against the response's `headers`: each required one present, each one the
+   * API documents anywhere documented here when sent, and each value valid for its schema. */
+  private checkHeaders(documented: ResponseObject, status: number, headers: HeaderReader): string[] {
+    const declared = new Map(Object.entries(documented.headers ?? {}).map(([n, h]) => [n.toLowerCase(), h]));
+    const mismatches: string[] = [];
+    for (const [name, header] of declared) {
+      const value = headers.get(name);
+      if (value === null) {
+        if (header.required) mismatches.push(`required header ${name} is missing`);
+        continue;
+      }
+      if (header.schema) {
+        const parsed: unknown = header.schema.type === "integer" && /^-?\d+$/.test(value) ? Number(value) : value;
+        const validate = this.compile(`header ${JSON.stringify(header.schema)}`, rewrite(header.schema, true) as JsonObject);
+        if (!validate(parsed)) mismatches.push(`header ${name}: ${JSON.stringify(value)} ${describe(validate.errors).join("; ")}`);
+      }
+    }
+    for (const name of this.apiHeaders) {
+      if (!declared.has(name) && headers.get(name) !== null) {
+        mismatches.push(`header ${name} is sent but not documented for ${status}`);
+      }
+    }
+    return mismatches;
+  }
+
   /** Hold one answer to the document; throws ContractViolation listing every mismatch. */
-  check(method: string, path: string, status: number, contentType: string | null, body: unknown): CheckedAnswer {
+  check(method: string, path: string, status: number, headers: HeaderReader, body: unknown): CheckedAnswer {
+    const contentType = headers.get("content-type");
     const op = this.operation(method, path);
     const operationId = op.operationId ?? `${method} ${path}`;
     const where = `${operationId} (${method.toUpperCase()} ${path}) answered ${status}`;
@@ -199,6 +246,8 @@ export class Contract {
     if (!validate(body)) {
       throw new ContractViolation(where, describe(validate.errors), body);
     }
+    const headerMismatches = this.checkHeaders(documented, status, headers);
+    if (headerMismatches.length > 0) throw new ContractViolation(where, headerMismatches, body);
     const ref = media.schema.$ref;
     const answer: CheckedAnswer = {
       operationId,

@@ -74,7 +74,7 @@ const checkAgainstDocument: Middleware = {
     } catch {
       throw new ContractViolation(`${request.method} ${schemaPath} answered ${response.status}`, ["body is not JSON"], text);
     }
-    const answer = contract.check(request.method, schemaPath, response.status, response.headers.get("content-type"), body);
+    const answer = contract.check(request.method, schemaPath, response.status, response.headers, body);
     const problem = answer.problemType ? ` ${answer.problemType.replace(PROBLEM, "")}` : "";
     console.log(`    ${answer.method} ${answer.path} -> ${answer.status}${problem} (${answer.schema}: matches)`);
     return undefined;
