@@ -24,6 +24,9 @@ step "export the OpenAPI document"
 step "generate src/schema.d.ts (openapi-typescript)"
 npm run --silent generate
 
+step "formatting (prettier --check)"
+npm run --silent format-check
+
 step "type-check and compile (tsc, strict)"
 rm -rf dist
 npx --no-install tsc

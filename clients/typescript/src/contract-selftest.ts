@@ -35,8 +35,22 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: "a documented problem", method: "POST", path: "/api/v1/bookings", status: 409, contentType: PROBLEM_JSON, body: problemBody },
-  { name: "a documented success", method: "POST", path: "/api/v1/auth/token", status: 200, contentType: JSON_TYPE, body: tokenBody },
+  {
+    name: "a documented problem",
+    method: "POST",
+    path: "/api/v1/bookings",
+    status: 409,
+    contentType: PROBLEM_JSON,
+    body: problemBody,
+  },
+  {
+    name: "a documented success",
+    method: "POST",
+    path: "/api/v1/auth/token",
+    status: 200,
+    contentType: JSON_TYPE,
+    body: tokenBody,
+  },
   {
     name: "an undocumented status",
     method: "POST",

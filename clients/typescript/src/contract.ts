@@ -91,7 +91,11 @@ function rewrite(node: Json, closed: boolean): Json {
       out[key] = rewrite(value, closed);
     }
   }
-  if (closed && isObject(node.properties) && (!("additionalProperties" in node) || node.additionalProperties === true)) {
+  if (
+    closed &&
+    isObject(node.properties) &&
+    (!("additionalProperties" in node) || node.additionalProperties === true)
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -196,8 +200,12 @@ export class Contract {
       }
       if (header.schema) {
         const parsed: unknown = header.schema.type === "integer" && /^-?\d+$/.test(value) ? Number(value) : value;
-        const validate = this.compile(`header ${JSON.stringify(header.schema)}`, rewrite(header.schema, true) as JsonObject);
-        if (!validate(parsed)) mismatches.push(`header ${name}: ${JSON.stringify(value)} ${describe(validate.errors).join("; ")}`);
+        const validate = this.compile(
+          `header ${JSON.stringify(header.schema)}`,
+          rewrite(header.schema, true) as JsonObject,
+        );
+        if (!validate(parsed))
+          mismatches.push(`header ${name}: ${JSON.stringify(value)} ${describe(validate.errors).join("; ")}`);
       }
     }
     for (const name of this.apiHeaders) {

@@ -72,7 +72,11 @@ const checkAgainstDocument: Middleware = {
     try {
       body = text === "" ? undefined : JSON.parse(text);
     } catch {
-      throw new ContractViolation(`${request.method} ${schemaPath} answered ${response.status}`, ["body is not JSON"], text);
+      throw new ContractViolation(
+        `${request.method} ${schemaPath} answered ${response.status}`,
+        ["body is not JSON"],
+        text,
+      );
     }
     const answer = contract.check(request.method, schemaPath, response.status, response.headers, body);
     const problem = answer.problemType ? ` ${answer.problemType.replace(PROBLEM, "")}` : "";
@@ -208,7 +212,10 @@ async function journey(): Promise<void> {
   const registration = registrationFromExample();
   const uscc = registration.organisation.uscc;
   const wrongCheck = USCC_ALPHABET.charAt((USCC_ALPHABET.indexOf(uscc.charAt(17)) + 1) % USCC_ALPHABET.length);
-  const mistyped = { ...registration, organisation: { ...registration.organisation, uscc: uscc.slice(0, 17) + wrongCheck } };
+  const mistyped = {
+    ...registration,
+    organisation: { ...registration.organisation, uscc: uscc.slice(0, 17) + wrongCheck },
+  };
   // It matches the document (a string) and breaks a rule the schema cannot state: `invalid`, not `validation`.
   const badUscc = problem(s, await anonymous.POST("/api/v1/auth/register", { body: mistyped }), 422, "invalid");
   assert(
@@ -246,23 +253,53 @@ async function journey(): Promise<void> {
   // not offered by the types) for one that may not.
   const organisation = { params: { path: { organisation_id: membership.organisation_id } } };
   s = step("give my organisation an English name");
-  const named = ok(s, await me.PATCH("/api/v1/organisations/{organisation_id}", { ...organisation, body: { name_en: "Navi New Materials" } }), 200);
-  assert(named.name_en === "Navi New Materials" && named.name === registration.organisation.name, s, "renamed in English only", named);
+  const named = ok(
+    s,
+    await me.PATCH("/api/v1/organisations/{organisation_id}", {
+      ...organisation,
+      body: { name_en: "Navi New Materials" },
+    }),
+    200,
+  );
+  assert(
+    named.name_en === "Navi New Materials" && named.name === registration.organisation.name,
+    s,
+    "renamed in English only",
+    named,
+  );
 
   s = step("clear the English name (null, which the document allows for it)");
-  const cleared = ok(s, await me.PATCH("/api/v1/organisations/{organisation_id}", { ...organisation, body: { name_en: null } }), 200);
+  const cleared = ok(
+    s,
+    await me.PATCH("/api/v1/organisations/{organisation_id}", { ...organisation, body: { name_en: null } }),
+    200,
+  );
   assert(cleared.name_en === null, s, "cleared", cleared);
 
   s = step("clear the name (null, which the document does not allow: a client must cast to send it)");
   // @ts-expect-error the document says a name cannot be cleared, so the generated type refuses null
   const clearName: Schemas["OrganisationUpdate"] = { name: null };
-  const notCleared = problem(s, await me.PATCH("/api/v1/organisations/{organisation_id}", { ...organisation, body: clearName }), 422, "validation");
-  assert(notCleared.errors?.some((e) => e.type === "not_null"), s, "the error says null is not allowed", notCleared);
+  const notCleared = problem(
+    s,
+    await me.PATCH("/api/v1/organisations/{organisation_id}", { ...organisation, body: clearName }),
+    422,
+    "validation",
+  );
+  assert(
+    notCleared.errors?.some((e) => e.type === "not_null"),
+    s,
+    "the error says null is not allowed",
+    notCleared,
+  );
 
   s = step("list my bookings without a token");
   const noToken = await anonymous.GET("/api/v1/bookings", {});
   problem(s, noToken, 401, "unauthorized");
-  assert(noToken.response.headers.get("www-authenticate")?.startsWith("Bearer"), s, "401 says WWW-Authenticate: Bearer");
+  assert(
+    noToken.response.headers.get("www-authenticate")?.startsWith("Bearer"),
+    s,
+    "401 says WWW-Authenticate: Bearer",
+  );
 
   s = step("list my bookings with a malformed token");
   problem(s, await client("not-a-jwt").GET("/api/v1/bookings", {}), 401, "invalid-token");
@@ -275,15 +312,28 @@ async function journey(): Promise<void> {
     422,
     "validation",
   );
-  assert(outOfRange.errors?.some((e) => e.loc.join(".") === "query.trl_min"), s, "errors must name query.trl_min", outOfRange);
+  assert(
+    outOfRange.errors?.some((e) => e.loc.join(".") === "query.trl_min"),
+    s,
+    "errors must name query.trl_min",
+    outOfRange,
+  );
 
-  s = step('search the catalogue for instruments: "battery"');
-  const hits = ok(s, await me.GET("/api/v1/catalogue/search", { params: { query: { q: "battery", kind: "instrument" } } }), 200);
+  s = step('search the catalogue for instruments: "battery" (no token: the document says none is needed)');
+  const hits = ok(
+    s,
+    await anonymous.GET("/api/v1/catalogue/search", { params: { query: { q: "battery", kind: "instrument" } } }),
+    200,
+  );
   const hit = hits.items.find((h) => h.title_en === "Battery charge-discharge cycler");
   assert(hit !== undefined && hit.kind === "instrument", s, "the demo battery cycler is found", hits);
 
-  s = step("read the instrument (its booking rules)");
-  const instrument = ok(s, await me.GET("/api/v1/instruments/{instrument_id}", { params: { path: { instrument_id: hit.id } } }), 200);
+  s = step("read the instrument, its booking rules (no token: the document marks the token optional)");
+  const instrument = ok(
+    s,
+    await anonymous.GET("/api/v1/instruments/{instrument_id}", { params: { path: { instrument_id: hit.id } } }),
+    200,
+  );
   assert(instrument.id === hit.id, s, "the instrument found", instrument);
 
   s = step("read the availability of an unknown instrument");
@@ -321,7 +371,12 @@ async function journey(): Promise<void> {
     422,
     "validation",
   );
-  assert(naive.errors?.some((e) => e.loc.join(".") === "body.start_at"), s, "errors must name body.start_at", naive);
+  assert(
+    naive.errors?.some((e) => e.loc.join(".") === "body.start_at"),
+    s,
+    "errors must name body.start_at",
+    naive,
+  );
 
   s = step("book a slot in the past");
   const pastStart = Math.floor((now - 3 * 24 * HOUR) / HOUR) * HOUR;
@@ -339,16 +394,28 @@ async function journey(): Promise<void> {
   );
   assert(typeof past.rule === "string" && past.rule.length > 0, s, "the problem names the rule", past);
 
-  const booking = { instrument_id: instrument.id, ...slot, purpose: "电池循环寿命测试 cycle-life test (client journey)" };
+  const booking = {
+    instrument_id: instrument.id,
+    ...slot,
+    purpose: "电池循环寿命测试 cycle-life test (client journey)",
+  };
   s = step("quote the booking (dry run)");
-  const quote = asQuote(s, ok(s, await me.POST("/api/v1/bookings", { params: { query: { dry_run: true } }, body: booking }), 200));
+  const quote = asQuote(
+    s,
+    ok(s, await me.POST("/api/v1/bookings", { params: { query: { dry_run: true } }, body: booking }), 200),
+  );
   assert(quote.instrument_id === instrument.id && quote.total.amount > 0, s, "a priced quote", quote);
 
   s = step("book the free slot (with an Idempotency-Key)");
   const key = randomUUID();
   const created = await me.POST("/api/v1/bookings", { params: { header: { "Idempotency-Key": key } }, body: booking });
   const booked = asBooking(s, ok(s, created, 201));
-  assert(booked.instrument.id === instrument.id && booked.instrument.title === instrument.title, s, "the booking names its instrument", booked);
+  assert(
+    booked.instrument.id === instrument.id && booked.instrument.title === instrument.title,
+    s,
+    "the booking names its instrument",
+    booked,
+  );
   assert(booked.state === quote.initial_state, s, `state ${quote.initial_state} as quoted`, booked);
   assert(booked.price.quoted.amount === quote.total.amount, s, "the frozen price is the quote", booked);
   assert(booked.cancellation_fee === null, s, "no cancellation fee before cancelling", booked);
@@ -378,7 +445,9 @@ async function journey(): Promise<void> {
     "booking-overlap",
   );
   assert(
-    overlap.conflicts?.some((c) => Date.parse(c.start_at) === Date.parse(slot.start_at) && Date.parse(c.end_at) === Date.parse(slot.end_at)),
+    overlap.conflicts?.some(
+      (c) => Date.parse(c.start_at) === Date.parse(slot.start_at) && Date.parse(c.end_at) === Date.parse(slot.end_at),
+    ),
     s,
     "conflicts names the taken slot",
     overlap,
@@ -394,7 +463,12 @@ async function journey(): Promise<void> {
     "only my organisation's bookings",
     mine,
   );
-  assert(listed.instrument.centre_name.length > 0, s, "each booking names its centre (one call for the screen)", listed);
+  assert(
+    listed.instrument.centre_name.length > 0,
+    s,
+    "each booking names its centre (one call for the screen)",
+    listed,
+  );
 
   s = step("cancel the booking");
   const cancelled = ok(
@@ -418,11 +492,20 @@ async function journey(): Promise<void> {
   assert(twice.state === "cancelled", s, "the problem says its state", twice);
 
   s = step("read the booking back");
-  const readBack = ok(s, await me.GET("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: booked.id } } }), 200);
+  const readBack = ok(
+    s,
+    await me.GET("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: booked.id } } }),
+    200,
+  );
   assert(readBack.state === "cancelled" && readBack.closed_at !== null, s, "cancelled, and closed", readBack);
 
   s = step("read a booking that does not exist");
-  problem(s, await me.GET("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: randomUUID() } } }), 404, "booking-not-found");
+  problem(
+    s,
+    await me.GET("/api/v1/bookings/{booking_id}", { params: { path: { booking_id: randomUUID() } } }),
+    404,
+    "booking-not-found",
+  );
 
   s = step("cancel a booking that does not exist");
   problem(
