@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make client-check: install the client's pinned packages, export the OpenAPI document, generate the
-# TypeScript types from it, type-check and compile the journey (tsc, strict), then run the journey
-# against a live server: `ttm serve` on a free 127.0.0.1 port over a fresh SQLite file, migrated and
-# loaded with the demo data. Any failure (install, generation, a type error, a journey step, an
-# answer that does not match the document) fails the check. Usage: check.sh PYTHON_BIN_DIR
+# TypeScript types from it, check the sources' formatting, type-check and compile (tsc, strict), run
+# the contract check's self-test, then the journey against a live server: `ttm serve` on a free
+# 127.0.0.1 port over a fresh SQLite file, migrated and loaded with the demo data. Any failure
+# (install, generation, a type error, a journey step, an answer that does not match the document)
+# fails the check. Usage: check.sh VENV_BIN_DIR (make passes the project's virtualenv).
 set -euo pipefail
 BIN=${1:?usage: check.sh VENV_BIN_DIR}
 BIN=$(cd "$BIN" && pwd)
