@@ -7,9 +7,10 @@ generates `MAX_EXAMPLES` requests that match the document (positive) and `MAX_EX
 it (negative), derandomised with Hypothesis' example database off; each is sent by both callers
 through the real app and database of this test (httpx's ASGI transport on the test's event loop,
 so the same connections serve the fixtures and the app), and schemathesis' checks judge each answer.
-Path ids are sometimes the callers' own organisations and the records of a small world built per
-test, so some examples reach real objects; the rest are unknown ids, which must answer documented 404
-problems. Run it alone: `pytest tests/api/test_schemathesis.py` (docs/api.md).
+Every other valid example puts real ids in the path (the callers' own organisations and users, and a
+small world between the two tenants: listings, a problem, a draft contract), so it reaches real objects,
+its own tenant's or the other's; the rest are unknown ids, which must answer documented 404 problems.
+Run it alone: `pytest tests/api/test_schemathesis.py` (docs/api.md).
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 
 from api.main import create_app
-from models.enums import OrganisationKind, Role
 from services.settings import Environment, Settings, generate_dev_key
+from tests.factories.catalogue import create_published, instrument_body, offer_body
+from tests.factories.contracts import contract_body, make_contract_cast, post_contract
 from tests.factories.organisations import build
+from tests.factories.problems import Actor, post_problem
 
 # Per operation and generation mode (positive, negative); each example is sent by both callers.
 # TTM_SCHEMATHESIS_EXAMPLES raises it for a deeper run by hand (docs/api.md).
@@ -126,26 +129,54 @@ def httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class Caller:
     headers: dict[str, str]
-    # Real ids by path parameter name: the caller's own organisation and user.
+    # Real ids by path parameter name: the caller's own organisation and user, and the world's records.
     ids: dict[str, str]
 
 
-async def callers(db, app) -> dict[str, Caller]:
-    """Two tenants: a staff member of a centre, and the admin of an SME that is another organisation."""
-    async with build(db, app) as b:
-        centre = b.org(OrganisationKind.centre)
-        sme = b.org(OrganisationKind.sme)
-        staff = b.user((centre, Role.centre_staff))
-        admin = b.user((sme, Role.sme_admin))
-        return {
-            "centre staff": Caller(
-                b.headers(staff),
-                {"organisation_id": str(centre.id), "centre_id": str(centre.id), "user_id": str(staff.id)},
-            ),
-            "SME admin": Caller(
-                b.headers(admin), {"organisation_id": str(sme.id), "centre_id": str(sme.id), "user_id": str(admin.id)}
-            ),
-        }
+@dataclass
+class World:
+    """Two tenants, a centre (its staff member) and an SME (its admin), and records between them."""
+
+    staff: Actor
+    admin: Actor
+    records: dict[str, str]
+
+    async def callers(self, db, app) -> dict[str, Caller]:
+        """Both tenants, each signed in afresh (a sign-out by an earlier operation ends only its own session)."""
+        async with build(db, app) as b:
+            return {
+                who: Caller(
+                    b.headers(actor.user),
+                    self.records
+                    | {
+                        "organisation_id": str(actor.org.id),
+                        "centre_id": str(actor.org.id),
+                        "user_id": str(actor.user.id),
+                    },
+                )
+                for who, actor in (("centre staff", self.staff), ("SME admin", self.admin))
+            }
+
+
+async def make_world(client, db, app) -> World:
+    """The contracts cast's centre staff member and SME admin; the centre's published pilot-scale result,
+    instrument and service offer, the SME's public problem, and a draft contract between them."""
+    cast = await make_contract_cast(db, app, client)
+    staff, admin = cast.provider_staff, cast.client_signer
+    instrument = await create_published(client, staff.headers, "instruments", instrument_body())
+    offer = await create_published(client, staff.headers, "service-offers", offer_body())
+    problem = await post_problem(client, admin)
+    contract = await post_contract(client, staff, contract_body(cast))
+    records = {
+        "result_id": cast.pilot_result["id"],
+        "listing_id": cast.pilot_result["id"],
+        "instrument_id": instrument["id"],
+        "offer_id": offer["id"],
+        "problem_id": problem["id"],
+        "contract_id": contract["id"],
+        "milestone_id": contract["milestones"][0]["id"],
+    }
+    return World(staff, admin, records)
 
 
 def test_every_operation_of_the_document_is_exercised(shared_app):
@@ -158,9 +189,9 @@ def test_every_operation_of_the_document_is_exercised(shared_app):
     }
 
 
-async def exercise(operation: Any, client, db, app) -> dict[str, str]:
+async def exercise(operation: Any, world: World, client, db, app) -> dict[str, str]:
     """Send `operation`'s generated requests as both callers; schemathesis' failures by title."""
-    signed_in = await callers(db, app)
+    signed_in = await world.callers(db, app)
     failures: dict[str, str] = {}
     sent = 0
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -168,7 +199,8 @@ async def exercise(operation: Any, client, db, app) -> dict[str, str]:
             generated_ids = dict(case.path_parameters or {})
             for who, caller in signed_in.items():
                 if mode is GenerationMode.POSITIVE and number % 2:
-                    # Every other valid example names the caller's own records where the path takes them.
+                    # Every other valid example names real records (the caller's own organisation and user, the
+                    # world's listings, problem, contract) where the path takes them.
                     case.path_parameters = generated_ids | {k: caller.ids[k] for k in generated_ids if k in caller.ids}
                 try:
                     kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=caller.headers)
@@ -189,7 +221,8 @@ async def exercise(operation: Any, client, db, app) -> dict[str, str]:
 async def test_area_conforms(area, client, db, app, stripe):
     # Card payments configured (Stripe's network edge is the suite's fake), so the payment and webhook
     # operations run as in production instead of answering `card-payments-not-configured`.
+    world = await make_world(client, db, app)
     failures: dict[str, str] = {}
     for operation in AREAS[area]:
-        failures |= await exercise(operation, client, db, app)
+        failures |= await exercise(operation, world, client, db, app)
     assert not failures, "\n\n".join(f"== {key}\n{text}" for key, text in failures.items())
