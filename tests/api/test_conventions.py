@@ -52,6 +52,21 @@ class TestProblemDetails:
         )
         assert is_problem(r, 422)
 
+    @pytest.mark.parametrize(
+        ("path", "content", "content_type"),
+        [
+            ("/api/v1/organisations", b'{"name": "\xff\xfe"}', "application/json"),  # JSON that is not UTF-8
+            ("/api/v1/auth/token", b"--x\r\nnot a part", "multipart/form-data; boundary=x"),
+        ],
+    )
+    async def test_unparsable_body_is_a_validation_problem(self, client, admin_headers, path, content, content_type):
+        """A body that can't be read at all is malformed input: the documented 422 `validation`
+        (schemathesis found 400 `http-400`, which no operation documents)."""
+        r = await client.post(path, content=content, headers=admin_headers | {"content-type": content_type})
+        assert is_problem(r, 422)
+        assert r.json()["type"] == "urn:ttm:problem:validation"
+        assert [(e["loc"], e["type"]) for e in r.json()["errors"]] == [(["body"], "body_unparsable")]
+
     async def test_bad_path_parameter(self, client, admin_headers):
         r = await client.get("/api/v1/organisations/not-a-uuid", headers=admin_headers)
         assert is_problem(r, 422)
