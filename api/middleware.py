@@ -7,6 +7,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Protocol
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -78,6 +79,33 @@ def _route_template(scope: Scope) -> str:
     return path
 
 
+# Read sessions opened for the request (`api.deps.get_read_session`), closed when it ends.
+_READ_SESSIONS = "ttm.read_sessions"
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+def register_read_session(scope: Scope, session: _Closable) -> None:
+    """Close `session` when the request ends (RequestContextMiddleware, after the response)."""
+    sessions = scope.get(_READ_SESSIONS)
+    if sessions is None:
+        scope[_READ_SESSIONS] = [session]
+    else:
+        sessions.append(session)
+
+
+async def close_read_sessions(scope: Scope) -> None:
+    """Close the request's read sessions: AUTOCOMMIT, so closing returns each connection to the pool
+    without a round trip (nothing to roll back), in this task (services/db.py, `read_session`)."""
+    sessions = scope.get(_READ_SESSIONS)
+    if sessions:
+        del scope[_READ_SESSIONS]
+        for session in sessions:
+            await session.close()
+
+
 class RequestContextMiddleware:
     """Gives every request an id (taken from X-Request-ID when sane), logs it, counts it."""
 
@@ -114,6 +142,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            await close_read_sessions(scope)
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
             if route != "/metrics":
