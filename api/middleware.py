@@ -148,12 +148,19 @@ class RequestContextMiddleware:
             if route != "/metrics":
                 _observe(scope["method"], route, status, elapsed)
             if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "%s %s %s",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
+                # The record made directly, as `log.info` would, without `findCaller` walking the
+                # stack for a source line no formatter prints.
+                log.handle(
+                    log.makeRecord(
+                        log.name,
+                        logging.INFO,
+                        __file__,
+                        0,
+                        "%s %s %s",
+                        (scope["method"], scope["path"], status),
+                        None,
+                        extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
+                    )
                 )
             request_id_var.reset(token)
 
