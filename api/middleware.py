@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -142,27 +143,34 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            await close_read_sessions(scope)
-            elapsed = time.perf_counter() - started
-            route = _route_template(scope)
-            if route != "/metrics":
-                _observe(scope["method"], route, status, elapsed)
-            if log.isEnabledFor(logging.INFO):
-                # The record made directly, as `log.info` would, without `findCaller` walking the
-                # stack for a source line no formatter prints.
-                log.handle(
-                    log.makeRecord(
-                        log.name,
-                        logging.INFO,
-                        __file__,
-                        0,
-                        "%s %s %s",
-                        (scope["method"], scope["path"], status),
-                        None,
-                        extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
-                    )
+            try:
+                await close_read_sessions(scope)
+            finally:
+                self._finish(scope, status, started, token)
+
+    @staticmethod
+    def _finish(scope: Scope, status: int, started: float, token: contextvars.Token[str | None]) -> None:
+        """Count and log the request, then reset the request id (also when closing a session failed)."""
+        elapsed = time.perf_counter() - started
+        route = _route_template(scope)
+        if route != "/metrics":
+            _observe(scope["method"], route, status, elapsed)
+        if log.isEnabledFor(logging.INFO):
+            # The record made directly, as `log.info` would, without `findCaller` walking the
+            # stack for a source line no formatter prints.
+            log.handle(
+                log.makeRecord(
+                    log.name,
+                    logging.INFO,
+                    __file__,
+                    0,
+                    "%s %s %s",
+                    (scope["method"], scope["path"], status),
+                    None,
+                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
                 )
-            request_id_var.reset(token)
+            )
+        request_id_var.reset(token)
 
 
 class BodySizeLimitMiddleware:
