@@ -36,7 +36,8 @@ test: $(STAMP)
 bench: bench-catalogue bench-bookings bench-ledger bench-import
 	$(MAKE) bench-memory BENCH_MEMORY_DB=$(BENCH_DSN)
 
-## make bench-catalogue: search/get benchmark at 10k and 1M listings in PostgreSQL database ttm_bench (a few minutes)
+## make bench-catalogue: search/get benchmark at 10k and 1M listings in PostgreSQL database ttm_bench, in process and over
+## real HTTP (uvicorn, one worker per app; wrk, installed with apt-get when missing), app vs bare reference
 BENCH_DSN ?= postgresql://postgres@127.0.0.1/ttm_bench
 bench-catalogue: $(STAMP)
 	BENCH_DSN=$(BENCH_DSN) $(BIN)/python -m bench.run

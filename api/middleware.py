@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
 import time
 import uuid
+from typing import Protocol
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -78,6 +80,33 @@ def _route_template(scope: Scope) -> str:
     return path
 
 
+# Read sessions opened for the request (`api.deps.get_read_session`), closed when it ends.
+_READ_SESSIONS = "ttm.read_sessions"
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+def register_read_session(scope: Scope, session: _Closable) -> None:
+    """Close `session` when the request ends (RequestContextMiddleware, after the response)."""
+    sessions = scope.get(_READ_SESSIONS)
+    if sessions is None:
+        scope[_READ_SESSIONS] = [session]
+    else:
+        sessions.append(session)
+
+
+async def close_read_sessions(scope: Scope) -> None:
+    """Close the request's read sessions: AUTOCOMMIT, so closing returns each connection to the pool
+    without a round trip (nothing to roll back), in this task (services/db.py, `read_session`)."""
+    sessions = scope.get(_READ_SESSIONS)
+    if sessions:
+        del scope[_READ_SESSIONS]
+        for session in sessions:
+            await session.close()
+
+
 class RequestContextMiddleware:
     """Gives every request an id (taken from X-Request-ID when sane), logs it, counts it."""
 
@@ -114,19 +143,34 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = _route_template(scope)
-            if route != "/metrics":
-                _observe(scope["method"], route, status, elapsed)
-            if log.isEnabledFor(logging.INFO):
-                log.info(
+            try:
+                await close_read_sessions(scope)
+            finally:
+                self._finish(scope, status, started, token)
+
+    @staticmethod
+    def _finish(scope: Scope, status: int, started: float, token: contextvars.Token[str | None]) -> None:
+        """Count and log the request, then reset the request id (also when closing a session failed)."""
+        elapsed = time.perf_counter() - started
+        route = _route_template(scope)
+        if route != "/metrics":
+            _observe(scope["method"], route, status, elapsed)
+        if log.isEnabledFor(logging.INFO):
+            # The record made directly, as `log.info` would, without `findCaller` walking the
+            # stack for a source line no formatter prints.
+            log.handle(
+                log.makeRecord(
+                    log.name,
+                    logging.INFO,
+                    __file__,
+                    0,
                     "%s %s %s",
-                    scope["method"],
-                    scope["path"],
-                    status,
+                    (scope["method"], scope["path"], status),
+                    None,
                     extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
                 )
-            request_id_var.reset(token)
+            )
+        request_id_var.reset(token)
 
 
 class BodySizeLimitMiddleware:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -168,3 +169,8 @@ def create_reference(dsn: str, pool_size: int = 10) -> FastAPI:
 
     app.state.close = close
     return app
+
+
+def from_env() -> FastAPI:
+    """`uvicorn --factory bench.reference:from_env` (the HTTP benchmark): the database from BENCH_DSN."""
+    return create_reference(os.environ["BENCH_DSN"])

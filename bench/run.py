@@ -5,7 +5,8 @@
 
 Both apps run in this process and are driven through httpx's ASGI transport by the same
 concurrent workers, one phase at a time, so the difference is the application stack (routing,
-dependencies, session, ORM, Pydantic) and not the network or the database.
+dependencies, session, ORM, Pydantic) and not the network or the database. Then each app also
+runs under uvicorn (one worker) and wrk drives it over real HTTP from another process (bench/http.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import event
 
 from api.main import create_app
 from bench import dataset, reference
+from bench import http as http_bench
 from bench.reference import create_reference
 from services import migrations
 from services.settings import Environment, Settings
@@ -38,6 +40,11 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 # While iterating: keep the database as it is when it already holds the first size (no reset,
 # no seeding); the recorded figures always come from a clean run without it.
 REUSE = os.environ.get("BENCH_REUSE") == "1"
+# Over real HTTP too (bench/http.py: uvicorn, one worker per app, wrk); BENCH_HTTP=0 skips it while iterating.
+HTTP = os.environ.get("BENCH_HTTP", "1") != "0"
+# Over HTTP the rates swing more with the shared machine's load: more, equally short rounds.
+HTTP_SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", str(SECONDS * 1.5)))
+HTTP_ROUNDS = int(os.environ.get("BENCH_HTTP_ROUNDS", "6"))
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -217,7 +224,31 @@ async def measure(size: int, app, ref, queries: list[str], log=print) -> dict:
         out["search_ref_serial"] = await drive(ref_client, search_ref, SECONDS / 2, concurrency=1)
         gc.unfreeze()
         log(f"  search one at a time: app {out['search_app_serial']} | ref {out['search_ref_serial']}")
+    if HTTP:
+        endpoints = {"search": (search_app, search_ref), "get": (get_app, get_ref)}
+        out["http"] = await asyncio.to_thread(http_bench.measure, DSN, endpoints, HTTP_SECONDS, HTTP_ROUNDS, log)
     return out
+
+
+def summary(report: dict) -> str:
+    """App and reference req/s and their ratio, over HTTP and in process, per size and endpoint."""
+    lines = [
+        f"{'listings':>9} {'endpoint':<8} {'HTTP app':>9} {'HTTP ref':>9} {'ratio':>6}"
+        f" {'in-proc app':>12} {'in-proc ref':>12} {'ratio':>6}"
+    ]
+    for run in report["runs"]:
+        for name in ("search", "get"):
+            http = run.get("http", {}).get(name)
+            over_http = (
+                f"{http['app']['rps']:>9} {http['ref']['rps']:>9} {http['ratio']:>6.0%}" if http else f"{'-':>26}"
+            )
+            lines.append(
+                f"{run['listings']:>9,} {name:<8} {over_http} {run[f'{name}_app']['rps']:>12}"
+                f" {run[f'{name}_ref']['rps']:>12} {run[f'{name}_throughput_ratio']:>6.0%}"
+            )
+    if "search_p50_growth" in report:
+        lines.append(f"search p50 growth {report['search_p50_growth']}x (8 workers, in process)")
+    return "\n".join(lines)
 
 
 def machine() -> dict:
@@ -247,6 +278,9 @@ async def main() -> None:
         "load_average": os.getloadavg(),
         "seconds": SECONDS,
         "concurrency": CONCURRENCY,
+        "http_connections": http_bench.CONNECTIONS if HTTP else None,
+        "http_seconds": HTTP_SECONDS if HTTP else None,
+        "http_rounds": HTTP_ROUNDS if HTTP else None,
         "reused_database": reuse,
         "runs": [],
     }
@@ -279,6 +313,7 @@ async def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(json.dumps(report, indent=2, ensure_ascii=False))
+    print(summary(report))
 
 
 if __name__ == "__main__":

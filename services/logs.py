@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
+# One encoder for every line: `json.dumps` with options builds a new JSONEncoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 class RequestIdFilter(logging.Filter):
@@ -33,7 +35,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encode(entry)
 
 
 class TextFormatter(logging.Formatter):
@@ -46,6 +48,11 @@ def configure(level: str = "INFO", *, json_lines: bool = True) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+    # No formatter prints the thread or process a record came from: LogRecord need not look them up
+    # on every line (about a tenth of an access line's cost).
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -189,7 +189,11 @@ class PasswordHasher:
     of taking every core. The synchronous methods are for the CLI and tests."""
 
     def __init__(self, settings: Settings) -> None:
-        hasher = Argon2Hasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
+        hasher = Argon2Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
         self._hash = PasswordHash((hasher,))
         # Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
         self._dummy = self._hash.hash(secrets.token_urlsafe(16))

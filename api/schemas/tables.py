@@ -17,8 +17,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Query, Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from services.money import CURRENCIES, decimal_text, to_decimal
 
@@ -98,6 +96,9 @@ def csv_bytes(table: Table, lang: Lang) -> bytes:
 
 
 def xlsx_bytes(tables: list[Table], lang: Lang) -> bytes:
+    # openpyxl (~5 MB resident) is imported by the first XLSX download, not by every API worker.
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     for table in tables:
         sheet = book.create_sheet(table.sheet[:31])
@@ -110,6 +111,8 @@ def xlsx_bytes(tables: list[Table], lang: Lang) -> bytes:
 
 
 def _xlsx_cell(sheet: object, value: Cell) -> object:
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, Amount):
         cell = WriteOnlyCell(sheet, value=to_decimal(value.minor, value.currency))
         exponent = CURRENCIES.get(value.currency, 2)

@@ -211,3 +211,41 @@ class TestEveryReadIsObserved:
         assert f'ttm_http_requests_total{{method="GET",route="{BASE}/{{result_id}}",status="200"}}' in metrics
         assert f'ttm_http_requests_total{{method="GET",route="{BASE}/{{result_id}}",status="404"}}' in metrics
         assert f'ttm_http_request_duration_seconds_count{{method="GET",route="{SEARCH}"}}' in metrics
+
+
+class TestTheReadSessionIsClosed:
+    """`ReadSessionDep` is a plain dependency: RequestContextMiddleware closes the session when the
+    request ends, whatever its outcome, and the caller's authentication shares the endpoint's."""
+
+    async def test_one_session_per_request_closed_after_it(self, client, db, app, monkeypatch):
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        opened: list = []
+        closed: list = []
+        original = app.state.db.read_sessionmaker
+
+        def recording():
+            session = original()
+            opened.append(session)
+            close = session.close
+
+            async def close_and_record() -> None:
+                closed.append(session)
+                await close()
+
+            session.close = close_and_record
+            return session
+
+        monkeypatch.setattr(app.state.db, "read_sessionmaker", recording)
+        requests = [
+            (f"{BASE}/{made['id']}", {}, 200),
+            (f"{BASE}/{made['id']}", w.sme_member, 200),  # signed in: authentication on the same session
+            (f"{BASE}/00000000-0000-0000-0000-000000000000", {}, 404),
+            (f"{BASE}/{made['id']}", {"Authorization": "Bearer not-a-token"}, 401),
+            (SEARCH + "?q=锂电池", {}, 200),
+        ]
+        for n, (path, headers, status) in enumerate(requests, start=1):
+            r = await client.get(path, headers=headers)
+            assert r.status_code == status, r.text
+            assert len(opened) == n  # one read session per request
+            assert closed == opened  # and it is closed once the request has ended

@@ -10,10 +10,13 @@ import uuid
 
 import httpx
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func, select
 
 from models.auth import AuthSession, LoginAttempt
 from models.enums import OrganisationKind, Role
+from models.organisations import User
 from services.security import PasswordHasher
 from tests.factories.organisations import PASSWORD, build, create_org, create_user, make_uscc
 
@@ -222,3 +225,31 @@ class TestDisablingAnAccount:
         assert (await client.post(f"{API}/users/{uuid.uuid4()}/disable", headers=admin)).status_code == 404
         assert (await client.post(f"{API}/users/{admin_user.id}/disable", headers=admin)).status_code == 422
         assert (await client.post(f"{API}/users/{member.id}/disable")).status_code == 401
+
+
+class TestRehashOnSignIn:
+    """Hashes made with other argon2 parameters (the 64 MiB, t=3, p=4 ones before issue 16) still
+    verify, and a successful sign-in replaces them with a hash at the configured parameters."""
+
+    async def test_an_old_parameter_hash_signs_in_and_is_rehashed(self, client, db, app, settings):
+        user = await create_user(db, app)
+        # The old shape (t=3, p=4) at a test-sized memory cost.
+        old = PasswordHash((Argon2Hasher(time_cost=3, memory_cost=256, parallelism=4),)).hash(PASSWORD)
+        async with db.session_scope() as session:
+            (await session.get(User, user.id)).password_hash = old
+
+        wrong = await sign_in(client, user.email, "not-the-password")
+        assert wrong.status_code == 401
+        async with db.session_scope() as session:
+            assert (await session.get(User, user.id)).password_hash == old  # only a success rehashes
+
+        assert (await sign_in(client, user.email)).status_code == 200
+        async with db.session_scope() as session:
+            stored = (await session.get(User, user.id)).password_hash
+        assert stored != old
+        expected = f"m={settings.argon2_memory_kib},t={settings.argon2_time_cost},p={settings.argon2_parallelism}"
+        assert f"${expected}$" in stored
+        assert app.state.auth.passwords.verify(PASSWORD, stored) == (True, None)  # current: nothing to update
+        assert (await sign_in(client, user.email)).status_code == 200
+        async with db.session_scope() as session:
+            assert (await session.get(User, user.id)).password_hash == stored  # not rehashed again
