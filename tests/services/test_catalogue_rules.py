@@ -113,7 +113,21 @@ class TestSegmentation:
             "锂电",
             "电池",
             "锂电池",
+            # then every prefix of 2 letters up to one shorter than each English stem, each once
+            *("el", "ele", "elec", "elect", "electr", "electro"),
+            *("mi", "mic", "micr", "micro", "micros", "microsc", "microsco"),
+            "fo",
+            *("so", "sod", "sodi", "sodiu"),
+            "io",
+            *("ba", "bat", "batt", "batte", "batter"),
         ]
+
+    def test_prefixes_are_indexed_from_two_letters_to_the_cap(self):
+        long = "a" * 30
+        assert segmentation.prefixes(["ab", "x", "锂电池", long]) == [long[:n] for n in range(2, 25)]
+        assert segmentation.prefixes(["abc", "abd", "ab"]) == ["ab"]  # each once; a word is not its own prefix
+        assert segmentation.needs_prefix_match(long) and not segmentation.needs_prefix_match(long[:24])
+        assert not segmentation.needs_prefix_match("锂电池" * 10)
 
     def test_a_typed_prefix_is_stemmed_too(self):
         # The query's stem is matched as a prefix (services/search.py): what was typed stays a
