@@ -89,14 +89,17 @@ def words(text: str, *, search_mode: bool) -> list[str]:
     return _clean(jieba.cut_for_search(text, hmm=False) if search_mode else jieba.cut(text, hmm=False))
 
 
-def prefixes(tokens: Iterable[str]) -> list[str]:
-    """The indexed prefixes of the English (ASCII) tokens, each once, in the order first met: every
-    prefix of MIN_PREFIX to MAX_PREFIX characters shorter than its token."""
+def prefixes(tokens: list[str]) -> list[str]:
+    """The indexed prefixes of the English (ASCII) tokens: every prefix of MIN_PREFIX to MAX_PREFIX
+    characters shorter than its token, each once in the order first met, none that is already one
+    of `tokens` (so `tokens + prefixes(tokens)` gains nothing from a second pass)."""
+    present = set(tokens)
     seen: dict[str, None] = {}
     for token in tokens:
         if token.isascii():
             for end in range(MIN_PREFIX, min(len(token) - 1, MAX_PREFIX) + 1):
-                seen.setdefault(token[:end], None)
+                if token[:end] not in present:
+                    seen.setdefault(token[:end], None)
     return list(seen)
 
 

@@ -13,8 +13,8 @@ per 100k listings on the benchmark machine; the API can keep serving (old rows s
 words; prefixes find them once their batch is written).
 
 No application code is imported: the rule of `services.segmentation.prefixes` is frozen below.
-On a fresh database there are no listings and it does nothing. Run once: the stored prefixes would
-otherwise be taken for words.
+On a fresh database there are no listings and it does nothing. A second pass over a row changes
+nothing (a prefix's prefixes are already there), so an interrupted run can simply run again.
 
 Revision ID: 5eafc0de0018
 Revises: b0f33d160017
@@ -45,15 +45,18 @@ listings = sa.table(
 
 
 def with_prefixes(text: str | None) -> str | None:
-    """Stored space-separated tokens followed by the prefixes of the ASCII ones."""
+    """Stored space-separated tokens followed by the prefixes of the ASCII ones that are not
+    already tokens (so a second pass changes nothing)."""
     if text is None:
         return None
     tokens = text.split()
+    present = set(tokens)
     seen: dict[str, None] = {}
     for token in tokens:
         if token.isascii():
             for end in range(MIN_PREFIX, min(len(token) - 1, MAX_PREFIX) + 1):
-                seen.setdefault(token[:end], None)
+                if token[:end] not in present:
+                    seen.setdefault(token[:end], None)
     return " ".join(tokens + list(seen))
 
 
@@ -66,16 +69,19 @@ def upgrade() -> None:
         .values(search_text=sa.bindparam("b_search"), title_text=sa.bindparam("b_title"))
     )
     after = None
-    while rows := bind.execute(page if after is None else page.where(listings.c.id > after)).all():
-        changed = [
-            {"b_id": r.id, "b_search": search, "b_title": title}
-            for r in rows
-            if (search := with_prefixes(r.search_text), title := with_prefixes(r.title_text))
-            != (r.search_text, r.title_text)
-        ]
-        if changed:
-            bind.execute(update, changed)
-        after = rows[-1].id
+    # Each batch commits on its own (on PostgreSQL a batch is one atomic executemany): no listing stays
+    # locked against its owner's edits for the whole backfill, and an interrupted run resumes safely.
+    with op.get_context().autocommit_block():
+        while rows := bind.execute(page if after is None else page.where(listings.c.id > after)).all():
+            changed = [
+                {"b_id": r.id, "b_search": search, "b_title": title}
+                for r in rows
+                if (search := with_prefixes(r.search_text), title := with_prefixes(r.title_text))
+                != (r.search_text, r.title_text)
+            ]
+            if changed:
+                bind.execute(update, changed)
+            after = rows[-1].id
 
 
 def downgrade() -> None:

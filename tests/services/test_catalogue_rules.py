@@ -125,7 +125,10 @@ class TestSegmentation:
     def test_prefixes_are_indexed_from_two_letters_to_the_cap(self):
         long = "a" * 30
         assert segmentation.prefixes(["ab", "x", "锂电池", long]) == [long[:n] for n in range(2, 25)]
-        assert segmentation.prefixes(["abc", "abd", "ab"]) == ["ab"]  # each once; a word is not its own prefix
+        assert segmentation.prefixes(["abcd", "abce"]) == ["ab", "abc"]  # each once
+        assert segmentation.prefixes(["abc", "abd", "ab"]) == []  # never a token the text already has
+        indexed = segmentation.index_tokens("Sodium-ion batteries").split()
+        assert indexed + segmentation.prefixes(indexed) == indexed  # a second pass adds nothing
         assert segmentation.needs_prefix_match(long) and not segmentation.needs_prefix_match(long[:24])
         assert not segmentation.needs_prefix_match("锂电池" * 10)
 
