@@ -8,7 +8,7 @@ hold only whole stems in `search_text` and `title_text`: the prefixes of their A
 appended here, a batch of rows at a time in id order, exactly as the services now write them
 (the tokens, then their prefixes, each once in the order first met). Chinese tokens are untouched.
 The FTS5 table follows by trigger (SQLite), the generated tsvectors and their indexes by themselves
-(PostgreSQL). On a large catalogue this rewrites every listing with English text: about a minute
+(PostgreSQL). On a large catalogue this rewrites every listing with English text: about two minutes
 per 100k listings on the benchmark machine; the API can keep serving (old rows still match whole
 words; prefixes find them once their batch is written).
 
