@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint client-check ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory
+.PHONY: run test install migrate seed serve lint client-check ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory bench-search-sql
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make bench: every benchmark below, each in its own database, each writing bench/results/*.json
-## (memory last, against the catalogue benchmark's 1M listings)
+## (the search statement and memory last, against the catalogue benchmark's 1M listings)
 bench: bench-catalogue bench-bookings bench-ledger bench-import
+	$(MAKE) bench-search-sql BENCH_SEARCH_DB=$(BENCH_DSN)
 	$(MAKE) bench-memory BENCH_MEMORY_DB=$(BENCH_DSN)
 
 ## make bench-catalogue: search/get benchmark at 10k and 1M listings in PostgreSQL database ttm_bench, in process and over
@@ -79,3 +80,9 @@ bench-import: $(STAMP)
 BENCH_WORKERS ?= 2
 bench-memory: $(STAMP)
 	$(BIN)/python -m bench.memory --workers $(BENCH_WORKERS) $(if $(BENCH_MEMORY_DB),--database-url $(BENCH_MEMORY_DB))
+
+## make bench-search-sql: each of the 400 benchmark queries' first page, server time of the app's SQL (a seeded catalogue:
+## run bench-catalogue first; BENCH_SEARCH_DB defaults to its database)
+BENCH_SEARCH_DB ?= $(BENCH_DSN)
+bench-search-sql: $(STAMP)
+	$(BIN)/python -m bench.search_sql --database-url $(BENCH_SEARCH_DB)

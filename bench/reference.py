@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import asyncpg
 from fastapi import FastAPI, Response
 
-from services import segmentation
+from services import search, segmentation
 from services.search import FIRST_SEQ
 
 # Exactly the app's SQL (services/search.py, services/pilot_results.py as compiled for asyncpg),
@@ -70,8 +70,7 @@ def ts(value: datetime | None) -> str | None:
 
 
 def tsquery(q: str) -> str:
-    tokens = segmentation.query_tokens(q)
-    return " & ".join(f"'{t}':*" if segmentation.is_latin(t) else f"'{t}'" for t in tokens)
+    return search.tsquery(segmentation.query_tokens(q))
 
 
 def cursor(values: list) -> str:

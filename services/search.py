@@ -1,9 +1,10 @@
 """One search over published pilot-scale results, instruments and service offers.
 
 Text: the query is segmented (jieba's dictionary, by rjieba) like the index (services/segmentation.py); a listing
-matches when it contains every query token (ASCII tokens also match as prefixes: `batter`
-finds `battery`). PostgreSQL evaluates `search_tsv @@ to_tsquery('simple', ...)` over the stored
-generated column `to_tsvector('simple', search_text)`; SQLite uses the FTS5 table.
+matches when it contains every query token (English words also match as prefixes: `batter`
+finds `battery`, through the prefixes the index holds). PostgreSQL evaluates
+`search_tsv @@ to_tsquery('simple', ...)` over the stored generated column
+`to_tsvector('simple', search_text)`; SQLite uses the FTS5 table.
 Filters combine with AND. Sorts: relevance (newest without a query), newest (published_at), price
 (ascending, listings without a price last). Cursor pages.
 
@@ -88,13 +89,15 @@ def region_prefix(region: str) -> str:
     return code
 
 
-def _tsquery(tokens: list[str]) -> str:
+def tsquery(tokens: list[str]) -> str:
+    """PostgreSQL's query text: every token, each one posting list (English prefixes are indexed,
+    services/segmentation.py), except a word too long to have its prefixes indexed."""
     # Tokens are \w+ only (no quotes or operators can reach the query).
-    return " & ".join(f"'{t}':*" if segmentation.is_latin(t) else f"'{t}'" for t in tokens)
+    return " & ".join(f"'{t}':*" if segmentation.needs_prefix_match(t) else f"'{t}'" for t in tokens)
 
 
 def _fts_phrase(token: str) -> str:
-    return f'"{token}"*' if segmentation.is_latin(token) else f'"{token}"'
+    return f'"{token}"*' if segmentation.needs_prefix_match(token) else f'"{token}"'
 
 
 def _fts_query(tokens: list[str]) -> str:
@@ -338,7 +341,7 @@ def _shape(
 def _parameters(query: SearchQuery, dialect: str, tokens: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if tokens:
-        params["q"] = _tsquery(tokens) if dialect == "postgresql" else _fts_query(tokens)
+        params["q"] = tsquery(tokens) if dialect == "postgresql" else _fts_query(tokens)
         if dialect != "postgresql":
             params["title_q"] = _fts_title_query(tokens)
     if query.kind is not None:

@@ -9,10 +9,16 @@ lower-cased; tokens are runs of letters and digits.
 
 English: every ASCII token is reduced to its Snowball English (Porter2) stem, in the index and in
 the query alike, so `battery` and `batteries` (both `batteri`), `microscope` and `microscopes`
-(`microscop`) find each other. Chinese tokens are left as they are. Prefix matching (services/search.py)
-applies to the query's stem: `batteries` -> `batteri*` finds `batteri`; a typed prefix is
-stemmed too (`batter` -> `batter*`, `lithiu` -> `lithiu*`), which keeps the prefix it was unless
-Snowball shortens it (`runn` stays `runn`, so it does not find `running`, stored as `run`).
+(`microscop`) find each other. Chinese tokens are left as they are.
+
+Prefixes are indexed, not searched for: the index also holds every prefix of 2 to
+MAX_PREFIX characters of each English stem (`batteri` -> `ba`, `bat`, ..., `batter`), so a typed
+prefix is one exact token (`batter` finds `batteri`) and PostgreSQL reads one posting list in
+publication order instead of gathering and sorting every word the prefix starts (~26 ms for
+`circuit` at 1M listings before, docs/benchmarks.md). The query's token is stemmed too, which keeps
+the prefix it was unless Snowball shortens it (`runn` stays `runn`, so it does not find `running`,
+stored as `run`). A one-letter query word matches only that word; a query word longer than
+MAX_PREFIX is still matched as a prefix by the database (services/search.py).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ _jieba: ModuleType | None = None
 _stemmers = threading.local()  # a PyStemmer object is not thread-safe: one per thread
 _TOKEN = re.compile(r"^\w+$")
 MAX_QUERY_TOKENS = 12
+MIN_PREFIX, MAX_PREFIX = 2, 24  # the lengths of the English prefixes indexed beside each stem
 
 
 def initialise() -> None:
@@ -82,9 +89,23 @@ def words(text: str, *, search_mode: bool) -> list[str]:
     return _clean(jieba.cut_for_search(text, hmm=False) if search_mode else jieba.cut(text, hmm=False))
 
 
+def prefixes(tokens: list[str]) -> list[str]:
+    """The indexed prefixes of the English (ASCII) tokens: every prefix of MIN_PREFIX to MAX_PREFIX
+    characters shorter than its token, each once in the order first met, none that is already one
+    of `tokens` (so `tokens + prefixes(tokens)` gains nothing from a second pass)."""
+    present = set(tokens)
+    seen: dict[str, None] = {}
+    for token in tokens:
+        if token.isascii():
+            for end in range(MIN_PREFIX, min(len(token) - 1, MAX_PREFIX) + 1):
+                if token[:end] not in present:
+                    seen.setdefault(token[:end], None)
+    return list(seen)
+
+
 def index_tokens(*texts: str | None) -> str:
     """The space-separated tokens stored in `listings.search_text`: the words of each text (search
-    mode), English ones stemmed.
+    mode), English ones stemmed, then the English stems' prefixes (`prefixes`).
 
     `title_text` is the same for the titles alone: relevance puts title matches first.
     """
@@ -92,7 +113,7 @@ def index_tokens(*texts: str | None) -> str:
     for text in texts:
         if text:
             tokens += stem(words(text, search_mode=True))
-    return " ".join(tokens)
+    return " ".join(tokens + prefixes(tokens))
 
 
 def query_tokens(query: str) -> list[str]:
@@ -104,6 +125,8 @@ def query_tokens(query: str) -> list[str]:
     return list(seen)[:MAX_QUERY_TOKENS]
 
 
-def is_latin(token: str) -> bool:
-    """ASCII words (stems) get prefix matching (batter -> batteri); Chinese tokens match whole."""
-    return token.isascii()
+def needs_prefix_match(token: str) -> bool:
+    """A query token the index holds no prefix token for, which the database must match as a
+    prefix: an English word longer than MAX_PREFIX. Shorter ones are exact matches of an indexed
+    word or prefix; Chinese tokens match whole words."""
+    return token.isascii() and len(token) > MAX_PREFIX

@@ -50,6 +50,22 @@ class TestTextSearch:
         await create_published(client, w.institute_staff, "pilot-results", pilot_body())
         assert await titles(client, q="BATTER") == ["高能量密度锂电池正极材料中试成果"]
 
+    async def test_english_prefixes_from_two_letters_one_letter_matches_a_whole_word(self, client, db, app):
+        """Prefixes of 2 to 24 letters are indexed beside each stem (services/segmentation.py); a
+        one-letter word matches only itself; a longer typed word is still matched as a prefix."""
+        w = await make_world(db, app)
+        await create_published(
+            client,
+            w.institute_staff,
+            "pilot-results",
+            pilot_body(abstract_en="A cathode for battery cells, grade x, see supercalifragilisticexpialidocious1."),
+        )
+        found = ["高能量密度锂电池正极材料中试成果"]
+        for q in ("ba", "bat", "Batt", "batteri", "cathod", "x", "supercalifragilisticexpialid"):
+            assert await titles(client, q=q) == found, q
+        for q in ("b", "c", "batteriez", "cathodes x2"):
+            assert await titles(client, q=q) == [], q
+
     async def test_english_plurals_and_singulars_find_each_other(self, client, db, app):
         """Snowball English stems on both sides: microscope <-> microscopes, battery <-> batteries."""
         w = await make_world(db, app)

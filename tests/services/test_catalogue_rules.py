@@ -113,7 +113,24 @@ class TestSegmentation:
             "锂电",
             "电池",
             "锂电池",
+            # then every prefix of 2 letters up to one shorter than each English stem, each once
+            *("el", "ele", "elec", "elect", "electr", "electro"),
+            *("mi", "mic", "micr", "micro", "micros", "microsc", "microsco"),
+            "fo",
+            *("so", "sod", "sodi", "sodiu"),
+            "io",
+            *("ba", "bat", "batt", "batte", "batter"),
         ]
+
+    def test_prefixes_are_indexed_from_two_letters_to_the_cap(self):
+        long = "a" * 30
+        assert segmentation.prefixes(["ab", "x", "锂电池", long]) == [long[:n] for n in range(2, 25)]
+        assert segmentation.prefixes(["abcd", "abce"]) == ["ab", "abc"]  # each once
+        assert segmentation.prefixes(["abc", "abd", "ab"]) == []  # never a token the text already has
+        indexed = segmentation.index_tokens("Sodium-ion batteries").split()
+        assert indexed + segmentation.prefixes(indexed) == indexed  # a second pass adds nothing
+        assert segmentation.needs_prefix_match(long) and not segmentation.needs_prefix_match(long[:24])
+        assert not segmentation.needs_prefix_match("锂电池" * 10)
 
     def test_a_typed_prefix_is_stemmed_too(self):
         # The query's stem is matched as a prefix (services/search.py): what was typed stays a
