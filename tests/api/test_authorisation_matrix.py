@@ -257,6 +257,17 @@ MATRIX: dict[tuple[str, str], Row] = {
             ANYONE: 404,
         },
     ),
+    ("POST", "/api/v1/organisations/{organisation_id}/invitations/{invitation_id}/withdraw"): Row(
+        subject="pending_invitation",
+        expect={
+            "centre_manager@same": 200,
+            "centre_manager@parent": 200,  # an HQ manager administers its institutes
+            "admin": 200,
+            "same": 403,
+            "parent": 403,
+            ANYONE: 404,
+        },
+    ),
     ("DELETE", "/api/v1/organisations/{organisation_id}/members/{user_id}"): Row(
         subject="institute_member",
         expect={

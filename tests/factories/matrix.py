@@ -298,6 +298,24 @@ async def institute_invitation(ctx: Ctx) -> Subject:
 
 
 @subject
+async def pending_invitation(ctx: Ctx) -> Subject:
+    """A pending invitation of the institute (its manager invited a new e-mail)."""
+    org = ctx.w.id("institute")
+    email = f"invitee-{uuid.uuid4().hex[:8]}@example.com"
+    made = await ctx.post(
+        f"/organisations/{org}/members",
+        ctx.w.h("institute", Role.centre_manager),
+        {"email": email, "role": "centre_staff"},
+        status=202,
+    )
+    return Subject(
+        {"organisation_id": org, "invitation_id": made["id"]},
+        INSTITUTE,
+        probe=(f"/organisations/{org}/invitations", ctx.w.admin),
+    )
+
+
+@subject
 async def institute_member(ctx: Ctx) -> Subject:
     async with build(ctx.db, ctx.app) as b:
         user = b.user((ctx.w.orgs["institute"], Role.centre_staff))
