@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint client-check ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory bench-search-sql
+.PHONY: run test install migrate seed serve lint client-check ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory bench-search-sql bench-signin
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ test: $(STAMP)
 
 ## make bench: every benchmark below, each in its own database, each writing bench/results/*.json
 ## (the search statement and memory last, against the catalogue benchmark's 1M listings)
-bench: bench-catalogue bench-bookings bench-ledger bench-import
+bench: bench-catalogue bench-bookings bench-ledger bench-import bench-signin
 	$(MAKE) bench-search-sql BENCH_SEARCH_DB=$(BENCH_DSN)
 	$(MAKE) bench-memory BENCH_MEMORY_DB=$(BENCH_DSN)
 
@@ -75,6 +75,10 @@ bench-ledger: $(STAMP)
 BENCH_IMPORT_DB ?= postgresql://postgres@127.0.0.1/ttm_bench_import
 bench-import: $(STAMP)
 	$(BIN)/python -m bench.import_bench --database-url $(BENCH_IMPORT_DB)
+## make bench-signin: /health p50/p90 while 6 failed sign-ins run at once (argon2 off the event loop), on a fresh
+## SQLite file, or on BENCH_SIGNIN_DB (e.g. postgresql://postgres@127.0.0.1/ttm_bench_signin; its schema is wiped)
+bench-signin: $(STAMP)
+	$(BIN)/python -m bench.signin_burst $(if $(BENCH_SIGNIN_DB),--database-url $(BENCH_SIGNIN_DB))
 ## make bench-memory: RSS of each `ttm serve --workers N` worker before/during/after a short catalogue
 ## load (a fresh demo SQLite file, or BENCH_MEMORY_DB when set)
 BENCH_WORKERS ?= 2

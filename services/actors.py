@@ -58,6 +58,15 @@ class Actor:
         working = {m.organisation_id for m in self.memberships if m.role is not Role.evaluator}
         return frozenset(working) | frozenset(i for i, centre in self.child_institutes.items() if centre in working)
 
+    @property
+    def working_org_ids(self) -> frozenset[uuid.UUID]:
+        """Organisations whose dealings in progress (proposals, service requests) the actor may read:
+        those where it holds a role other than `evaluator` or `finance`, and the institutes of such a
+        centre. Finance reads the money (bookings, contracts, settlements), not the negotiations
+        (docs/security.md, "Roles' reach")."""
+        working = {m.organisation_id for m in self.memberships if m.role not in (Role.evaluator, Role.finance)}
+        return frozenset(working) | frozenset(i for i, centre in self.child_institutes.items() if centre in working)
+
     def finance_org_ids(self) -> set[uuid.UUID]:
         """Centres where the actor is `finance`, and their institutes: finance reads the bookings and
         contracts of all of them, as it reads their ledger."""

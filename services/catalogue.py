@@ -126,8 +126,9 @@ def visible_condition(actor: Actor | None) -> ColumnElement[bool]:
 
 
 def require_owner_staff(actor: Actor | None, listing: Listing) -> None:
-    """403 unless the actor is staff of the owning organisation (or its parent centre)."""
-    if actor is None or (listing.owner_org_id not in actor.provider_org_ids() and not actor.is_platform_admin):
+    """403 unless the actor is staff of the owning organisation (or its parent centre). Platform
+    administrators read every listing but change none (docs/security.md, "Roles' reach")."""
+    if actor is None or listing.owner_org_id not in actor.provider_org_ids():
         raise RoleNotAllowed("only staff of the owning centre or institute may change this listing")
 
 
@@ -202,12 +203,7 @@ LISTINGS = Listings(Listing, ListingNotFound)
 async def resolve_owner(session: AsyncSession, actor: Actor, owner_org_id: uuid.UUID | None) -> Organisation:
     """The centre or institute a new listing belongs to: given, or the one the actor acts for."""
     candidates = actor.provider_org_ids()
-    if actor.is_platform_admin and owner_org_id is not None:
-        org_id = owner_org_id  # administrators may list for any centre or institute
-    elif actor.is_platform_admin and not candidates:
-        raise Invalid("say which centre or institute owns the listing", loc=["body", "owner_org_id"])
-    else:
-        org_id = actor.acting_org(candidates, owner_org_id, "centre or institute staff", field="owner_org_id")
+    org_id = actor.acting_org(candidates, owner_org_id, "centre or institute staff", field="owner_org_id")
     owner = await session.get(Organisation, org_id)
     if owner is None or owner.kind not in PROVIDER_KINDS:
         raise Invalid("the owner must be a centre or an institute", loc=["body", "owner_org_id"])

@@ -40,7 +40,10 @@ class InvitationNotFound(NotFound):
 
 
 class InvitationAnswered(Conflict):
-    title = "The invitation has already been answered"
+    """Answering or withdrawing an invitation that is no longer pending (accepted, declined or
+    withdrawn; the detail says which)."""
+
+    title = "The invitation is no longer pending"
     slug = "invitation-answered"
 
 
@@ -294,6 +297,30 @@ async def decline_invitation(session: AsyncSession, actor: Actor, invitation_id:
     invitation.status = InvitationStatus.declined
     invitation.responded_at = clock.now()
     await session.flush()
+
+
+async def withdraw_invitation(
+    session: AsyncSession, actor: Actor, organisation_id: uuid.UUID, invitation_id: uuid.UUID
+) -> MembershipInvitation:
+    """Withdraw a pending invitation of the organisation (whoever may invite: its administrators).
+    The invitee no longer sees it and can no longer accept or decline it (409); withdrawing one that
+    is no longer pending is a 409 as well."""
+    org = await get(session, actor, organisation_id)
+    if not _may_administer(actor, org):
+        raise RoleNotAllowed("only the organisation's administrators may withdraw its invitations")
+    invitation = await session.scalar(
+        select(MembershipInvitation)
+        .where(MembershipInvitation.id == invitation_id, MembershipInvitation.organisation_id == org.id)
+        .with_for_update()
+    )
+    if invitation is None:
+        raise InvitationNotFound()
+    if invitation.status is not InvitationStatus.pending:
+        raise InvitationAnswered(f"the invitation is already {invitation.status.value}")
+    invitation.status = InvitationStatus.withdrawn
+    invitation.responded_at = clock.now()
+    await session.flush()
+    return invitation
 
 
 async def remove_member(session: AsyncSession, actor: Actor, organisation_id: uuid.UUID, user_id: uuid.UUID) -> None:

@@ -93,7 +93,7 @@ def visible_service_requests(actor: Actor) -> Select[ServiceRequest]:
     stmt = select(ServiceRequest)
     if actor.is_platform_admin:
         return stmt
-    orgs = list(actor.private_org_ids)
+    orgs = list(actor.working_org_ids)
     return stmt.where(or_(ServiceRequest.sme_org_id.in_(orgs), ServiceRequest.provider_org_id.in_(orgs)))
 
 

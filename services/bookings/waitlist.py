@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.bookings import Booking, WaitlistEntry
-from models.enums import SLOT_HOLDING_STATES, WaitlistState
+from models.enums import SLOT_HOLDING_STATES, Role, WaitlistState
 from models.instruments import Instrument
 from services import clock, instruments, notifications
 from services.actors import Actor
@@ -96,7 +96,9 @@ async def join(
 def _visible(actor: Actor, instrument: Instrument):
     stmt = select(WaitlistEntry).where(WaitlistEntry.instrument_id == instrument.id)
     if instrument.owner_org_id not in actor.provider_org_ids():
-        stmt = stmt.where(WaitlistEntry.customer_org_id.in_({m.organisation_id for m in actor.memberships}))
+        # The customer's members, not its evaluators (who read nothing private of it).
+        customers = {m.organisation_id for m in actor.memberships if m.role is not Role.evaluator}
+        stmt = stmt.where(WaitlistEntry.customer_org_id.in_(customers))
     return stmt
 
 

@@ -89,7 +89,7 @@ def visible_proposals(actor: Actor) -> Select[Proposal]:
     )
     if actor.is_platform_admin:
         return stmt
-    orgs = list(actor.private_org_ids)
+    orgs = list(actor.working_org_ids)
     return (
         stmt.outerjoin(Problem, Problem.id == Proposal.problem_id)
         .outerjoin(ServiceRequest, ServiceRequest.id == Proposal.service_request_id)

@@ -173,3 +173,19 @@ class TestCalendarFeed:
         s = await setup(client, db, app)
         assert (await client.post(f"{INSTRUMENTS}/{s.id}/calendar-link", headers=s.sme_member)).status_code == 403
         assert (await client.post(f"{INSTRUMENTS}/{s.id}/calendar-link", headers=s.w.other_staff)).status_code == 403
+
+
+class TestWaitlistLeastPrivilege:
+    async def test_an_smes_evaluator_neither_sees_nor_withdraws_its_waitlist_entries(self, client, db, app):
+        """Evaluators read nothing private of their organisation (docs/security.md): the SME's
+        waitlist entry is not listed to its evaluator, and withdrawing it is 404."""
+        s = await setup(client, db, app)
+        await booked(client, s, s.other_sme_member)
+        entry = (await client.post(f"{INSTRUMENTS}/{s.id}/waitlist", json=slot(), headers=s.sme_member)).json()
+        _, evaluator = await create_member(db, app, s.w.sme, Role.evaluator)
+        listed = await client.get(f"{INSTRUMENTS}/{s.id}/waitlist", headers=evaluator)
+        assert listed.status_code == 200 and listed.json()["items"] == []
+        withdrawn = await client.delete(f"{INSTRUMENTS}/{s.id}/waitlist/{entry['id']}", headers=evaluator)
+        assert withdrawn.status_code == 404
+        mine = await client.get(f"{INSTRUMENTS}/{s.id}/waitlist", headers=s.sme_member)
+        assert [e["state"] for e in mine.json()["items"]] == ["waiting"]

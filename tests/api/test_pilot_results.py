@@ -269,3 +269,27 @@ class TestPublishAndArchive:
         draft = (await client.post(BASE, json=pilot_body(), headers=w.institute_staff)).json()
         response = await client.post(f"{BASE}/{draft['id']}/publish", headers=w.sme_member)
         assert response.status_code == 404
+
+
+class TestPlatformAdministrators:
+    async def test_read_drafts_but_change_and_create_no_listing(self, client, db, app):
+        """Platform administrators read every listing (drafts too, docs/catalogue.md) but act for no
+        centre or institute (docs/security.md, "Roles' reach"): editing, publishing, archiving a
+        listing or creating one for an institute is 403."""
+        from tests.factories.catalogue import instrument_body
+        from tests.factories.organisations import auth_headers, create_user
+
+        w = await make_world(db, app)
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        draft = (await client.post(BASE, json=pilot_body(), headers=w.institute_staff)).json()
+        assert (await client.get(f"{BASE}/{draft['id']}", headers=admin)).status_code == 200
+        edited = await client.patch(f"{BASE}/{draft['id']}", json={"trl": 8}, headers=admin)
+        assert edited.status_code == 403, edited.text
+        for verb in ("publish", "archive"):
+            assert (await client.post(f"{BASE}/{draft['id']}/{verb}", headers=admin)).status_code == 403, verb
+        made = await client.post(
+            "/api/v1/instruments", json=instrument_body(owner_org_id=str(w.institute.id)), headers=admin
+        )
+        assert made.status_code == 403, made.text
+        mine = await client.get(f"{BASE}/{draft['id']}", headers=w.institute_staff)
+        assert (mine.json()["status"], mine.json()["trl"]) == ("draft", draft["trl"])

@@ -322,3 +322,31 @@ class TestAcceptProposal:
         response = await client.post(f"/api/v1/proposals/{proposal['id']}/accept", headers=cast.sme.headers)
         assert response.status_code == 409
         assert response.json()["type"].endswith("problem-not-open")
+
+
+class TestFinanceReadsNoNegotiations:
+    async def test_the_centres_finance_does_not_see_its_staffs_proposals_or_service_requests(
+        self, client, db, app, cast
+    ):
+        """Finance reads the centre's money, not its negotiations (docs/security.md, "Roles' reach"):
+        a proposal of centre A and a service request to it are 404 to centre A's finance."""
+        from models.enums import Role
+        from tests.factories.organisations import create_member
+        from tests.factories.problems import quoted_request
+
+        _, finance = await create_member(db, app, cast.centre_a.org, Role.finance)
+        problem = await post_problem(client, cast.sme)
+        proposal = await post_proposal(client, cast.centre_a, problem["id"])
+        request, quote = await quoted_request(client, cast)
+        assert (
+            await client.get(f"/api/v1/proposals/{proposal['id']}", headers=cast.centre_a2.headers)
+        ).status_code == 200
+        for url in (
+            f"/api/v1/proposals/{proposal['id']}",
+            f"/api/v1/proposals/{quote['id']}",
+            f"/api/v1/service-requests/{request['id']}",
+            f"/api/v1/service-requests/{request['id']}/proposals",
+        ):
+            assert (await client.get(url, headers=finance)).status_code == 404, url
+        listed = await client.get("/api/v1/service-requests", headers=finance)
+        assert listed.status_code == 200 and listed.json()["items"] == []

@@ -200,3 +200,22 @@ class TestRaces:
         assert len(ids) == 1
         paid = (await client.get(f"{BASE}/{settlement.id}", headers=books.finance)).json()["paid"]["amount"]
         assert paid == 5_000
+
+
+class TestPlatformAdministrators:
+    async def test_a_platform_admin_reads_no_settlement_redemption_or_claim(self, client, db, app, books):
+        """Platform administrators have no reach over money (docs/security.md, "Roles' reach"):
+        a settlement, its payments and its voucher redemptions are 404 to them, and the list is empty."""
+        from tests.factories.organisations import auth_headers, create_user
+
+        admin = await auth_headers(db, app, await create_user(db, app, platform_admin=True))
+        settlement = await owe(db, books, 100_000)
+        assert (await client.get(f"{BASE}/{settlement.id}", headers=books.finance)).status_code == 200
+        for url in (
+            f"{BASE}/{settlement.id}",
+            f"{BASE}/{settlement.id}/payments",
+            f"{BASE}/{settlement.id}/voucher-redemptions",
+        ):
+            assert (await client.get(url, headers=admin)).status_code == 404, url
+        listed = await client.get(BASE, headers=admin)
+        assert listed.status_code == 200 and listed.json()["items"] == []
