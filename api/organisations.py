@@ -152,7 +152,7 @@ async def list_invitations(
 
 @router.post(
     "/{organisation_id}/invitations/{invitation_id}/withdraw",
-    response_model=InvitationRead,
+    response_model=MemberInvitationRead,
     responses={
         403: problem(RoleNotAllowed),
         404: problem(organisations.InvitationNotFound),
@@ -162,13 +162,13 @@ async def list_invitations(
 )
 async def withdraw_invitation(
     organisation_id: uuid.UUID, invitation_id: uuid.UUID, actor: CurrentActor, session: SessionDep
-) -> InvitationRead:
+) -> MemberInvitationRead:
     """Withdraw a pending invitation (the organisation's administrators): its status becomes
     `withdrawn`, the invitee no longer sees it at `/me/invitations` and accepting or declining it
     answers 409 `invitation-answered`. Withdrawing one that is no longer pending (accepted, declined,
     already withdrawn) answers 409 as well; an invitation of another organisation is 404."""
     invitation = await organisations.withdraw_invitation(session, actor, organisation_id, invitation_id)
-    return InvitationRead.model_validate(invitation)
+    return MemberInvitationRead.model_validate(invitation)
 
 
 @router.delete(
