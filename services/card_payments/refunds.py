@@ -15,12 +15,13 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.enums import PaymentChannel
-from models.settlements import Refund
+from models.settlements import Refund, Settlement
 from services.actors import Actor
 from services.card_payments import charges
 from services.errors import Conflict
 from services.ledger import access
 from services.settlements import refunds
+from services.settlements.core import visible_settlements
 from services.stripe_gateway import StripeGateway
 
 
@@ -34,9 +35,11 @@ async def refund(
 ) -> Refund:
     """Refund part or all of a payment (the centre's finance)."""
     payment, settlement = await refunds.lock_payment(session, payment_id)
-    if payment.centre_id not in access.reader_centres(actor):
+    # A payment is as visible as its settlement (its debtor, the provider's staff, the centre's
+    # finance): 404 for the others, then 403 for those who see it but are not the centre's finance.
+    if await session.scalar(visible_settlements(actor).where(Settlement.id == settlement.id)) is None:
         raise refunds.PaymentNotFound()
-    access.require(actor, payment.centre_id, write=True)
+    access.require_of_visible(actor, payment.centre_id, write=True)
     if payment.channel is PaymentChannel.bank_transfer:
         return await refunds.refund_offline(
             session, payment, settlement, amount=amount, reason=reason, user_id=actor.user_id

@@ -64,6 +64,17 @@ def require(actor: Actor, centre_id: uuid.UUID, *, write: bool = False, manager:
     raise FinanceOnly()
 
 
+def require_of_visible(actor: Actor, centre_id: uuid.UUID, *, write: bool = False) -> None:
+    """`require` for a change to something the actor already reads by another right (a settlement
+    it is a party to, its payments): the ledger being none of its business is 403, not 404, since
+    the thing itself is visible (docs/security.md: 404 for what you cannot see, 403 for what you
+    see but may not do)."""
+    try:
+        require(actor, centre_id, write=write)
+    except LedgerNotFound:
+        raise FinanceOnly() from None
+
+
 def centre_for(actor: Actor, centre_id: uuid.UUID | None, *, write: bool = False, manager: bool = False) -> uuid.UUID:
     """The centre a ledger request is about: the one named (checked), else the actor's only one
     with the reach asked for (finance to write, the manager to reopen, either to read)."""

@@ -142,7 +142,7 @@ async def record_offline(
 ) -> Payment:
     """Finance records a bank transfer received against a settlement (partial payments allowed)."""
     settlement = await get(session, actor, settlement_id, lock=True)
-    access.require(actor, settlement.centre_id, write=True)
+    access.require_of_visible(actor, settlement.centre_id, write=True)
     bank = await bank_accounts.get(session, actor, data.bank_account_id, write=True)
     if bank.centre_id != settlement.centre_id:
         raise bank_accounts.BankAccountNotFound("not one of this centre's bank accounts")
@@ -196,7 +196,7 @@ async def share_receipt(
 async def write_off(session: AsyncSession, actor: Actor, settlement_id: uuid.UUID, *, reason: str) -> Settlement:
     """Finance writes off what is left of a settlement: Dr bad debts / Cr receivable."""
     settlement = await get(session, actor, settlement_id, lock=True)
-    access.require(actor, settlement.centre_id, write=True)
+    access.require_of_visible(actor, settlement.centre_id, write=True)
     if settlement.status in (SettlementStatus.paid, SettlementStatus.written_off):
         raise SettlementClosed(f"{settlement.number} is {settlement.status.value}")
     left = settlement.outstanding

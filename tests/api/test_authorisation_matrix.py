@@ -1319,11 +1319,29 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/api/v1/settlements/{settlement_id}/offline-payments"): Row(
         subject="settlement_pay",
-        expect={"parent": 403, "evaluator@parent": 404, "finance@parent": 201, ANYONE: 404},
+        expect={
+            "finance@parent": 201,
+            "parent": 403,
+            "evaluator@parent": 404,
+            "same": 403,
+            "evaluator@same": 404,
+            "client": 403,
+            "evaluator@client": 404,
+            ANYONE: 404,
+        },
     ),
     ("POST", "/api/v1/settlements/{settlement_id}/write-off"): Row(
         subject="settlement_write_off",
-        expect={"parent": 403, "evaluator@parent": 404, "finance@parent": 200, ANYONE: 404},
+        expect={
+            "finance@parent": 200,
+            "parent": 403,
+            "evaluator@parent": 404,
+            "same": 403,
+            "evaluator@same": 404,
+            "client": 403,
+            "evaluator@client": 404,
+            ANYONE: 404,
+        },
     ),
     ("POST", "/api/v1/settlements/{settlement_id}/payment-intents"): Row(
         subject="settlement",
@@ -1339,7 +1357,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/api/v1/payments/{payment_id}/refunds"): Row(
         subject="payment",
-        expect={"centre_manager@parent": 403, "finance@parent": 201, ANYONE: 404},
+        # Who sees the payment's settlement but is not the centre's finance: 403 (item 5's rule)
+        expect={
+            "finance@parent": 201,
+            "parent": 403,
+            "evaluator@parent": 404,
+            "same": 403,
+            "evaluator@same": 404,
+            "client": 403,
+            "evaluator@client": 404,
+            ANYONE: 404,
+        },
     ),
     ("POST", "/api/v1/webhooks/stripe"): Row(anonymous=400),
     ("GET", "/api/v1/ledger/accounts"): Row(
