@@ -109,10 +109,12 @@ def _connection_phase(exc: BaseException) -> bool:
 
 def breaks_a_rule(error: Any) -> bool:
     """One of our validators refused the value (its ValueError: a USCC's check character, a time zone
-    name, a date outside 1900-2199, control characters, one field against another): the request matches
-    the OpenAPI document, which cannot state these, and breaks a rule (`invalid`). Pydantic's own checks
-    (a type, a range, a length, a pattern, an enum, an unknown field, e-mail syntax, malformed JSON) are
-    what the document states; failing one, the request does not match it (`validation`)."""
+    name, an instant inside 1900-2199 as written but not in UTC, one field against another): the
+    request matches the OpenAPI document, which cannot state these, and breaks a rule (`invalid`).
+    Pydantic's own checks (a type, a range, a length, a pattern, an enum, an unknown field, e-mail
+    syntax, malformed JSON) and the rules the document states as patterns (control characters, the
+    years 1900-2199: `string_pattern_mismatch`, `year_out_of_range`) fail as schema errors; failing
+    one, the request does not match the document (`validation`)."""
     return error.get("type") == "value_error" and isinstance((error.get("ctx") or {}).get("error"), ValueError)
 
 

@@ -55,9 +55,10 @@ STANDARD: dict[str, str] = {
     f"({_slug('idempotency-key-reused')})",
     "413": f"The request body is larger than the server accepts ({_slug('payload-too-large')})",
     "422": f"Invalid input. {_slug('validation')}: the request does not match this document (a type, a range, "
-    f"a length, a pattern, an enum value, an unknown field, malformed JSON); {_slug('invalid')} and the named "
-    "conditions below: it matches but breaks a rule the schema cannot state (a USCC's check character, a time "
-    "zone name, a date outside 1900-2199, control characters, one field against another). `errors` lists each "
+    "a length, a pattern -- control characters and years outside 1900-2199 included --, an enum value, an "
+    f"unknown field, malformed JSON); {_slug('invalid')} and the named conditions below: it matches but breaks "
+    "a rule the schema cannot state (a USCC's check character, a time zone name, a time inside 1900-2199 as "
+    "written but not in UTC, one field against another). `errors` lists each "
     "`loc` (body / query / path / header, then the field) and `msg`",
     "503": "The database is unavailable or a statement timed out; retry after `Retry-After` seconds "
     f"({_slug('database-unavailable')})",

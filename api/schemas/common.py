@@ -34,13 +34,32 @@ def _single_line(field: str) -> bool:
 
 
 def _refuse_control(value: Any, single_line: bool) -> None:
+    # The document states this rule (each string's `pattern`, below), so failing it is a schema
+    # error (`validation`, as a pattern mismatch is), not a rule the schema cannot state.
     if isinstance(value, str):
         if (_CONTROL_OR_BREAK if single_line else _CONTROL).search(value):
             kind = "control characters or line breaks" if single_line else "control characters"
-            raise ValueError(f"must not contain {kind}")
+            raise PydanticCustomError("string_pattern_mismatch", "must not contain {kind}", {"kind": kind})
     elif isinstance(value, (list, tuple, set, frozenset)):
         for item in value:
             _refuse_control(item, single_line)
+
+
+# The same rules as JSON Schema patterns (ECMA-262 and Python alike), so the document says what
+# the validator refuses and a generated example never meets it.
+CONTROL_FREE = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
+SINGLE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
+def _string_options(prop: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plain-string schemas in a property (itself, its non-null option, its array items)."""
+    if "anyOf" in prop:
+        return [o for option in prop["anyOf"] for o in _string_options(option)]
+    if prop.get("type") == "array" and isinstance(prop.get("items"), dict):
+        return _string_options(prop["items"])
+    if prop.get("type") == "string" and not {"format", "enum", "pattern", "const"} & prop.keys():
+        return [prop]
+    return []
 
 
 CURRENCY_CODES = ("CNY", "USD", "EUR", "HKD", "JPY")
@@ -56,6 +75,16 @@ class InputModel(BaseModel):
     def _no_control_characters(cls, value: Any, info: Any) -> Any:
         _refuse_control(value, _single_line(info.field_name or ""))
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        """The control-character rule in the document: every plain string field (and string item)
+        gets the pattern of what `_no_control_characters` accepts."""
+        schema: dict[str, Any] = handler.resolve_ref_schema(handler(core_schema))
+        for name, prop in schema.get("properties", {}).items():
+            for option in _string_options(prop):
+                option["pattern"] = SINGLE_LINE if _single_line(name) else CONTROL_FREE
+        return schema
 
 
 def _never_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
@@ -176,21 +205,43 @@ _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+def _outside_the_years() -> PydanticCustomError:
+    """A year the document's pattern refuses (`_YearsInRange`): a schema error (`validation`)."""
+    return PydanticCustomError(
+        "year_out_of_range",
+        "must be between {earliest} and {latest}",
+        {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()},
+    )
+
+
 def _instant_in_range(value: datetime) -> datetime:
-    if not (EARLIEST_DAY <= value.date() <= LATEST_DAY) or not _EARLIEST <= value < _LATEST:
-        raise ValueError(f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}")
+    if not EARLIEST_DAY.year <= value.year <= LATEST_DAY.year:
+        raise _outside_the_years()
+    if not _EARLIEST <= value < _LATEST:  # in range as written, not in UTC: a rule the pattern can't state
+        raise ValueError(f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()} (UTC)")
     return value
 
 
 def _day_in_range(value: date) -> date:
     if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise ValueError(f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}")
+        raise _outside_the_years()
     return value
 
 
+class _YearsInRange:
+    """The range in the document: a pattern on the year the string starts with (1900-2199)."""
+
+    PATTERN = "^(19|20|21)[0-9]{2}-"
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = handler(core_schema)
+        schema["pattern"] = self.PATTERN
+        return schema
+
+
 # Every time and date a request carries (bodies and query parameters) is one of these.
-Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
-Day = Annotated[date, AfterValidator(_day_in_range)]
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range), _YearsInRange()]
+Day = Annotated[date, AfterValidator(_day_in_range), _YearsInRange()]
 
 # The largest integer a query parameter or body field may carry when nothing smaller bounds it
 # (a BIGINT column holds up to 2^63 - 1).

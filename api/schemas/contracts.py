@@ -192,8 +192,8 @@ class LicenceGrant(InputModel):
     territory: Annotated[
         str, Field(min_length=1, max_length=200, description='"worldwide" / "全球" / "全国" = everywhere')
     ]
-    starts_on: date
-    ends_on: date | None = Field(default=None, description="Exclusive end; null until the rights lapse")
+    starts_on: Day
+    ends_on: Day | None = Field(default=None, description="Exclusive end; null until the rights lapse")
     sublicensable: bool = False
 
     def to_input(self) -> LicenceInput:

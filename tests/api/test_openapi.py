@@ -286,6 +286,70 @@ class TestSchemasAsSent:
         assert page.json() == {"items": [], "next_cursor": None}
 
 
+def _options(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    if "anyOf" in schema:
+        return [o for option in schema["anyOf"] for o in _options(option)]
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        return _options(schema["items"])
+    return [schema]
+
+
+class TestInputRulesDocumented:
+    """What the API refuses in a well-typed input, the document says: control characters (a pattern
+    on every plain string of every request body) and instants and days outside 1900-2199 (a pattern
+    on the year), so a generated example or a client-side validator never sends what answers 422."""
+
+    YEARS = "^(19|20|21)[0-9]{2}-"
+
+    def test_every_plain_string_in_a_request_body_refuses_control_characters(self, spec):
+        bodies: set[str] = set()
+        for _path, _m, op in operations(spec):  # JSON bodies (forms carry files and OAuth2's fields)
+            referenced(spec, op.get("requestBody", {}).get("content", {}).get("application/json", {}), bodies)
+        missing, checked = [], 0
+        for name in sorted(bodies):
+            for field, prop in spec["components"]["schemas"][name].get("properties", {}).items():
+                for option in _options(prop):
+                    if option.get("type") != "string" or {"format", "enum", "const"} & option.keys():
+                        continue
+                    checked += 1
+                    pattern = option.get("pattern")
+                    if pattern is None:
+                        missing.append(f"{name}.{field}")
+                    elif pattern.startswith("^[^"):  # the control-character rule (not a field's own format)
+                        assert re.fullmatch(pattern, "钠离子电池 Na-ion"), (name, field)
+                        assert not re.fullmatch(pattern, "a\x00b") and not re.fullmatch(pattern, "a\x9bb")
+        assert checked > 100 and missing == []
+
+    def test_single_line_fields_refuse_line_breaks_and_text_keeps_them(self, spec):
+        register = spec["components"]["schemas"]["RegisterRequest"]["properties"]
+        assert not re.fullmatch(register["full_name"]["pattern"], "王\r\n小明")
+        problem = spec["components"]["schemas"]["ProblemCreate"]["properties"]
+        assert not re.fullmatch(problem["title"]["pattern"], "标题\r\n")
+        assert re.fullmatch(problem["description"]["pattern"], "第一行\n第二行\t")
+
+    def test_every_instant_and_day_a_request_carries_states_the_years(self, spec):
+        bodies: set[str] = set()
+        dated, wrong = 0, []
+        for path, method, op in operations(spec):
+            referenced(spec, op.get("requestBody", {}), bodies)
+            for param in op.get("parameters", []):
+                for option in _options(param["schema"]):
+                    if option.get("format") in ("date", "date-time"):
+                        dated += 1
+                        if option.get("pattern") != self.YEARS:
+                            wrong.append(f"{method} {path} {param['name']}")
+        for name in sorted(bodies):
+            for field, prop in spec["components"]["schemas"][name].get("properties", {}).items():
+                for option in _options(prop):
+                    if option.get("format") in ("date", "date-time"):
+                        dated += 1
+                        if option.get("pattern") != self.YEARS:
+                            wrong.append(f"{name}.{field}")
+        assert dated > 20 and wrong == []
+        assert re.match(self.YEARS, "2026-11-30T09:00:00+08:00") and not re.match(self.YEARS, "0001-01-01")
+        assert not re.match(self.YEARS, "9999-12-31")
+
+
 class TestPatchBodiesAsValidated:
     """A PATCH body's field may be null in the document exactly when the API accepts null for it (to
     clear it): a generated client's `title?: string | null` must not compile a request the API refuses."""
