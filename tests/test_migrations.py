@@ -270,10 +270,10 @@ UNSTEMMED = [
 ]
 
 
-def _stems_backfill(settings) -> list[uuid.UUID]:
-    """Back to the revision before stems, UNSTEMMED written with whole English words as those
-    releases indexed them, and up again; the listings' ids in UNSTEMMED's order."""
-    migrations.downgrade(settings, PRE_STEMS)
+def _indexed_listings(settings, before: str, tokens) -> list[uuid.UUID]:
+    """Back to revision `before`, UNSTEMMED written with `tokens(*texts)` as those releases indexed
+    them, and up again; the listings' ids in UNSTEMMED's order."""
+    migrations.downgrade(settings, before)
     centre = uuid.uuid4()
     ids = [uuid.uuid4() for _ in UNSTEMMED]
 
@@ -297,8 +297,8 @@ def _stems_backfill(settings) -> list[uuid.UUID]:
                     "abstract": abstract,
                     "fields": [],
                     "keywords": [],
-                    "search_text": _unstemmed(title, title, title_en, title_en, abstract),
-                    "title_text": _unstemmed(title, title_en),
+                    "search_text": tokens(title, title, title_en, title_en, abstract),
+                    "title_text": tokens(title, title_en),
                     "published_at": datetime(2026, 1, 1, tzinfo=UTC),
                     "publication_seq": 10_000 - n,
                 }
@@ -309,6 +309,11 @@ def _stems_backfill(settings) -> list[uuid.UUID]:
     asyncio.run(_run(settings, legacy))
     migrations.upgrade(settings)
     return ids
+
+
+def _stems_backfill(settings) -> list[uuid.UUID]:
+    """Listings indexed with whole English words, as the releases before stems did."""
+    return _indexed_listings(settings, PRE_STEMS, _unstemmed)
 
 
 class TestSearchStems:
@@ -349,48 +354,12 @@ PRE_PREFIXES = "b0f33d160017"  # booking feeds: the revision before indexed Engl
 
 class TestSearchPrefixes:
     def _indexed_before(self, settings) -> list[uuid.UUID]:
-        """Back before the prefixes, listings written as those releases indexed them (stems only;
-        more than one batch of them), and up again."""
-        migrations.downgrade(settings, PRE_PREFIXES)
-        centre = uuid.uuid4()
-        ids = [uuid.uuid4() for _ in UNSTEMMED]
+        """Listings indexed with stems but without prefixes, as the releases before 0018 did."""
 
-        def legacy(conn) -> None:
-            conn.execute(
-                sa.insert(ORGANISATIONS).values(
-                    id=centre, kind="centre", name="旧中心", uscc="12320000MB0000001X", region="320500"
-                )
-            )
+        def stems_only(*texts: str) -> str:
+            return " ".join(segmentation.stem(_unstemmed(*texts).split()))
 
-            def stems_only(*texts: str) -> str:
-                return " ".join(segmentation.stem(_unstemmed(*texts).split()))
-
-            conn.execute(
-                sa.insert(LISTINGS),
-                [
-                    {
-                        "id": ids[n],
-                        "kind": "instrument",
-                        "status": "published",
-                        "owner_org_id": centre,
-                        "centre_id": centre,
-                        "title": title,
-                        "title_en": title_en,
-                        "abstract": abstract,
-                        "fields": [],
-                        "keywords": [],
-                        "search_text": stems_only(title, title, title_en, title_en, abstract),
-                        "title_text": stems_only(title, title_en),
-                        "published_at": datetime(2026, 1, 1, tzinfo=UTC),
-                        "publication_seq": 10_000 - n,
-                    }
-                    for n, (title, title_en, abstract) in enumerate(UNSTEMMED)
-                ],
-            )
-
-        asyncio.run(_run(settings, legacy))
-        migrations.upgrade(settings)
-        return ids
+        return _indexed_listings(settings, PRE_PREFIXES, stems_only)
 
     def test_listings_indexed_before_get_the_prefixes_the_services_now_write(self, settings, db):
         assert len(UNSTEMMED) > STEMS_BATCH
