@@ -16,7 +16,7 @@ import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -58,15 +58,16 @@ async def _owned(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) 
     return await instruments.owned(session, actor, instrument_id, for_update=False)
 
 
-async def rotate(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> tuple[InstrumentCalendarFeed, str]:
-    """A new secret link for the feed (staff); the previous link stops working. Returns the token once."""
-    instrument = await _owned(session, actor, instrument_id)
+_Feed = TypeVar("_Feed", InstrumentCalendarFeed, OrganisationBookingFeed)
+
+
+async def _new_link(session: AsyncSession, model: type[_Feed], actor: Actor, **key: uuid.UUID) -> tuple[_Feed, str]:
+    """A new secret for a feed (one row per instrument or organisation, keyed by `key`): only its
+    SHA-256 is stored, so the previous link stops working; the token is returned once."""
     token = secrets.token_urlsafe(32)
-    feed = await session.get(InstrumentCalendarFeed, instrument.id)
+    feed = await session.get(model, next(iter(key.values())))
     if feed is None:
-        feed = InstrumentCalendarFeed(
-            instrument_id=instrument.id, token_sha256=_digest(token), created_by=actor.user_id
-        )
+        feed = model(**key, token_sha256=_digest(token), created_by=actor.user_id)
         session.add(feed)
     else:
         feed.token_sha256 = _digest(token)
@@ -74,6 +75,17 @@ async def rotate(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) 
         feed.created_at = clock.now()
     await session.flush()
     return feed, token
+
+
+def _link_matches(feed: InstrumentCalendarFeed | OrganisationBookingFeed | None, token: str | None) -> bool:
+    """The link's token is the feed's current secret (compared in constant time)."""
+    return feed is not None and bool(token) and hmac.compare_digest(feed.token_sha256, _digest(token or ""))
+
+
+async def rotate(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> tuple[InstrumentCalendarFeed, str]:
+    """A new secret link for the feed (staff); the previous link stops working. Returns the token once."""
+    instrument = await _owned(session, actor, instrument_id)
+    return await _new_link(session, InstrumentCalendarFeed, actor, instrument_id=instrument.id)
 
 
 async def revoke(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) -> None:
@@ -89,7 +101,7 @@ async def revoke(session: AsyncSession, actor: Actor, instrument_id: uuid.UUID) 
 async def render(session: AsyncSession, instrument_id: uuid.UUID, token: str | None) -> bytes:
     """The .ics of busy times from 30 days ago to the end of the booking window; 404 for a wrong link."""
     feed = await session.get(InstrumentCalendarFeed, instrument_id)
-    if feed is None or not token or not hmac.compare_digest(feed.token_sha256, _digest(token)):
+    if not _link_matches(feed, token):
         raise CalendarFeedNotFound()
     instrument = await session.get(Instrument, instrument_id)
     if instrument is None:
@@ -193,17 +205,7 @@ async def rotate_bookings(
     """A new secret link for the SME's bookings feed (its members); the previous link stops working.
     Returns the token once."""
     org = await _sme_of(session, actor, organisation_id)
-    token = secrets.token_urlsafe(32)
-    feed = await session.get(OrganisationBookingFeed, org.id)
-    if feed is None:
-        feed = OrganisationBookingFeed(organisation_id=org.id, token_sha256=_digest(token), created_by=actor.user_id)
-        session.add(feed)
-    else:
-        feed.token_sha256 = _digest(token)
-        feed.created_by = actor.user_id
-        feed.created_at = clock.now()
-    await session.flush()
-    return feed, token
+    return await _new_link(session, OrganisationBookingFeed, actor, organisation_id=org.id)
 
 
 async def revoke_bookings(session: AsyncSession, actor: Actor, organisation_id: uuid.UUID) -> None:
@@ -219,7 +221,7 @@ async def revoke_bookings(session: AsyncSession, actor: Actor, organisation_id: 
 async def render_bookings(session: AsyncSession, organisation_id: uuid.UUID, token: str | None) -> bytes:
     """The .ics of the SME's timed bookings that end 30 days ago or later; 404 for a wrong link."""
     feed = await session.get(OrganisationBookingFeed, organisation_id)
-    if feed is None or not token or not hmac.compare_digest(feed.token_sha256, _digest(token)):
+    if not _link_matches(feed, token):
         raise BookingFeedNotFound()
     org = await session.get(Organisation, organisation_id)
     if org is None:
