@@ -6,13 +6,22 @@ One commit per request, webhook event or job: services only flush; the request d
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.pool import NullPool
@@ -145,8 +154,13 @@ class Database:
         else:
             self.read_engine = create_engine(settings, autocommit=True)
             self._own_read_engine = True
+        # On PostgreSQL (asyncpg) the marker is the read pool itself: `fetch_rows` runs its compiled
+        # statements on the driver there.
+        read_only: ReadPool | bool = (
+            ReadPool(self.read_engine) if self.read_engine.dialect.driver == "asyncpg" else True
+        )
         self.read_sessionmaker = async_sessionmaker(
-            self.read_engine, expire_on_commit=False, autoflush=False, info={READ_ONLY: True}
+            self.read_engine, expire_on_commit=False, autoflush=False, info={READ_ONLY: read_only}
         )
 
     @asynccontextmanager
@@ -185,25 +199,171 @@ class Database:
 
 
 async def fetch_rows(session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Rows of a Core SELECT as plain dicts (`row["column"]`), for hot reads that skip ORM loading.
+    """Rows of a Core SELECT as plain dicts (`row["column"]`), the read path of the hot reads
+    (search, get by id), on both databases.
 
     Plain dicts, not SQLAlchemy's RowMapping: pydantic validates a dict about three times faster
-    (20 search hits: 0.15 ms with the dicts built, 0.41 ms from RowMappings). Statements built
-    once by their modules hit SQLAlchemy's compiled cache. (A path that ran the compiled SQL on
-    asyncpg directly saved ~0.1 ms of CPU per request but bypassed SQLAlchemy's error translation
-    and used private APIs; it was removed: docs/benchmarks.md.) On a read session the statement is
-    retried once on a dead pooled connection (`retry_read`).
+    (20 search hits: 0.15 ms with the dicts built, 0.41 ms from RowMappings). On a PostgreSQL read
+    session the statement, compiled once by SQLAlchemy, runs on the pooled asyncpg connection
+    (`_DriverStatement`): SQLAlchemy's execution around the driver cost more CPU than the query
+    (~0.1 ms per get by id; docs/benchmarks.md). Elsewhere (SQLite, a write session, a statement
+    with expanding IN lists) it runs through SQLAlchemy. On a read session the statement is retried
+    once on a dead pooled connection (`retry_read`).
     """
     return await retry_read(session, lambda: _fetch(session, stmt, params))
 
 
 async def _fetch(session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    read_pool = session.info.get(READ_ONLY)
+    if isinstance(read_pool, ReadPool):
+        compiled = _DriverStatement.of(stmt, read_pool.dialect)
+        if compiled is not None:
+            return await _fetch_on_driver(session, read_pool, compiled, params)
     # On the session's connection, not through Session.execute: the ORM execution path costs more
     # than the query itself for these single-statement reads.
     conn = await session.connection()
     result = await conn.execute(stmt, params)
     keys = tuple(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+class ReadPool:
+    """The PostgreSQL read engine as the read path uses it: its dialect and its pool's generation.
+
+    A statement on the driver that finds its connection dead starts a new generation; every pooled
+    connection made before it is then replaced when next checked out (SQLAlchemy's documented
+    "checkout" event with DisconnectionError), so the one retry of `retry_read` meets a live
+    connection, as SQLAlchemy's own handling of a disconnect does.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.generation = 0
+        event.listen(engine.sync_engine, "connect", self._on_connect)
+        event.listen(engine.sync_engine, "checkout", self._on_checkout)
+
+    def _on_connect(self, _dbapi_conn: Any, record: Any) -> None:
+        record.info[_GENERATION] = self.generation
+
+    def _on_checkout(self, _dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get(_GENERATION) != self.generation:
+            raise DisconnectionError("made before a connection of this pool was found dead")
+
+    def __bool__(self) -> bool:  # `session.info[READ_ONLY]` is truthy on every read session
+        return True
+
+
+_GENERATION = "ttm.generation"
+
+
+class _DriverStatement:
+    """A SELECT compiled once for asyncpg: its SQL, where each named parameter goes, the values the
+    statement binds itself, and each column's key and result conversion (enums, aware times), all
+    from SQLAlchemy's compiler and types, so the rows equal those SQLAlchemy returns."""
+
+    __slots__ = ("binders", "converters", "fixed", "keys", "names", "sql")
+
+    def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        binds = [compiled.binds[name] for name in self.names]
+        self.binders = tuple(b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds)
+        self.fixed = {n: b.effective_value for n, b in zip(self.names, binds, strict=True) if not b.required}
+        columns = list(stmt.selected_columns)
+        self.keys = tuple(stmt.selected_columns.keys())
+        self.converters = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+
+    @classmethod
+    def of(cls, stmt: Select[Any], dialect: Dialect) -> _DriverStatement | None:
+        """The compiled form (made on first use), or None when SQLAlchemy must run it: a parameter
+        expanded at execution (an IN list), or a bind whose value is computed per execution."""
+        try:
+            return _compiled_reads[stmt]
+        except KeyError:
+            pass
+        found: _DriverStatement | None = None
+        compiled = stmt.compile(dialect=dialect)
+        if not (compiled.post_compile_params or compiled.literal_execute_params) and all(
+            b.callable is None for b in compiled.binds.values()
+        ):
+            found = cls(stmt, dialect)
+            if len(set(found.keys)) != len(found.keys):
+                found = None  # two columns under one key: a dict row would lose one
+        _compiled_reads[stmt] = found
+        return found
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        args = []
+        for name, bind in zip(self.names, self.binders, strict=True):
+            value = params[name] if name in params else self.fixed[name]
+            args.append(value if bind is None else bind(value))
+        return args
+
+    def rows(self, records: list[Any]) -> list[dict[str, Any]]:
+        keys, converters = self.keys, self.converters
+        if not any(converters):
+            return [dict(zip(keys, record, strict=True)) for record in records]
+        return [
+            {k: v if c is None else c(v) for k, v, c in zip(keys, record, converters, strict=True)}
+            for record in records
+        ]
+
+
+# Each statement's compiled form, for as long as the statement lives (the modules build theirs once).
+_compiled_reads: weakref.WeakKeyDictionary[Select[Any], _DriverStatement | None] = weakref.WeakKeyDictionary()
+
+
+async def _fetch_on_driver(
+    session: AsyncSession, pool: ReadPool, compiled: _DriverStatement, params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Run a compiled read on the session's connection when it holds one (the caller's
+    authentication ran on it), else on a connection checked out of the read pool for this
+    statement only: one connection per request at most, so the pool cannot deadlock on itself."""
+    args = compiled.arguments(params)
+    own = not session.in_transaction()
+    if own:
+        raw = await pool.engine.raw_connection()
+    else:
+        raw = await (await session.connection()).get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    try:
+        records = await driver.fetch(compiled.sql, *args)
+    except Exception as exc:
+        gone = driver.is_closed()
+        if gone:
+            pool.generation += 1  # every connection pooled before now is replaced on checkout
+            raw.invalidate(exc)
+        raise _database_error(exc, compiled.sql, args, invalidated=gone) from exc
+    except BaseException as exc:
+        # Cancelled mid-statement: the connection's state is unknown, so it is not reused (as
+        # SQLAlchemy does with an exception that is not an Exception).
+        raw.invalidate(exc)
+        raise
+    finally:
+        if own:
+            raw.close()  # back to the pool: AUTOCOMMIT, nothing to roll back, no round trip
+    return compiled.rows(records)
+
+
+def _database_error(exc: Exception, sql: str, args: list[Any], *, invalidated: bool) -> DBAPIError:
+    """The driver's error as SQLAlchemy would raise it: the class by SQLSTATE, the driver's
+    exception as `orig` (its `sqlstate` read by api/errors.py), `connection_invalidated` set."""
+    code = getattr(exc, "sqlstate", None) or ""
+    cls: type[DBAPIError]
+    if code.startswith("22"):
+        cls = DataError
+    elif code.startswith("23"):
+        cls = IntegrityError
+    elif code.startswith(("42", "26")):
+        cls = ProgrammingError
+    elif not code and not invalidated and not isinstance(exc, OSError):
+        cls = InterfaceError
+    else:
+        cls = OperationalError
+    return cls(sql, args, exc, connection_invalidated=invalidated)
 
 
 async def retry_read(session: AsyncSession, read: Callable[[], Awaitable[T]]) -> T:

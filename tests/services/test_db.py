@@ -8,12 +8,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.exc import DataError, DBAPIError
 
 from models.organisations import Organisation
 from services import pilot_results, search, segmentation
-from services.db import Database, fetch_rows, retry_read
+from services.db import Database, _DriverStatement, fetch_rows, retry_read, sqlstate
 from tests.factories.catalogue import create_published, make_world, pilot_body
 from tests.factories.organisations import create_org
 
@@ -132,3 +132,112 @@ class TestRetryRead:
             async with db.session_scope() as session:
                 await retry_read(session, read)
         assert read.calls == 1
+
+
+@pytest.fixture
+def postgres_only(is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip("the driver read path is PostgreSQL's (asyncpg); SQLite reads run through SQLAlchemy")
+
+
+async def _backend_pids(db: Database, n: int) -> set[int]:
+    """Make the read pool hold n connections (n read sessions at once); their server process ids."""
+    sessions = [db.read_sessionmaker() for _ in range(n)]
+    try:
+        return {await s.scalar(select(func.pg_backend_pid())) for s in sessions}
+    finally:
+        for s in sessions:
+            await s.close()
+
+
+@pytest.mark.usefixtures("postgres_only")
+class TestDriverReadPath:
+    """On a PostgreSQL read session fetch_rows runs SQLAlchemy's compiled statement on the asyncpg
+    connection: the same rows as SQLAlchemy's execution, its error classes, one connection per request."""
+
+    async def test_rows_equal_sqlalchemys(self, client, db, app) -> None:
+        w = await make_world(db, app)
+        made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        query = search.SearchQuery(q="锂电池 battery")
+        tokens = segmentation.query_tokens(query.q)
+        params = {**search._parameters(query, "postgresql", tokens), "limit": 21}
+        search._relevance_cursor(params, "postgresql", [])
+        reads = [
+            (pilot_results._READ_PUBLISHED, {"result_id": uuid.UUID(made["id"])}),
+            (search.statement(query, "postgresql"), params),
+        ]
+        for stmt, p in reads:
+            assert _DriverStatement.of(stmt, db.read_engine.dialect) is not None
+            async with db.read_session() as session:
+                on_driver = await fetch_rows(session, stmt, p)
+            async with db.session_scope() as session:  # a write session: SQLAlchemy's execution
+                through_sqlalchemy = await fetch_rows(session, stmt, p)
+            assert on_driver and on_driver == through_sqlalchemy
+            for a, b in zip(on_driver, through_sqlalchemy, strict=True):
+                assert {k: type(v) for k, v in a.items()} == {k: type(v) for k, v in b.items()}
+        assert isinstance(on_driver[0]["seq"], int)
+        got = (await client.get(f"/api/v1/pilot-results/{made['id']}")).json()
+        assert got == made  # enums as their values, aware times, JSON columns decoded
+
+    async def test_an_in_list_runs_through_sqlalchemy(self, db) -> None:
+        org = await create_org(db, name="列表中心")
+        stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
+        assert _DriverStatement.of(stmt, db.read_engine.dialect) is None
+        async with db.read_session() as session:
+            assert [r["name"] for r in await fetch_rows(session, stmt, {})] == ["列表中心"]
+
+    async def test_one_connection_per_request(self, db) -> None:
+        pool = db.read_engine.sync_engine.pool
+        pid = select(func.pg_backend_pid().label("pid"))
+        async with db.read_session() as session:
+            rows = await fetch_rows(session, pid, {})
+            assert pool.checkedout() == 0  # checked out for the statement only
+            # Once the session holds a connection (the caller's authentication ran on it), the
+            # statement runs on that one, not on a second one from the pool.
+            held = await session.scalar(select(func.pg_backend_pid()))
+            assert pool.checkedout() == 1
+            assert (await fetch_rows(session, pid, {}))[0]["pid"] == held
+            assert pool.checkedout() == 1
+        assert rows[0]["pid"] > 0 and pool.checkedout() == 0
+
+    async def test_errors_are_sqlalchemys(self, db) -> None:
+        bad_date = select(func.to_date(bindparam("d", type_=String), "YYYY-MM-DD").label("d"))
+        async with db.read_session() as session:
+            with pytest.raises(DataError) as raised:
+                await fetch_rows(session, bad_date, {"d": "2026-13-45"})
+        assert sqlstate(raised.value) == "22008" and not raised.value.connection_invalidated
+        async with db.read_session() as session:  # the connection went back to the pool, usable
+            assert (await fetch_rows(session, bad_date, {"d": "2026-12-01"}))[0]["d"].month == 12
+
+    async def test_one_dead_connection_replaces_every_older_one(self, db) -> None:
+        # A restart kills every pooled connection: the first statement to meet one fails, and every
+        # connection made before it is replaced on checkout, so its one retry (and every read after
+        # it) meets a live one.
+        old = await _backend_pids(db, 3)
+        async with db.engine.connect() as conn:
+            for server_pid in old:
+                await conn.execute(select(func.pg_terminate_backend(server_pid, 5000)))
+        pid = select(func.pg_backend_pid().label("pid"))
+        for _ in range(3):
+            async with db.read_session() as session:
+                assert (await fetch_rows(session, pid, {}))[0]["pid"] not in old
+        assert not (await _backend_pids(db, 3)) & old
+
+    async def test_a_cancelled_read_does_not_return_its_connection(self, db) -> None:
+        pool = db.read_engine.sync_engine.pool
+        pid = select(func.pg_backend_pid().label("pid"))
+        async with db.read_session() as session:
+            first = (await fetch_rows(session, pid, {}))[0]["pid"]
+
+        async def slow() -> None:
+            async with db.read_session() as session:
+                await fetch_rows(session, select(func.pg_sleep(5).label("slept"), func.pg_backend_pid()), {})
+
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pool.checkedout() == 0
+        async with db.read_session() as session:
+            assert (await fetch_rows(session, pid, {}))[0]["pid"] != first  # a fresh connection
