@@ -130,7 +130,7 @@ def ledger_verify() -> None:
         db = Database(settings)
         try:
             async with db.read_session() as session:
-                return await verify.run(session)
+                return await verify.run(session.orm)
         finally:
             await db.dispose()
 

@@ -82,7 +82,7 @@ async def create_instrument(
 )
 async def get_instrument(instrument_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Instrument:
     """One instrument: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    return await instruments.get(session, actor, instrument_id)
+    return await instruments.get(session.orm, actor, instrument_id)
 
 
 @router.patch(
@@ -185,7 +185,7 @@ async def get_availability(
 ) -> Availability:
     """Free time in [from, to): weekly opening hours (in the centre's time zone) minus maintenance
     blackouts and active bookings, as merged half-open UTC intervals."""
-    instrument, free = await instruments.availability_of(session, actor, instrument_id, start=from_, end=to)
+    instrument, free = await instruments.availability_of(session.orm, actor, instrument_id, start=from_, end=to)
     return Availability(
         instrument_id=instrument.id,
         timezone=instrument.timezone,

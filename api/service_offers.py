@@ -74,7 +74,7 @@ async def create_service_offer(
 )
 async def get_service_offer(offer_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> ServiceOffer:
     """One offer: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    return await service_offers.get(session, actor, offer_id)
+    return await service_offers.get(session.orm, actor, offer_id)
 
 
 @router.patch(

@@ -154,14 +154,11 @@ class Database:
         else:
             self.read_engine = create_engine(settings, autocommit=True)
             self._own_read_engine = True
-        # On PostgreSQL (asyncpg) the marker is the read pool itself: `fetch_rows` runs its compiled
-        # statements on the driver there.
-        read_only: ReadPool | bool = (
-            ReadPool(self.read_engine) if self.read_engine.dialect.driver == "asyncpg" else True
-        )
         self.read_sessionmaker = async_sessionmaker(
-            self.read_engine, expire_on_commit=False, autoflush=False, info={READ_ONLY: read_only}
+            self.read_engine, expire_on_commit=False, autoflush=False, info={READ_ONLY: True}
         )
+        # PostgreSQL (asyncpg): `fetch_rows` runs a read session's compiled statements on the driver.
+        self.read_pool = ReadPool(self.read_engine) if self.read_engine.dialect.driver == "asyncpg" else None
 
     @asynccontextmanager
     async def session_scope(self) -> AsyncIterator[AsyncSession]:
@@ -175,14 +172,13 @@ class Database:
                 raise
 
     @asynccontextmanager
-    async def read_session(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only: AUTOCOMMIT, so no BEGIN / COMMIT and no transaction left open.
+    async def read_session(self) -> AsyncIterator[ReadSession]:
+        """Reads only, AUTOCOMMIT: no BEGIN / COMMIT and no transaction left open (`ReadSession`).
 
         Each statement sees the latest committed data on its own (no snapshot across statements),
-        which suits single-query reads such as search and get-by-id. Never write through it: a
-        flush would commit statement by statement, outside the one-commit-per-request rule.
+        which suits single-query reads such as search and get-by-id.
         """
-        session = self.read_sessionmaker()
+        session = ReadSession(self)
         try:
             yield session
         finally:
@@ -198,13 +194,57 @@ class Database:
             await self.read_engine.dispose()
 
 
-async def fetch_rows(session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+class ReadSession:
+    """The reads of one request (or command) without a transaction, on the read engine.
+
+    `fetch_rows` runs on it directly: on PostgreSQL on the read pool's driver connection. The ORM
+    session (`orm`: AUTOCOMMIT, never written through; a flush would commit statement by
+    statement, outside the one-commit-per-request rule) is made only when something needs it (the
+    caller's authentication, an ORM read), so an anonymous get by id or search makes none (an
+    AsyncSession made and closed per request was ~0.04 ms of CPU; docs/benchmarks.md).
+    """
+
+    __slots__ = ("_db", "_orm")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._orm: AsyncSession | None = None
+
+    @property
+    def orm(self) -> AsyncSession:
+        """The ORM session on the read engine, made on first use and closed with this."""
+        if self._orm is None:
+            self._orm = self._db.read_sessionmaker()
+        return self._orm
+
+    @property
+    def opened(self) -> AsyncSession | None:
+        """The ORM session if it has been made, else None."""
+        return self._orm
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._db.read_engine.dialect
+
+    @property
+    def pool(self) -> ReadPool | None:
+        return self._db.read_pool
+
+    async def close(self) -> None:
+        if self._orm is not None:
+            orm, self._orm = self._orm, None
+            await orm.close()
+
+
+async def fetch_rows(
+    session: AsyncSession | ReadSession, stmt: Select[Any], params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """Rows of a Core SELECT as plain dicts (`row["column"]`), the read path of the hot reads
     (search, get by id), on both databases.
 
     Plain dicts, not SQLAlchemy's RowMapping: pydantic validates a dict about three times faster
-    (20 search hits: 0.15 ms with the dicts built, 0.41 ms from RowMappings). On a PostgreSQL read
-    session the statement, compiled once by SQLAlchemy, runs on the pooled asyncpg connection
+    (20 search hits: 0.15 ms with the dicts built, 0.41 ms from RowMappings). On a PostgreSQL
+    `ReadSession` the statement, compiled once by SQLAlchemy, runs on the pooled asyncpg connection
     (`_DriverStatement`): SQLAlchemy's execution around the driver cost more CPU than the query
     (~0.1 ms per get by id; docs/benchmarks.md). Elsewhere (SQLite, a write session, a statement
     with expanding IN lists) it runs through SQLAlchemy. On a read session the statement is retried
@@ -213,12 +253,15 @@ async def fetch_rows(session: AsyncSession, stmt: Select[Any], params: Mapping[s
     return await retry_read(session, lambda: _fetch(session, stmt, params))
 
 
-async def _fetch(session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    read_pool = session.info.get(READ_ONLY)
-    if isinstance(read_pool, ReadPool):
-        compiled = _DriverStatement.of(stmt, read_pool.dialect)
-        if compiled is not None:
-            return await _fetch_on_driver(session, read_pool, compiled, params)
+async def _fetch(
+    session: AsyncSession | ReadSession, stmt: Select[Any], params: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    if isinstance(session, ReadSession):
+        pool = session.pool
+        compiled = _DriverStatement.of(stmt, pool.dialect) if pool is not None else None
+        if pool is not None and compiled is not None:
+            return await _fetch_on_driver(session.opened, pool, compiled, params)
+        session = session.orm
     # On the session's connection, not through Session.execute: the ORM execution path costs more
     # than the query itself for these single-statement reads.
     conn = await session.connection()
@@ -249,9 +292,6 @@ class ReadPool:
     def _on_checkout(self, _dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         if record.info.get(_GENERATION) != self.generation:
             raise DisconnectionError("made before a connection of this pool was found dead")
-
-    def __bool__(self) -> bool:  # `session.info[READ_ONLY]` is truthy on every read session
-        return True
 
 
 _GENERATION = "ttm.generation"
@@ -316,17 +356,17 @@ _compiled_reads: weakref.WeakKeyDictionary[Select[Any], _DriverStatement | None]
 
 
 async def _fetch_on_driver(
-    session: AsyncSession, pool: ReadPool, compiled: _DriverStatement, params: Mapping[str, Any]
+    orm: AsyncSession | None, pool: ReadPool, compiled: _DriverStatement, params: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """Run a compiled read on the session's connection when it holds one (the caller's
+    """Run a compiled read on the ORM session's connection when it holds one (the caller's
     authentication ran on it), else on a connection checked out of the read pool for this
     statement only: one connection per request at most, so the pool cannot deadlock on itself."""
     args = compiled.arguments(params)
-    own = not session.in_transaction()
-    if own:
+    own = orm is None or not orm.in_transaction()
+    if orm is None or own:
         raw = await pool.engine.raw_connection()
     else:
-        raw = await (await session.connection()).get_raw_connection()
+        raw = await (await orm.connection()).get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None  # a checked-out connection always has one
     try:
@@ -366,24 +406,27 @@ def _database_error(exc: Exception, sql: str, args: list[Any], *, invalidated: b
     return cls(sql, args, exc, connection_invalidated=invalidated)
 
 
-async def retry_read(session: AsyncSession, read: Callable[[], Awaitable[T]]) -> T:
+async def retry_read(session: AsyncSession | ReadSession, read: Callable[[], Awaitable[T]]) -> T:
     """`read()`, run once more when it failed on a dead pooled connection of a read session.
 
     The one retry of the read path: every hot read runs its first statement through it (the
     caller's authentication, `fetch_rows`, the catalogue's get by id). The read pool does not
     pre-ping, so a connection the server closed while it sat in the pool (restart, idle timeout,
-    pg_terminate_backend) is found out by the first statement. SQLAlchemy then reports
-    `connection_invalidated` and marks every connection pooled before the failure for replacement,
-    so one retry (on AUTOCOMMIT: no transaction to lose) meets a live connection. Anything else, a
-    second failure, and any failure in a write session (whose transaction is lost) propagate
-    (api/errors.py turns them into 503/409).
+    pg_terminate_backend) is found out by the first statement. SQLAlchemy (or the driver path,
+    `ReadPool`) then reports `connection_invalidated` and marks every connection pooled before the
+    failure for replacement, so one retry (on AUTOCOMMIT: no transaction to lose) meets a live
+    connection. Anything else, a second failure, and any failure in a write session (whose
+    transaction is lost) propagate (api/errors.py turns them into 503/409).
     """
     try:
         return await read()
     except DBAPIError as exc:
-        if not (exc.connection_invalidated and session.info.get(READ_ONLY)):
+        orm = session.opened if isinstance(session, ReadSession) else session
+        read_only = isinstance(session, ReadSession) or session.info.get(READ_ONLY)
+        if not (exc.connection_invalidated and read_only):
             raise
-    await session.rollback()  # returns the invalidated connection; the next statement checks out another
+    if orm is not None:
+        await orm.rollback()  # returns the invalidated connection; the next statement checks out another
     return await read()
 
 

@@ -16,7 +16,7 @@ from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import catalogue
 from services.actors import Actor
 from services.catalogue import UNSET, Unset
-from services.db import fetch_rows
+from services.db import ReadSession, fetch_rows
 from services.errors import Invalid
 
 
@@ -182,7 +182,7 @@ def _read_statement(actor: Actor | None) -> Select[Any]:
 _READ_PUBLISHED = _read_statement(None)
 
 
-async def read(session: AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
+async def read(session: ReadSession | AsyncSession, actor: Actor | None, result_id: uuid.UUID) -> dict[str, Any]:
     """One visible result (drafts only for the owner's staff), else 404, as one Core row for the
     read endpoint: the columns of `_READ_COLUMNS` (no ORM identity map or entity; the API validates
     it once)."""

@@ -51,7 +51,7 @@ from models.enums import ListingKind, ListingStatus, TechField, TransferMode
 from models.organisations import Organisation
 from models.pilot_results import PilotResult, PilotResultTransferMode
 from services import pagination, segmentation
-from services.db import fetch_rows
+from services.db import ReadSession, fetch_rows
 from services.errors import Invalid
 from services.pagination import INT64_MAX, INT64_MIN, Page, SortKey, decode_cursor
 
@@ -390,14 +390,16 @@ def _relevance_cursor(params: dict[str, Any], dialect: str, values: list[Any]) -
         params[f"s{TITLE}"] = seq
 
 
-async def search(session: AsyncSession, query: SearchQuery, *, limit: int, cursor: str | None) -> Page[Any]:
+async def search(
+    session: ReadSession | AsyncSession, query: SearchQuery, *, limit: int, cursor: str | None
+) -> Page[Any]:
     """A page of published listings matching the query: row mappings with the columns of `_columns`,
     plus `rank` (the relevance tier) and `seq` when sorted by relevance with a query. One statement,
     retried once on a dead pooled connection of a read session (services/db.py)."""
     if query.sort not in SORTS:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}", loc=["query", "sort"])
     limit = pagination.clamp_limit(limit)
-    dialect = session.get_bind().dialect.name
+    dialect = (session.dialect if isinstance(session, ReadSession) else session.get_bind().dialect).name
     tokens = segmentation.query_tokens(query.q) if query.q else []
     params = _parameters(query, dialect, tokens)
     sort = query.sort if tokens or query.sort != "relevance" else "newest"

@@ -8,10 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import event, text, update
 
+from api import deps
 from api.main import create_app
 from models.auth import AuthSession
 from services import clock
-from services.db import Database
+from services.db import Database, ReadSession
 from tests.factories.catalogue import create_published, instrument_body, make_world, offer_body, pilot_body
 from tests.factories.http import is_problem, metrics_text
 
@@ -25,7 +26,7 @@ async def _read_pool_pids(db: Database) -> set[int]:
     """The server process ids of every connection the read pool holds (checked out one by one)."""
     pids: set[int] = set()
     async with db.read_session() as session:
-        pids.add(await session.scalar(text("SELECT pg_backend_pid()")))
+        pids.add(await session.orm.scalar(text("SELECT pg_backend_pid()")))
     return pids
 
 
@@ -215,37 +216,44 @@ class TestEveryReadIsObserved:
 
 class TestTheReadSessionIsClosed:
     """`ReadSessionDep` is a plain dependency: RequestContextMiddleware closes the session when the
-    request ends, whatever its outcome, and the caller's authentication shares the endpoint's."""
+    request ends, whatever its outcome; the caller's authentication shares the endpoint's, and an
+    ORM session is made only when something needs one (the authentication, an ORM read)."""
 
-    async def test_one_session_per_request_closed_after_it(self, client, db, app, monkeypatch):
+    async def test_one_session_per_request_closed_after_it(self, client, db, app, monkeypatch, is_postgres):
         w = await make_world(db, app)
         made = await create_published(client, w.institute_staff, "pilot-results", pilot_body())
+        instrument = await create_published(client, w.institute_staff, "instruments", instrument_body())
         opened: list = []
         closed: list = []
-        original = app.state.db.read_sessionmaker
+        orm_closed: list = []
 
-        def recording():
-            session = original()
-            opened.append(session)
-            close = session.close
+        class Recording(ReadSession):
+            __slots__ = ()
 
-            async def close_and_record() -> None:
-                closed.append(session)
-                await close()
+            def __init__(self, database: Database) -> None:
+                super().__init__(database)
+                opened.append(self)
 
-            session.close = close_and_record
-            return session
+            async def close(self) -> None:
+                closed.append(self)
+                if self.opened is not None:
+                    orm_closed.append(self.opened)
+                await super().close()
 
-        monkeypatch.setattr(app.state.db, "read_sessionmaker", recording)
+        monkeypatch.setattr(deps, "ReadSession", Recording)
         requests = [
-            (f"{BASE}/{made['id']}", {}, 200),
-            (f"{BASE}/{made['id']}", w.sme_member, 200),  # signed in: authentication on the same session
-            (f"{BASE}/00000000-0000-0000-0000-000000000000", {}, 404),
-            (f"{BASE}/{made['id']}", {"Authorization": "Bearer not-a-token"}, 401),
-            (SEARCH + "?q=锂电池", {}, 200),
+            (f"{BASE}/{made['id']}", {}, 200, False),  # anonymous, on the driver: no ORM session
+            (f"{BASE}/{made['id']}", w.sme_member, 200, True),  # signed in: authentication on the ORM
+            (f"{BASE}/00000000-0000-0000-0000-000000000000", {}, 404, False),
+            (f"{BASE}/{made['id']}", {"Authorization": "Bearer not-a-token"}, 401, True),
+            (SEARCH + "?q=锂电池", {}, 200, False),
+            (f"/api/v1/instruments/{instrument['id']}", {}, 200, True),  # an ORM read
         ]
-        for n, (path, headers, status) in enumerate(requests, start=1):
+        for n, (path, headers, status, orm) in enumerate(requests, start=1):
+            before = len(orm_closed)
             r = await client.get(path, headers=headers)
             assert r.status_code == status, r.text
             assert len(opened) == n  # one read session per request
             assert closed == opened  # and it is closed once the request has ended
+            # On SQLite every read runs through SQLAlchemy, on the ORM session's connection.
+            assert len(orm_closed) == before + (1 if orm or not is_postgres else 0), path

@@ -31,13 +31,13 @@ class TestReadSession:
     async def test_reads_committed_rows(self, db: Database) -> None:
         org = await create_org(db, name="读会话中心")
         async with db.read_session() as session:
-            name = await session.scalar(select(Organisation.name).where(Organisation.id == org.id))
+            name = await session.orm.scalar(select(Organisation.name).where(Organisation.id == org.id))
         assert name == "读会话中心"
 
     async def test_leaves_no_transaction_open_after_a_read(self, db: Database, is_postgres: bool) -> None:
         async with db.read_session() as session:
-            await session.execute(select(func.count()).select_from(Organisation))
-            assert await _connection_in_transaction(session, is_postgres) is False
+            await session.orm.execute(select(func.count()).select_from(Organisation))
+            assert await _connection_in_transaction(session.orm, is_postgres) is False
 
     async def test_write_session_is_a_transaction(self, db: Database, is_postgres: bool) -> None:
         # The control for the test above: the same probe sees the request session's transaction.
@@ -46,7 +46,8 @@ class TestReadSession:
             assert await _connection_in_transaction(session, is_postgres) is True
 
     async def test_an_open_read_does_not_block_a_writer(self, db: Database) -> None:
-        async with db.read_session() as reader:
+        async with db.read_session() as read:
+            reader = read.orm
             before = await reader.scalar(select(func.count()).select_from(Organisation))
             # The read session is still open (its connection checked out) while another session
             # writes and commits; on SQLite a BEGIN IMMEDIATE by the reader would make this wait
@@ -194,7 +195,7 @@ class TestDriverReadPath:
             assert pool.checkedout() == 0  # checked out for the statement only
             # Once the session holds a connection (the caller's authentication ran on it), the
             # statement runs on that one, not on a second one from the pool.
-            held = await session.scalar(select(func.pg_backend_pid()))
+            held = await session.orm.scalar(select(func.pg_backend_pid()))
             assert pool.checkedout() == 1
             assert (await fetch_rows(session, pid, {}))[0]["pid"] == held
             assert pool.checkedout() == 1
