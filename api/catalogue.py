@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Query, Response
-
-from api.deps import ReadSessionDep
+from api.deps import QueryModel, ReadSessionDep
 from api.errors import problem
 from api.schemas.catalogue import SearchHit, SearchParams
 from api.schemas.common import Page
@@ -17,14 +15,19 @@ router = APIRouter(prefix="/catalogue", tags=["catalogue"])
 
 
 SearchPage = Page[SearchHit]
+# Parsed by the route: FastAPI's per-request solving of a twelve-field query model cost ~0.08 ms of
+# CPU per search (api/deps.py QueryModel, docs/benchmarks.md).
+SEARCH_QUERY = QueryModel(SearchParams)
 
 
 @router.get(
     "/search", operation_id="searchCatalogue", response_model=Page[SearchHit], responses={422: problem(Invalid)}
 )
-async def search_catalogue(params: Annotated[SearchParams, Query()], session: ReadSessionDep) -> Response:
+@SEARCH_QUERY.documented
+async def search_catalogue(request: Request, session: ReadSessionDep) -> Response:
     """Search published pilot-scale results, instruments and service offers in Chinese and English
     (jieba-segmented full text) with filters; anyone may search."""
+    params = SEARCH_QUERY.parse(request)
     query = search.SearchQuery(
         q=params.q,
         kind=params.kind,

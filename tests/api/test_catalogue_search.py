@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Annotated
 
+from fastapi import FastAPI, Query
+
+from api.schemas.catalogue import SearchParams
 from models.enums import OrganisationKind, Role
 from tests.factories.catalogue import create_published, instrument_body, make_world, offer_body, pilot_body
 from tests.factories.organisations import create_member, create_org
@@ -435,3 +439,41 @@ class TestRelevanceTiers:
             response = await client.get(SEARCH, params={"q": "锂电池", "cursor": forged})
             assert response.status_code == 422, values
             assert response.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+class TestTheQueryStringIsParsedByTheRoute:
+    """search_catalogue parses its query string itself (api/deps.py QueryModel): FastAPI's rules for a
+    query model (last value wins, unknown parameters ignored, the same 422) and FastAPI's document."""
+
+    async def test_documented_as_fastapi_documents_the_query_model(self, client):
+        probe = FastAPI()
+
+        @probe.get("/s", operation_id="probe")
+        async def declared(params: Annotated[SearchParams, Query()]) -> None:
+            """FastAPI's own solving and documentation of the model."""
+
+        expected = probe.openapi()
+        document = (await client.get("/openapi.json")).json()
+        parameters = document["paths"][SEARCH]["get"]["parameters"]
+        assert parameters == expected["paths"]["/s"]["get"]["parameters"]
+        assert [p["name"] for p in parameters] == list(SearchParams.model_fields)
+        for name in expected["components"]["schemas"]:
+            if name not in ("HTTPValidationError", "ValidationError"):
+                assert name in document["components"]["schemas"], name
+
+    async def test_errors_as_fastapi_reports_them(self, client, db, app):
+        response = await client.get(SEARCH, params={"trl_min": "ten", "limit": "0", "sort": "cheapest"})
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        body = response.json()
+        assert body["type"] == "urn:ttm:problem:validation"
+        assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+            (["query", "trl_min"], "int_parsing"),
+            (["query", "sort"], "literal_error"),
+            (["query", "limit"], "greater_than_equal"),
+        ]
+
+    async def test_the_last_value_wins_and_unknown_parameters_are_ignored(self, client, db, app):
+        _, made = await TestFilters()._catalogue(client, db, app)
+        found = await titles(client, kind=["service_offer", "pilot_result"], trl_min=5, colour="blue")
+        assert found == [made["result"]["title"]]
