@@ -302,7 +302,7 @@ class _DriverStatement:
     statement binds itself, and each column's key and result conversion (enums, aware times), all
     from SQLAlchemy's compiler and types, so the rows equal those SQLAlchemy returns."""
 
-    __slots__ = ("binders", "converters", "fixed", "keys", "names", "sql")
+    __slots__ = ("binders", "converted", "fixed", "keys", "names", "sql")
 
     def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
         compiled = stmt.compile(dialect=dialect)
@@ -313,7 +313,9 @@ class _DriverStatement:
         self.fixed = {n: b.effective_value for n, b in zip(self.names, binds, strict=True) if not b.required}
         columns = list(stmt.selected_columns)
         self.keys = tuple(stmt.selected_columns.keys())
-        self.converters = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        converters = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        # (key, conversion) of the columns SQLAlchemy converts (enums, aware times), the rest as read
+        self.converted = tuple((k, c) for k, c in zip(self.keys, converters, strict=True) if c is not None)
 
     @classmethod
     def of(cls, stmt: Select[Any], dialect: Dialect) -> _DriverStatement | None:
@@ -342,13 +344,12 @@ class _DriverStatement:
         return args
 
     def rows(self, records: list[Any]) -> list[dict[str, Any]]:
-        keys, converters = self.keys, self.converters
-        if not any(converters):
-            return [dict(zip(keys, record, strict=True)) for record in records]
-        return [
-            {k: v if c is None else c(v) for k, v, c in zip(keys, record, converters, strict=True)}
-            for record in records
-        ]
+        keys, converted = self.keys, self.converted
+        rows = [dict(zip(keys, record, strict=True)) for record in records]
+        for row in rows:
+            for key, convert in converted:
+                row[key] = convert(row[key])
+        return rows
 
 
 # Each statement's compiled form, for as long as the statement lives (the modules build theirs once).
