@@ -173,6 +173,9 @@ class RequestContextMiddleware:
         request_id_var.reset(token)
 
 
+_BODILESS = frozenset({"GET", "HEAD"})
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over the limit with 413 problem+json, by Content-Length or while streaming."""
 
@@ -202,6 +205,11 @@ class BodySizeLimitMiddleware:
             if too_big:
                 await _send_413(send, limit)
                 return
+        elif scope["method"] in _BODILESS:
+            # No route reads a GET's body (none declares one), so there is nothing to count: the
+            # hot reads skip the two wrappers below.
+            await self.app(scope, receive, send)
+            return
         received = 0
         response_started = False
 

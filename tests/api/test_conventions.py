@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from api.errors import breaks_a_rule
 from api.main import create_app
+from api.openapi import route_contexts
 from api.schemas.common import MoneyIn
 from models.enums import OrganisationKind, Role
 from models.idempotency import IdempotencyRecord
@@ -135,6 +136,16 @@ class TestBodyLimit:
             "/api/v1/organisations", content=chunks(), headers=admin_headers | {"content-type": "application/json"}
         )
         assert is_problem(r, 413)
+
+    async def test_no_get_route_reads_a_body(self, app):
+        # BodySizeLimitMiddleware lets GET and HEAD requests without Content-Length through without
+        # counting their body: that holds while no such route declares one.
+        readers = [
+            context.path_format
+            for context in route_contexts(app)
+            if context.methods & {"GET", "HEAD"} and _reads_a_body(context.dependant)
+        ]
+        assert readers == []
 
     async def test_body_under_the_limit_passes(self, client, admin_headers):
         r = await client.post(
@@ -399,3 +410,7 @@ async def test_start_up_loads_the_segmenter_and_freezes_what_is_loaded(settings,
             assert gc.get_freeze_count() > frozen_before
     finally:
         gc.unfreeze()
+
+
+def _reads_a_body(dependant) -> bool:
+    return bool(dependant.body_params) or any(_reads_a_body(d) for d in dependant.dependencies)
