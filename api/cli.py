@@ -52,6 +52,9 @@ def serve(
         reload=reload,
         proxy_headers=True,
         log_config=None,
+        # The app writes the access log (api/middleware.py, with the request id); uvicorn's is off
+        # (services/logs.py also leaves its logger without a handler).
+        access_log=False,
         timeout_worker_healthcheck=worker_start_timeout,
     )
 

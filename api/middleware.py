@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextvars
 import json
-import logging
 import re
 import time
 import uuid
@@ -14,9 +13,8 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services import logs
 from services.logs import request_id_var
-
-log = logging.getLogger("ttm.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 AUTHORIZATION = b"authorization"
@@ -155,21 +153,7 @@ class RequestContextMiddleware:
         route = _route_template(scope)
         if route != "/metrics":
             _observe(scope["method"], route, status, elapsed)
-        if log.isEnabledFor(logging.INFO):
-            # The record made directly, as `log.info` would, without `findCaller` walking the
-            # stack for a source line no formatter prints.
-            log.handle(
-                log.makeRecord(
-                    log.name,
-                    logging.INFO,
-                    __file__,
-                    0,
-                    "%s %s %s",
-                    (scope["method"], scope["path"], status),
-                    None,
-                    extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
-                )
-            )
+        logs.access(scope["method"], scope["path"], status, round(elapsed * 1000, 2), route)
         request_id_var.reset(token)
 
 
