@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
     OPTIONAL_BEARER,
@@ -16,6 +16,9 @@ from api.deps import (
     PageDep,
     ReadSessionDep,
     SessionDep,
+    get_read_session,
+    optional_read_actor,
+    resolves,
 )
 from api.errors import Responses, problem
 from api.schemas.common import Instant, Page
@@ -80,9 +83,11 @@ async def create_instrument(
     responses=NOT_FOUND,
     openapi_extra=OPTIONAL_BEARER,
 )
-async def get_instrument(instrument_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Instrument:
+@resolves(optional_read_actor, get_read_session)
+async def get_instrument(instrument_id: uuid.UUID, request: Request) -> Instrument:
     """One instrument: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    return await instruments.get(session.orm, actor, instrument_id)
+    actor = await optional_read_actor(request)  # resolved here, not declared (deps.resolves)
+    return await instruments.get((await get_read_session(request)).orm, actor, instrument_id)
 
 
 @router.patch(

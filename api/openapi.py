@@ -124,6 +124,7 @@ def no_generated_ids(route: Any) -> str:
 
 
 def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    yield from getattr(dependant.call, deps.RESOLVES, ())  # called by the endpoint itself (deps.resolves)
     for sub in dependant.dependencies:
         if sub.call is not None:
             yield sub.call

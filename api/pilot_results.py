@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
     OptionalActor,
-    OptionalReadActor,
     PageDep,
-    ReadSessionDep,
     SessionDep,
+    get_read_session,
+    optional_read_actor,
+    resolves,
 )
 from api.errors import Responses, problem
 from api.schemas.common import Page
@@ -72,9 +73,12 @@ async def create_pilot_result(
     responses=NOT_FOUND,
     openapi_extra=OPTIONAL_BEARER,
 )
-async def get_pilot_result(result_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> Response:
+@resolves(optional_read_actor, get_read_session)
+async def get_pilot_result(result_id: uuid.UUID, request: Request) -> Response:
     """One result: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    row = await pilot_results.read(session, actor, result_id)
+    # The caller and the read session resolved here, not declared: the hottest read (deps.resolves).
+    actor = await optional_read_actor(request)
+    row = await pilot_results.read(await get_read_session(request), actor, result_id)
     # Validated and serialised once, in pydantic-core (the response_model above documents it).
     return Response(PilotResultRead.model_validate(row).model_dump_json(), media_type="application/json")
 

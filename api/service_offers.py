@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
     OptionalActor,
-    OptionalReadActor,
     PageDep,
-    ReadSessionDep,
     SessionDep,
+    get_read_session,
+    optional_read_actor,
+    resolves,
 )
 from api.errors import Responses, problem
 from api.schemas.common import Page
@@ -72,9 +73,11 @@ async def create_service_offer(
     responses=NOT_FOUND,
     openapi_extra=OPTIONAL_BEARER,
 )
-async def get_service_offer(offer_id: uuid.UUID, actor: OptionalReadActor, session: ReadSessionDep) -> ServiceOffer:
+@resolves(optional_read_actor, get_read_session)
+async def get_service_offer(offer_id: uuid.UUID, request: Request) -> ServiceOffer:
     """One offer: published ones to anyone, drafts and archived ones to the owner's staff only."""
-    return await service_offers.get(session.orm, actor, offer_id)
+    actor = await optional_read_actor(request)  # resolved here, not declared (deps.resolves)
+    return await service_offers.get((await get_read_session(request)).orm, actor, offer_id)
 
 
 @router.patch(
