@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from models.base import STAMP
 from services import clock
@@ -304,8 +305,7 @@ class _DriverStatement:
 
     __slots__ = ("binders", "converted", "fixed", "keys", "names", "sql")
 
-    def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
-        compiled = stmt.compile(dialect=dialect)
+    def __init__(self, stmt: Select[Any], compiled: SQLCompiler, dialect: Dialect) -> None:
         self.sql = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         binds = [compiled.binds[name] for name in self.names]
@@ -330,7 +330,7 @@ class _DriverStatement:
         if not (compiled.post_compile_params or compiled.literal_execute_params) and all(
             b.callable is None for b in compiled.binds.values()
         ):
-            found = cls(stmt, dialect)
+            found = cls(stmt, compiled, dialect)
             if len(set(found.keys)) != len(found.keys):
                 found = None  # two columns under one key: a dict row would lose one
         _compiled_reads[stmt] = found
@@ -364,10 +364,10 @@ async def _fetch_on_driver(
     statement only: one connection per request at most, so the pool cannot deadlock on itself."""
     args = compiled.arguments(params)
     own = orm is None or not orm.in_transaction()
-    if orm is None or own:
-        raw = await pool.engine.raw_connection()
-    else:
+    if orm is not None and not own:
         raw = await (await orm.connection()).get_raw_connection()
+    else:
+        raw = await pool.engine.raw_connection()
     driver = raw.driver_connection
     assert driver is not None  # a checked-out connection always has one
     try:
