@@ -172,11 +172,13 @@ class TestRequestId:
         handler.addFilter(RequestIdFilter())
         logger = logging.getLogger("ttm.access")
         logger.addHandler(handler)
+        level = logger.level
         logger.setLevel(logging.INFO)
         try:
             r = await client.get("/api/v1/me", headers={"X-Request-ID": "abc-123"})
         finally:
             logger.removeHandler(handler)
+            logger.setLevel(level)
         assert r.headers["x-request-id"] == "abc-123"
         assert r.json()["request_id"] == "abc-123"
         assert [rec.request_id for rec in records] == ["abc-123"]

@@ -18,14 +18,17 @@ from services import logs
 def json_stdout() -> Iterator[io.StringIO]:
     """Logging configured as production configures it, its handler writing to a buffer."""
     root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
+    saved = (list(root.handlers), root.level, logs.ACCESS.level)
     logs.configure("INFO", json_lines=True)
+    logs.ACCESS.setLevel(logging.NOTSET)  # the root's level decides, as configured
     buffer = io.StringIO()
     root.handlers[0].setStream(buffer)  # type: ignore[attr-defined]
     try:
         yield buffer
     finally:
-        root.handlers[:], root.level = saved
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logs.ACCESS.setLevel(saved[2])
 
 
 def _formatted_record(method: str, path: str, status: int, duration_ms: float, route: str) -> str:
