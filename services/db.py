@@ -319,12 +319,19 @@ class _DriverStatement:
 
     @classmethod
     def of(cls, stmt: Select[Any], dialect: Dialect) -> _DriverStatement | None:
-        """The compiled form (made on first use), or None when SQLAlchemy must run it: a parameter
-        expanded at execution (an IN list), or a bind whose value is computed per execution."""
+        """The compiled form, or None when SQLAlchemy runs the statement: the first time this
+        statement object is met (a statement built per request, such as a provider's or the platform
+        administrator's visibility, then never pays a compilation of its own: SQLAlchemy's compiled
+        cache serves it), or when it cannot run on the driver (a parameter expanded at execution, an
+        IN list; a bind whose value is computed per execution). The statements the modules build
+        once are compiled at their second use and kept for as long as they live."""
         try:
             return _compiled_reads[stmt]
         except KeyError:
             pass
+        if stmt not in _met_once:
+            _met_once.add(stmt)
+            return None
         found: _DriverStatement | None = None
         compiled = stmt.compile(dialect=dialect)
         if not (compiled.post_compile_params or compiled.literal_execute_params) and all(
@@ -352,8 +359,10 @@ class _DriverStatement:
         return rows
 
 
-# Each statement's compiled form, for as long as the statement lives (the modules build theirs once).
+# Each statement's compiled form, for as long as the statement lives (the modules build theirs once),
+# and the statements met once so far.
 _compiled_reads: weakref.WeakKeyDictionary[Select[Any], _DriverStatement | None] = weakref.WeakKeyDictionary()
+_met_once: weakref.WeakSet[Select[Any]] = weakref.WeakSet()
 
 
 async def _fetch_on_driver(

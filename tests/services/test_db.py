@@ -151,6 +151,13 @@ async def _backend_pids(db: Database, n: int) -> set[int]:
             await s.close()
 
 
+def _on_the_driver(db: Database, stmt):
+    """`stmt`, compiled for the driver: a statement object is, at its second use."""
+    _DriverStatement.of(stmt, db.read_engine.dialect)
+    assert _DriverStatement.of(stmt, db.read_engine.dialect) is not None
+    return stmt
+
+
 @pytest.mark.usefixtures("postgres_only")
 class TestDriverReadPath:
     """On a PostgreSQL read session fetch_rows runs SQLAlchemy's compiled statement on the asyncpg
@@ -168,7 +175,7 @@ class TestDriverReadPath:
             (search.statement(query, "postgresql"), params),
         ]
         for stmt, p in reads:
-            assert _DriverStatement.of(stmt, db.read_engine.dialect) is not None
+            _on_the_driver(db, stmt)
             async with db.read_session() as session:
                 on_driver = await fetch_rows(session, stmt, p)
             async with db.session_scope() as session:  # a write session: SQLAlchemy's execution
@@ -180,16 +187,28 @@ class TestDriverReadPath:
         got = (await client.get(f"/api/v1/pilot-results/{made['id']}")).json()
         assert got == made  # enums as their values, aware times, JSON columns decoded
 
+    async def test_a_statement_met_once_runs_through_sqlalchemy(self, db) -> None:
+        # A statement built per request (a provider's or the administrator's visibility) is never
+        # compiled for the driver: SQLAlchemy's compiled cache serves it. Met again, it is.
+        dialect = db.read_engine.dialect
+        for _ in range(3):
+            per_request = select(Organisation.name).where(Organisation.name == "x")
+            assert _DriverStatement.of(per_request, dialect) is None
+        kept = select(Organisation.name).where(Organisation.name == "x")
+        assert _DriverStatement.of(kept, dialect) is None
+        assert _DriverStatement.of(kept, dialect) is not None
+
     async def test_an_in_list_runs_through_sqlalchemy(self, db) -> None:
         org = await create_org(db, name="列表中心")
         stmt = select(Organisation.name).where(Organisation.id.in_([org.id]))
-        assert _DriverStatement.of(stmt, db.read_engine.dialect) is None
+        _DriverStatement.of(stmt, db.read_engine.dialect)
+        assert _DriverStatement.of(stmt, db.read_engine.dialect) is None  # not even at its second use
         async with db.read_session() as session:
             assert [r["name"] for r in await fetch_rows(session, stmt, {})] == ["列表中心"]
 
     async def test_one_connection_per_request(self, db) -> None:
         pool = db.read_engine.sync_engine.pool
-        pid = select(func.pg_backend_pid().label("pid"))
+        pid = _on_the_driver(db, select(func.pg_backend_pid().label("pid")))
         async with db.read_session() as session:
             rows = await fetch_rows(session, pid, {})
             assert pool.checkedout() == 0  # checked out for the statement only
@@ -202,7 +221,7 @@ class TestDriverReadPath:
         assert rows[0]["pid"] > 0 and pool.checkedout() == 0
 
     async def test_errors_are_sqlalchemys(self, db) -> None:
-        bad_date = select(func.to_date(bindparam("d", type_=String), "YYYY-MM-DD").label("d"))
+        bad_date = _on_the_driver(db, select(func.to_date(bindparam("d", type_=String), "YYYY-MM-DD").label("d")))
         async with db.read_session() as session:
             with pytest.raises(DataError) as raised:
                 await fetch_rows(session, bad_date, {"d": "2026-13-45"})
@@ -218,7 +237,7 @@ class TestDriverReadPath:
         async with db.engine.connect() as conn:
             for server_pid in old:
                 await conn.execute(select(func.pg_terminate_backend(server_pid, 5000)))
-        pid = select(func.pg_backend_pid().label("pid"))
+        pid = _on_the_driver(db, select(func.pg_backend_pid().label("pid")))
         for _ in range(3):
             async with db.read_session() as session:
                 assert (await fetch_rows(session, pid, {}))[0]["pid"] not in old
@@ -226,13 +245,15 @@ class TestDriverReadPath:
 
     async def test_a_cancelled_read_does_not_return_its_connection(self, db) -> None:
         pool = db.read_engine.sync_engine.pool
-        pid = select(func.pg_backend_pid().label("pid"))
+        pid = _on_the_driver(db, select(func.pg_backend_pid().label("pid")))
         async with db.read_session() as session:
             first = (await fetch_rows(session, pid, {}))[0]["pid"]
 
+        sleep = _on_the_driver(db, select(func.pg_sleep(5).label("slept"), func.pg_backend_pid()))
+
         async def slow() -> None:
             async with db.read_session() as session:
-                await fetch_rows(session, select(func.pg_sleep(5).label("slept"), func.pg_backend_pid()), {})
+                await fetch_rows(session, sleep, {})
 
         task = asyncio.create_task(slow())
         await asyncio.sleep(0.3)
