@@ -154,6 +154,9 @@ async def optional_read_actor(request: Request) -> Actor | None:
 
 OptionalReadActor = Annotated[Actor | None, Depends(optional_read_actor)]
 
+# OpenAPI for routes on `OptionalReadActor`: the bearer token is optional, as with OptionalActor.
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{oauth2_scheme.scheme_name: []}]}
+
 # The attribute of an endpoint that calls dependency functions itself: which ones (`resolves`).
 RESOLVES = "__resolves__"
 
@@ -176,10 +179,6 @@ def resolves(*calls: Callable[..., Any]) -> Callable[[E], E]:
         return endpoint
 
     return mark
-
-
-# OpenAPI for routes on `OptionalReadActor`: the bearer token is optional, as with OptionalActor.
-OPTIONAL_BEARER: dict[str, Any] = {"security": [{oauth2_scheme.scheme_name: []}]}
 
 
 async def current_read_actor(request: Request) -> Actor:
