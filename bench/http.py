@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "16"))
@@ -50,12 +51,6 @@ def ensure_wrk() -> str:
             "install Debian's `wrk` package (or run as a user who may) and run again"
         )
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -93,7 +88,7 @@ class Server:
 
 
 def app_server(dsn: str) -> Server:
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         PYTHONPATH=str(ROOT),
@@ -108,7 +103,7 @@ def app_server(dsn: str) -> Server:
 
 
 def reference_server(dsn: str) -> Server:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), BENCH_DSN=dsn)
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench.reference:from_env", "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]

@@ -22,7 +22,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.serving import free_port, wait_ready
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,27 +91,8 @@ def workers_of(master: int, expected: int) -> list[int]:
     return sorted(pids)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _mb(kib: int) -> float:
     return round(kib / 1024, 1)
-
-
-async def _wait_ready(base: str, within: float) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"the server at {base} did not answer /health within {within:.0f} s")
 
 
 async def _settled(pids: list[int], *, within: float = 600) -> None:
@@ -177,7 +159,7 @@ def measure(args: argparse.Namespace) -> dict:
             print("migrating and seeding the demo into a fresh SQLite file ...", flush=True)
             _run([sys.executable, "-m", "api.cli", "migrate"], env, app_dir)
             _run([sys.executable, "-m", "api.cli", "seed-demo"], env, app_dir)
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--workers", str(args.workers)]
         server = subprocess.Popen(cmd, env=env, cwd=app_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -194,7 +176,7 @@ def measure(args: argparse.Namespace) -> dict:
 
 
 async def _measure(master: int, base: str, args: argparse.Namespace) -> dict:
-    await _wait_ready(base, within=600)
+    await wait_ready(base, within=600)
     pids = workers_of(master, args.workers)
     if len(pids) != args.workers:
         raise SystemExit(f"expected {args.workers} workers, found processes {pids}")

@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,14 +37,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.serving import free_port, wait_ready
+
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -62,19 +57,6 @@ def _summary(ms: list[float]) -> dict[str, float | int]:
         "max_ms": round(max(ms), 2),
         "mean_ms": round(statistics.fmean(ms), 2),
     }
-
-
-async def _wait_ready(base: str, within: float) -> None:
-    deadline = time.monotonic() + within
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit(f"the server at {base} did not answer /health within {within:.0f} s")
 
 
 async def _health(client: httpx.AsyncClient, stop: float) -> list[float]:
@@ -103,7 +85,7 @@ async def _sign_in(
 
 
 async def _measure(base: str, args: argparse.Namespace) -> dict:
-    await _wait_ready(base, within=300)
+    await wait_ready(base, within=300)
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         for _ in range(20):  # warm the connection pool and the app
             await client.get("/health")
@@ -165,7 +147,7 @@ def measure(args: argparse.Namespace) -> dict:
         subprocess.run(
             [sys.executable, "-m", "api.cli", "migrate"], env=env, cwd=app_dir, check=True, stdout=subprocess.DEVNULL
         )
-        port = _free_port()
+        port = free_port()
         cmd = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         server = subprocess.Popen(cmd, env=env, cwd=app_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
