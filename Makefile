@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate seed serve lint client-check ci clean bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory bench-search-sql bench-signin
+.PHONY: run test install migrate seed serve lint client-check ci clean segmentation-dictionary bench bench-catalogue bench-bookings bench-ledger bench-import bench-memory bench-search-sql bench-signin
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ serve: $(STAMP)
 ## make run: virtualenv, install, migrate the SQLite file, demo data, serve on 127.0.0.1:8000 (docs at /docs)
 run: seed
 	$(BIN)/ttm serve --host 127.0.0.1 --port 8000
+
+## make segmentation-dictionary: rebuild services/segmentation_dictionary.txt.gz from the installed jieba's
+## dictionary (words and frequencies; after a jieba upgrade, which the suite notices)
+segmentation-dictionary: $(STAMP)
+	$(BIN)/python -m tests.services.test_segmentation_dictionary
 
 ## make test: the whole suite (SQLite; also PostgreSQL when TEST_DATABASE_URL is set)
 test: $(STAMP)
