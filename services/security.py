@@ -8,6 +8,7 @@ verifies; the algorithm list is fixed here and never read from the token; `exp`,
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import logging
@@ -180,6 +181,19 @@ def parse_refresh_token(token: str) -> tuple[uuid.UUID, str]:
         raise InvalidToken("malformed refresh token") from exc
 
 
+def unmatchable_hash(settings: Settings) -> str:
+    """An argon2id hash in the encoding pwdlib stores, with the configured costs, of no password:
+    random salt and random digest. Checking a password against it does all the work checking a
+    real hash does (the costs come from the string) and fails. Written out instead of hashed, so
+    starting a worker costs no 19 MiB hash (docs/benchmarks.md, "Peak and steady memory")."""
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode().rstrip("=")
+
+    costs = f"m={settings.argon2_memory_kib},t={settings.argon2_time_cost},p={settings.argon2_parallelism}"
+    return f"$argon2id$v=19${costs}${b64(secrets.token_bytes(16))}${b64(secrets.token_bytes(32))}"
+
+
 class PasswordHasher:
     """argon2id through pwdlib, with costs from the settings.
 
@@ -196,7 +210,7 @@ class PasswordHasher:
         )
         self._hash = PasswordHash((hasher,))
         # Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
-        self._dummy = self._hash.hash(secrets.token_urlsafe(16))
+        self._dummy = unmatchable_hash(settings)
         self._pool = ThreadPoolExecutor(max_workers=settings.password_hash_concurrency, thread_name_prefix="argon2")
 
     def hash(self, password: str) -> str:

@@ -80,6 +80,40 @@ class Recorder:
         return self._run(self.inner.verify_and_update, password, password_hash)
 
 
+class TestUnknownEMails:
+    def test_the_unknown_e_mail_check_costs_what_a_real_one_does_and_never_matches(self, settings):
+        import argon2
+
+        from services.security import unmatchable_hash
+
+        hasher = PasswordHasher(settings)
+        real = hasher.hash(PASSWORD)
+        assert argon2.extract_parameters(hasher._dummy) == argon2.extract_parameters(real)
+        assert hasher.verify(PASSWORD, None) == (False, None)
+        assert unmatchable_hash(settings) != unmatchable_hash(settings)  # a fresh salt each time
+
+    def test_making_the_hasher_hashes_nothing(self, settings, monkeypatch):
+        # A hash at start-up would hold 19 MiB for a moment in every worker that starts.
+        from pwdlib import PasswordHash
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("hashed while starting")
+
+        monkeypatch.setattr(PasswordHash, "hash", refuse)
+        monkeypatch.setattr(PasswordHash, "verify", refuse)
+        PasswordHasher(settings)
+
+    def test_production_costs_are_in_the_dummy(self, settings):
+        import argon2
+
+        from services.security import unmatchable_hash
+
+        costs = settings.model_copy(update={"argon2_memory_kib": 19456, "argon2_time_cost": 2, "argon2_parallelism": 1})
+        params = argon2.extract_parameters(unmatchable_hash(costs))
+        assert (params.memory_cost, params.time_cost, params.parallelism) == (19456, 2, 1)
+        assert (params.salt_len, params.hash_len, params.type) == (16, 32, argon2.Type.ID)
+
+
 class TestArgon2OffTheEventLoop:
     async def test_hashing_runs_in_threads_at_most_the_configured_number_at_once(self, settings):
         hasher = PasswordHasher(settings.model_copy(update={"password_hash_concurrency": 2}))
