@@ -9,14 +9,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import CurrentActor, OptionalActor, SessionDep, SettingsDep
+from api.deps import API_PREFIX, CurrentActor, OptionalActor, SessionDep, SettingsDep
 from api.errors import problem
 from api.schemas.attachments import AttachmentRead
 from models.attachments import Attachment
 from services import attachments, catalogue
 from services.errors import RoleNotAllowed
 
-router = APIRouter(prefix="/catalogue", tags=["catalogue"])
+router = APIRouter(prefix=f"{API_PREFIX}/catalogue", tags=["catalogue"])
 
 
 @router.get(

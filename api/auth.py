@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import AuthDep, CurrentActor, PageDep, SessionDep, SettingsDep, client_address
+from api.deps import API_PREFIX, AuthDep, CurrentActor, PageDep, SessionDep, SettingsDep, client_address
 from api.errors import problem, problems_doc
 from api.schemas.auth import LogoutRequest, PasswordChange, RefreshRequest, RegisterRequest, TokenResponse, user_read
 from api.schemas.common import Page
@@ -25,7 +25,7 @@ from services.errors import (
     TooManyRegistrations,
 )
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(prefix=API_PREFIX, tags=["auth"])
 
 
 @router.post(

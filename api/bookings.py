@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.bookings import (
     BookingCreate,
@@ -31,7 +31,7 @@ from services import bookings, instruments, organisations
 from services.bookings import calendar, trainings, waitlist
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/bookings", tags=["bookings"])
+router = APIRouter(prefix=f"{API_PREFIX}/bookings", tags=["bookings"])
 
 
 async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
@@ -39,8 +39,8 @@ async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
     return BookingRead.model_validate(await bookings.view(session, booking))
 
 
-instrument_router = APIRouter(prefix="/instruments/{instrument_id}", tags=["bookings"])
-organisation_router = APIRouter(prefix="/organisations/{organisation_id}", tags=["bookings"])
+instrument_router = APIRouter(prefix=f"{API_PREFIX}/instruments/{{instrument_id}}", tags=["bookings"])
+organisation_router = APIRouter(prefix=f"{API_PREFIX}/organisations/{{organisation_id}}", tags=["bookings"])
 
 NOT_FOUND: Responses = {404: problem(bookings.BookingNotFound)}
 STAFF_CHANGE: Responses = {

@@ -6,7 +6,16 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import BEARER, CurrentActor, CurrentReadActor, DatabaseDep, RequiredIdempotencyDep, SessionDep, StripeDep
+from api.deps import (
+    API_PREFIX,
+    BEARER,
+    CurrentActor,
+    CurrentReadActor,
+    DatabaseDep,
+    RequiredIdempotencyDep,
+    SessionDep,
+    StripeDep,
+)
 from api.errors import Responses, problem, problems_doc
 from api.schemas.card_payments import PaymentIntentRead, RefundCreate, RefundRead
 from services import card_payments, settlements
@@ -17,7 +26,7 @@ from services.ledger import access
 from services.settlements import refunds
 from services.stripe_gateway import CardPaymentsNotConfigured, StripeRefused, StripeUnavailable
 
-router = APIRouter(tags=["settlements"])
+router = APIRouter(prefix=API_PREFIX, tags=["settlements"])
 
 STRIPE: Responses = {503: problems_doc(CardPaymentsNotConfigured, StripeUnavailable)}
 

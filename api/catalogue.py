@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import QueryModel, ReadSessionDep
+from api.deps import API_PREFIX, QueryModel, ReadSessionDep
 from api.errors import problem
 from api.schemas.catalogue import SearchHit, SearchParams
 from api.schemas.common import Page
 from services import search
 from services.errors import Invalid
 
-router = APIRouter(prefix="/catalogue", tags=["catalogue"])
+router = APIRouter(prefix=f"{API_PREFIX}/catalogue", tags=["catalogue"])
 
 
 SearchPage = Page[SearchHit]

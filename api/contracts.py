@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import (
@@ -28,7 +28,7 @@ from models.enums import ContractStatus, ContractType
 from services import contracts
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/contracts", tags=["contracts"])
+router = APIRouter(prefix=f"{API_PREFIX}/contracts", tags=["contracts"])
 
 NOT_FOUND: Responses = {404: problem(contracts.ContractNotFound)}
 MILESTONE_NOT_FOUND: Responses = {404: problem(contracts.MilestoneNotFound)}

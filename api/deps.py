@@ -26,7 +26,10 @@ from services.stripe_gateway import StripeGateway
 
 E = TypeVar("E", bound=Callable[..., Any])  # an endpoint, marked by a decorator below
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# Every router's prefix starts with it: the app adds each router's routes as they are (api/main.py).
+API_PREFIX = "/api/v1"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=f"{API_PREFIX}/auth/token", auto_error=False)
 
 
 # Dependencies are `async def` even when they do not await: FastAPI runs a plain `def` dependency

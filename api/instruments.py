@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
+    API_PREFIX,
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
@@ -36,7 +37,7 @@ from models.instruments import Instrument
 from services import catalogue, instruments
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/instruments", tags=["catalogue"])
+router = APIRouter(prefix=f"{API_PREFIX}/instruments", tags=["catalogue"])
 NOT_FOUND: Responses = {404: problem(instruments.InstrumentNotFound)}
 CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 

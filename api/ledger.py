@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Day, Instant, Page
 from api.schemas.ledger import (
@@ -30,7 +30,7 @@ from services import reconciliation, settlements
 from services.errors import Invalid
 from services.ledger import access, bank_accounts, books, entries, export, periods
 
-router = APIRouter(prefix="/ledger", tags=["ledger"])
+router = APIRouter(prefix=f"{API_PREFIX}/ledger", tags=["ledger"])
 
 READ: Responses = {403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound)}
 CentreQuery = Annotated[uuid.UUID | None, Query(description="The centre (default: the caller's only one)")]

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentActor, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Page
 from api.schemas.notifications import NotificationRead, notification_read
 from services import notifications
 
-router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix=f"{API_PREFIX}/notifications", tags=["notifications"])
 
 
 @router.get("", operation_id="listNotifications", response_model=Page[NotificationRead])

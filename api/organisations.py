@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Page
 from api.schemas.organisations import (
@@ -24,7 +24,7 @@ from services import organisations
 from services.errors import AlreadyExists, Invalid, RoleNotAllowed
 from services.security import PasswordHasher
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix=f"{API_PREFIX}/organisations", tags=["organisations"])
 
 
 def get_passwords(request: Request) -> PasswordHasher:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
+    API_PREFIX,
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
@@ -26,7 +27,7 @@ from models.pilot_results import PilotResult
 from services import catalogue, pilot_results
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/pilot-results", tags=["catalogue"])
+router = APIRouter(prefix=f"{API_PREFIX}/pilot-results", tags=["catalogue"])
 NOT_FOUND: Responses = {404: problem(pilot_results.PilotResultNotFound)}
 CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.problems import (
@@ -27,7 +27,7 @@ from models.enums import ConfidentialityTier, ProblemStatus, TechField
 from services import problems
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/problems", tags=["problems"])
+router = APIRouter(prefix=f"{API_PREFIX}/problems", tags=["problems"])
 
 
 NOT_FOUND: Responses = {404: problem(problems.ProblemNotFound)}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import ContractRead
@@ -21,7 +21,7 @@ from models.enums import ProposalStatus
 from services import problems, proposals
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(tags=["proposals"])
+router = APIRouter(prefix=API_PREFIX, tags=["proposals"])
 
 
 NOT_FOUND: Responses = {404: problem(proposals.ProposalNotFound)}

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep, SettingsDep, StripeDep
+from api.deps import API_PREFIX, CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep, SettingsDep, StripeDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.reconciliation import (
@@ -29,7 +29,7 @@ from services.reconciliation import matching, profiles
 from services.reconciliation import report as recon_report
 from services.stripe_gateway import CardPaymentsNotConfigured, StripeRefused, StripeUnavailable
 
-router = APIRouter(prefix="/reconciliation", tags=["reconciliation"])
+router = APIRouter(prefix=f"{API_PREFIX}/reconciliation", tags=["reconciliation"])
 
 READ: Responses = {403: problem(access.FinanceOnly), 404: problem(access.LedgerNotFound)}
 CentreQuery = Annotated[uuid.UUID | None, Query(description="The centre (default: the caller's only one)")]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CurrentActor, SessionDep
+from api.deps import API_PREFIX, CurrentActor, SessionDep
 from api.errors import Responses, problem
 from api.schemas.common import Day
 from api.schemas.reports import (
@@ -24,7 +24,7 @@ from services.errors import Invalid
 from services.ledger import access
 from services.reports import co_builders, receivables, revenue
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix=f"{API_PREFIX}/reports", tags=["reports"])
 
 READ: Responses = {
     **DOWNLOADS,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import (
+    API_PREFIX,
     OPTIONAL_BEARER,
     CurrentActor,
     IdempotencyDep,
@@ -26,7 +27,7 @@ from models.service_offers import ServiceOffer
 from services import catalogue, service_offers
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/service-offers", tags=["catalogue"])
+router = APIRouter(prefix=f"{API_PREFIX}/service-offers", tags=["catalogue"])
 NOT_FOUND: Responses = {404: problem(service_offers.ServiceOfferNotFound)}
 CHANGE: Responses = {**NOT_FOUND, 403: problem(RoleNotAllowed)}
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.contracts import ContractRead
@@ -18,7 +18,7 @@ from models.service_requests import ServiceRequest
 from services import proposals, service_offers, service_requests
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(tags=["service requests"])
+router = APIRouter(prefix=API_PREFIX, tags=["service requests"])
 
 NOT_FOUND: Responses = {404: problem(service_requests.ServiceRequestNotFound)}
 

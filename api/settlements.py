@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, PageDep, RequiredIdempotencyDep, SessionDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.settlements import OfflinePaymentCreate, PaymentRead, SettlementRead, WriteOffCreate
@@ -16,7 +16,7 @@ from services import settlements
 from services.errors import Invalid
 from services.ledger import access, bank_accounts, periods
 
-router = APIRouter(prefix="/settlements", tags=["settlements"])
+router = APIRouter(prefix=f"{API_PREFIX}/settlements", tags=["settlements"])
 
 NOT_FOUND: Responses = {404: problem(settlements.SettlementNotFound)}
 

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, SessionDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, SessionDep
 from api.errors import problem
 from api.schemas.common import Day, Page
 from api.schemas.sme_memberships import SmeMembershipCreate, SmeMembershipRead
 from services import organisations, sme_memberships
 from services.errors import Invalid, RoleNotAllowed
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix=f"{API_PREFIX}/organisations", tags=["organisations"])
 
 
 @router.get(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
-from api.deps import CurrentActor, IdempotencyDep, PageDep, RequiredIdempotencyDep, SessionDep, StripeDep
+from api.deps import API_PREFIX, CurrentActor, IdempotencyDep, PageDep, RequiredIdempotencyDep, SessionDep, StripeDep
 from api.errors import Responses, problem, problems_doc
 from api.schemas.common import Page
 from api.schemas.vouchers import (
@@ -31,7 +31,7 @@ from services.errors import Invalid, RoleNotAllowed
 from services.ledger import access, bank_accounts, periods
 from services.stripe_gateway import StripeGateway
 
-router = APIRouter(tags=["vouchers"])
+router = APIRouter(prefix=API_PREFIX, tags=["vouchers"])
 
 PROGRAMME_404: Responses = {404: problem(vouchers.ProgrammeNotFound)}
 CLAIM_404: Responses = {404: problem(vouchers.ClaimNotFound)}

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Header, Request
 
-from api.deps import DatabaseDep, StripeDep
+from api.deps import API_PREFIX, DatabaseDep, StripeDep
 from api.errors import problems_doc
 from api.schemas.card_payments import WebhookAnswer
 from services.card_payments import events
 from services.stripe_gateway import InvalidSignature, StripeUnavailable, WebhookNotConfigured
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(prefix=API_PREFIX, tags=["webhooks"])
 
 
 @router.post(

@@ -414,5 +414,25 @@ async def test_start_up_loads_the_segmenter_and_freezes_what_is_loaded(settings,
         gc.unfreeze()
 
 
+def test_the_app_serves_each_routers_own_routes_built_once(settings, db):
+    """A route is built once, by its router: the app holds those objects (no inclusion building each
+    again, docs/benchmarks.md "Peak and steady memory"), every API path under /api/v1, in the
+    order create_app lists the routers, catalogue reads first."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Route
+
+    from api import catalogue, health, pilot_results, reports
+
+    app = create_app(settings, database=db)
+    assert all(isinstance(route, Route) for route in app.routes)  # routes, no included routers
+    served = [route for route in app.routes if isinstance(route, APIRoute)]
+    for router in (catalogue.router, pilot_results.router, reports.router, health.router):
+        assert all(any(route is own for route in served) for own in router.routes)
+    assert len({id(route) for route in served}) == len(served)
+    api = [route for route in served if route not in health.router.routes]
+    assert all(route.path.startswith("/api/v1/") for route in api)
+    assert served[0] is catalogue.router.routes[0]
+
+
 def _reads_a_body(dependant) -> bool:
     return bool(dependant.body_params) or any(_reads_a_body(d) for d in dependant.dependencies)
