@@ -21,9 +21,8 @@ from services.settings import get_settings
 if TYPE_CHECKING:
     from models.ledger import BankAccount
 
-# Each command imports the services it uses: `ttm serve` is the parent of the API workers, which
-# re-import this module before they start (multiprocessing's spawn), so what is imported here
-# costs start-up time and memory in every process.
+# Each command imports the services it uses, so what is imported here costs every command's start-up
+# time (`ttm serve`'s workers do not import this module: api/serving.py).
 
 app = typer.Typer(help="Technology-transfer marketplace service", no_args_is_help=True, add_completion=False)
 
@@ -41,22 +40,11 @@ def serve(
     ),
 ) -> None:
     """Serve the API with uvicorn (docs at /docs). Run `migrate` first; serving never migrates."""
-    import uvicorn
+    from api import serving
 
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        proxy_headers=True,
-        log_config=None,
-        # The app writes the access log (api/middleware.py, with the request id); uvicorn's is off
-        # (services/logs.py also leaves its logger without a handler).
-        access_log=False,
-        timeout_worker_healthcheck=worker_start_timeout,
-    )
+    if workers > 1 and not reload:  # does not return: this process becomes the workers' supervisor
+        serving.supervise(host=host, port=port, workers=workers, worker_start_timeout=worker_start_timeout)
+    serving.run(host=host, port=port, workers=workers, reload=reload, worker_start_timeout=worker_start_timeout)
 
 
 @app.command()
