@@ -3,8 +3,8 @@
 This module loads the segmenter's dictionary before it imports the application. The dictionary
 raises resident memory for a moment ~6 MB above what it keeps (its arrays grow as words are
 added). Loaded first, that moment comes while the process is still small, so it is no longer what
-sets a worker's peak (docs/benchmarks.md, "Peak and steady memory"). The allocator setting comes
-before both of them (services/allocator.py).
+sets a worker's peak (docs/benchmarks.md, "Peak and steady memory"). The allocator setting
+(services/allocator.py) comes before both.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ the demo (`ttm migrate`, `ttm seed-demo`); a given database is used as it is (mi
 e.g. the catalogue benchmark's `ttm_bench`). Per worker: RSS once ready (`started`), the highest
 RSS sampled every 50 ms while the load runs and the kernel's high-water mark (`peak`), RSS after
 the load (`after`), and the private part of it (`private`: memory the worker shares with no other
-process, from /proc/<pid>/smaps_rollup). Linux only (reads /proc). Writes bench/results/memory.json.
+process, from /proc/<pid>/smaps_rollup). `--sign-ins N` first sends N failed sign-ins and reads RSS
+again (`signins`): whether the memory a password check takes comes back (services/allocator.py).
+Linux only (reads /proc). Writes bench/results/memory.json.
 """
 
 from __future__ import annotations
@@ -135,6 +137,24 @@ async def drive(base: str, *, seconds: float, concurrency: int) -> dict[str, int
     return counts
 
 
+async def sign_ins(base: str, count: int) -> dict[int, int]:
+    """`count` failed sign-ins (unknown e-mails, two at a time; each checks a password against the
+    dummy argon2 hash at the server's costs, as a wrong password does) before the catalogue load:
+    whether memory a sign-in takes comes back. Returns the statuses seen."""
+    statuses: dict[int, int] = {}
+    gate = asyncio.Semaphore(2)
+
+    async def one(client: httpx.AsyncClient, n: int) -> None:
+        async with gate:
+            form = {"username": f"bench-memory-{n}@example.invalid", "password": "not the password"}
+            r = await client.post("/api/v1/auth/token", data=form)
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        await asyncio.gather(*(one(client, n) for n in range(count)))
+    return statuses
+
+
 async def sample_peak(pids: list[int], peak: dict[int, int], done: asyncio.Event) -> None:
     while not done.is_set():
         for pid in pids:
@@ -183,6 +203,8 @@ async def _measure(master: int, base: str, args: argparse.Namespace) -> dict:
     await _settled(pids)
     started = {pid: _status(pid)["VmRSS"] for pid in pids}
     peak = dict(started)
+    signed = await sign_ins(base, args.sign_ins) if args.sign_ins else None
+    after_sign_ins = {pid: _status(pid)["VmRSS"] for pid in pids}
     done = asyncio.Event()
     sampler = asyncio.create_task(sample_peak(pids, peak, done))
     t0 = time.monotonic()
@@ -197,6 +219,7 @@ async def _measure(master: int, base: str, args: argparse.Namespace) -> dict:
         {
             "pid": pid,
             "started_mb": _mb(started[pid]),
+            "after_sign_ins_mb": _mb(after_sign_ins[pid]) if signed else None,
             "during_max_mb": _mb(peak[pid]),
             "peak_hwm_mb": _mb(max(after[pid]["VmHWM"], peak[pid])),
             "after_mb": _mb(after[pid]["VmRSS"]),
@@ -216,6 +239,7 @@ async def _measure(master: int, base: str, args: argparse.Namespace) -> dict:
         "concurrency": args.concurrency,
         "seconds": round(elapsed, 1),
         "requests": counts,
+        "sign_ins": signed,
         "per_worker": per_worker,
         "peak_mb": max(w["peak_hwm_mb"] for w in per_worker),
     }
@@ -227,16 +251,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", "10")))
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_MEMORY_DB"))
+    parser.add_argument(
+        "--sign-ins", type=int, default=0, help="failed sign-ins before the load (at most 30: the per-address limit)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "memory.json")
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="serve another checkout (before/after comparisons)")
     args = parser.parse_args()
     result = measure(args)
     print(f"{result['workers']} workers, {result['database']}, {result['seconds']} s of load: {result['requests']}")
-    print(f"{'worker':>8} {'started':>8} {'during':>8} {'peak':>8} {'after':>8} {'private':>8}  (MB)")
+    if result["sign_ins"]:
+        print(f"before the load: failed sign-ins by status {result['sign_ins']}")
+    print(f"{'worker':>8} {'started':>8} {'signins':>8} {'during':>8} {'peak':>8} {'after':>8} {'private':>8}  (MB)")
     for w in result["per_worker"]:
         print(
-            f"{w['pid']:>8} {w['started_mb']:>8} {w['during_max_mb']:>8} {w['peak_hwm_mb']:>8} "
-            f"{w['after_mb']:>8} {w['private_after_mb']:>8}"
+            f"{w['pid']:>8} {w['started_mb']:>8} {w['after_sign_ins_mb'] or '-':>8} {w['during_max_mb']:>8} "
+            f"{w['peak_hwm_mb']:>8} {w['after_mb']:>8} {w['private_after_mb']:>8}"
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")

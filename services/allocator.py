@@ -15,12 +15,12 @@ def keep_large_blocks_mapped() -> bool:
     """Fix glibc's mmap threshold at its 128 KiB default; False where there is no `mallopt`.
 
     By default glibc raises the threshold to the size of any mapped block that is freed (up to
-    32 MiB). The 19 MiB argon2 hash made at start-up (services/security.py) is one: afterwards
-    every block under 19 MiB comes from the heap, where a block that grows is copied and its old
-    place stays behind as a hole. The segmenter's dictionary grows its arrays that way, and each
-    worker kept 14 MB more than the dictionary needs (docs/benchmarks.md, "Peak and steady
-    memory"). Setting the threshold turns that adjustment off: large blocks stay mapped, grow in
-    place and go back to the system when freed.
+    32 MiB). A password check is one: argon2 takes 19 MiB (services/security.py) and frees it, and
+    from then on every block under 19 MiB, the next checks' included, comes from the heap, which
+    does not shrink. Measured (`bench.memory --sign-ins 12`, docs/benchmarks.md "Peak and steady
+    memory"): after a dozen failed sign-ins a worker held 166 MB instead of 147 MB, for good. With
+    the threshold set, that adjustment is off: large blocks are mapped, grow in place and go back
+    to the system when freed.
     """
     name = ctypes.util.find_library("c")
     if name is None:
