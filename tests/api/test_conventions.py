@@ -416,8 +416,8 @@ async def test_start_up_loads_the_segmenter_and_freezes_what_is_loaded(settings,
 
 def test_the_app_serves_each_routers_own_routes_built_once(settings, db):
     """A route is built once, by its router: the app holds those objects (no inclusion building each
-    again, docs/benchmarks.md "Peak and steady memory"), every API path under /api/v1, in the
-    order create_app lists the routers, catalogue reads first."""
+    again, docs/benchmarks.md "Peak and steady memory"), every API path under /api/v1, and the
+    catalogue's routes first (create_app's order)."""
     from fastapi.routing import APIRoute
     from starlette.routing import Route
 
